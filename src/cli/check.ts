@@ -1,0 +1,47 @@
+// `stagewall check`: judges manifests as CREATE against a view made of those same manifests.
+import type { StagewallConfig } from '../config/model.js';
+import { evaluate, type Decision } from '../engine/evaluate.js';
+import { loadManifests, type LoadedObject, type SourcePosition } from '../manifests/load.js';
+import { buildStaticView } from '../manifests/view.js';
+
+export interface CheckResult {
+  readonly decision: Decision;
+  readonly source: SourcePosition;
+}
+
+export interface CheckReport {
+  readonly results: readonly CheckResult[];
+  readonly summary: { readonly objects: number; readonly denied: number; readonly warned: number };
+}
+
+export function checkObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default'): CheckReport {
+  const view = buildStaticView(objects, defaultNamespace);
+  const ctx = { config, view };
+  const results: CheckResult[] = [];
+  for (const { object, source, judged } of objects) {
+    if (!judged) continue;
+    results.push({ decision: evaluate({ operation: 'CREATE', object, namespace: defaultNamespace }, ctx), source });
+  }
+  return {
+    results,
+    summary: {
+      objects: results.length,
+      denied: results.filter((r) => r.decision.verdict === 'deny').length,
+      warned: results.filter((r) => r.decision.verdict === 'warn').length,
+    },
+  };
+}
+
+export function checkPaths(
+  paths: readonly string[],
+  config: StagewallConfig,
+  options: { defaultNamespace?: string; ignoreUnknown?: boolean; stdin?: () => string } = {},
+): CheckReport {
+  const objects = loadManifests(paths, options);
+  return checkObjects(objects, config, options.defaultNamespace);
+}
+
+/** 0 when nothing is denied, 1 otherwise (2, bad input, is decided by the caller). */
+export function exitCodeOf(report: CheckReport): 0 | 1 {
+  return report.summary.denied > 0 ? 1 : 0;
+}

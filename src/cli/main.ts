@@ -1,0 +1,89 @@
+// The `stagewall` command line: thin commands over the engine and the adapters.
+import { Command, CommanderError, Option } from 'commander';
+import { loadConfigFile } from '../config/load.js';
+import { isStagewallError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { checkPaths, exitCodeOf } from './check.js';
+import { processIo, type CliIo } from './io.js';
+import { renderJson } from './report/json.js';
+import { renderJunit } from './report/junit.js';
+import { renderSarif } from './report/sarif.js';
+import { renderText } from './report/text.js';
+import { renderRules } from './rules.js';
+import { runGenerate } from './generate.js';
+
+export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
+
+/** Exit codes of every command: 0 fine, 1 denials, 2 bad input, config or usage. */
+export const EXIT = { ok: 0, denied: 1, badInput: 2 } as const;
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('stagewall')
+    .description('Keeps pipeline stages inside their NetworkPolicies: admission webhook and CI linter.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError();
+
+  program
+    .command('check')
+    .description('judge manifests (files, folders, - for stdin) as CREATE against a view made of them')
+    .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin')
+    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+    .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
+    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
+    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
+    .action((paths: string[], opts: { config: string; output: string; namespace: string; ignoreUnknown: boolean }) => {
+      const config = loadConfigFile(opts.config);
+      const report = checkPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+      const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
+        opts.output as 'text' | 'json' | 'junit' | 'sarif'
+      ];
+      io.out(render());
+      setExit(exitCodeOf(report));
+    });
+
+  program
+    .command('rules')
+    .description('list the rule catalog')
+    .addOption(new Option('-o, --output <format>', 'format').choices(['text', 'json', 'markdown']).default('text'))
+    .action((opts: { output: 'text' | 'json' | 'markdown' }) => {
+      io.out(renderRules(opts.output));
+    });
+
+  program
+    .command('generate')
+    .description('write the per-stage NetworkPolicies that allow exactly the declared flow')
+    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+    .option('-p, --pipeline <name>', 'only this pipeline')
+    .option('-n, --namespace <ns>', "put every stage in this namespace instead of its configured one")
+    .option('--out <dir>', 'write one file per namespace into this folder instead of stdout')
+    .action((opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
+      const result = runGenerate(loadConfigFile(opts.config), opts);
+      if (result.text !== undefined) io.out(result.text);
+      for (const file of result.files ?? []) io.err(`wrote ${file}`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never throws for user errors. */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    if (isStagewallError(err)) {
+      io.err(`stagewall: error ${err.code}: ${err.describe()}`);
+      return EXIT.badInput;
+    }
+    io.err(`stagewall: internal error: ${(err as Error).message ?? String(err)}`);
+    if (process.env['STAGEWALL_DEBUG']) io.err(String((err as Error).stack));
+    return EXIT.badInput;
+  }
+}

@@ -1,0 +1,49 @@
+import { RULES } from '../../engine/rules/index.js';
+import { describeRef } from '../../engine/subjects.js';
+import type { CheckReport } from '../check.js';
+import { VERSION } from '../../version.js';
+
+/** SARIF 2.1.0, one result per violation, located at the object's file and line. */
+export function renderSarif(report: CheckReport): string {
+  const results = report.results.flatMap(({ decision, source }) =>
+    decision.violations.map((v) => ({
+      ruleId: v.rule,
+      ruleIndex: RULES.findIndex((r) => r.id === v.rule),
+      level: v.severity === 'deny' ? 'error' : 'warning',
+      message: { text: v.message },
+      locations: [
+        {
+          physicalLocation: { artifactLocation: { uri: source.file.split('\\').join('/') }, region: { startLine: source.line } },
+          logicalLocations: [{ fullyQualifiedName: describeRef(decision.ref), kind: 'object' }],
+        },
+      ],
+    })),
+  );
+  return JSON.stringify(
+    {
+      $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+      version: '2.1.0',
+      runs: [
+        {
+          tool: {
+            driver: {
+              name: 'stagewall',
+              version: VERSION,
+              informationUri: 'https://github.com/stagewall/stagewall',
+              rules: RULES.map((r) => ({
+                id: r.id,
+                name: r.id,
+                shortDescription: { text: r.description },
+                defaultConfiguration: { level: r.severity === 'deny' ? 'error' : 'warning' },
+                properties: { appliesTo: r.appliesTo },
+              })),
+            },
+          },
+          results,
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}

@@ -1,0 +1,178 @@
+// Loading stagewall.yaml: YAML -> ajv schema check (every error with its path) -> defaults ->
+// semantic checks -> the resolved model.
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { StagewallError, isStagewallError } from '../errors.js';
+import { parseCidr } from '../engine/cidr.js';
+import { configSchema, type ExternalDocument, type PortDocument, type StagewallConfigDocument } from './schema.js';
+import { stageId, type ExternalEndpoint, type Pipeline, type PortSpec, type Stage, type StagewallConfig } from './model.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+const validateDocument = ajv.compile<StagewallConfigDocument>(configSchema);
+
+function describeSchemaError(err: ErrorObject): string {
+  const path = err.instancePath === '' ? '(top level)' : err.instancePath;
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return `${path}: unknown field "${String(err.params['additionalProperty'])}"`;
+    case 'enum':
+      return `${path}: must be one of ${(err.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${path}: must be ${JSON.stringify(err.params['allowedValue'])}`;
+    default:
+      return `${path}: ${err.message ?? 'is invalid'}`;
+  }
+}
+
+/** Validates a decoded document and resolves it; `source` names it in errors. */
+export function resolveConfig(raw: unknown, source = 'config'): StagewallConfig {
+  const doc = structuredClone(raw);
+  if (!validateDocument(doc)) {
+    const errors = [...new Set((validateDocument.errors ?? []).map(describeSchemaError))];
+    throw new StagewallError('CONFIG_SCHEMA', `${source}: invalid StagewallConfig (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors);
+  }
+  return buildModel(doc, source);
+}
+
+/** Parses YAML (or JSON) text into a resolved config. */
+export function parseConfig(text: string, source = 'config'): StagewallConfig {
+  const parsed = parseDocument(text, { prettyErrors: true });
+  if (parsed.errors.length > 0) {
+    throw new StagewallError(
+      'CONFIG_YAML',
+      `${source}: not valid YAML`,
+      parsed.errors.map((e) => e.message.split('\n')[0] ?? e.message),
+    );
+  }
+  return resolveConfig(parsed.toJS(), source);
+}
+
+export function loadConfigFile(path: string): StagewallConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new StagewallError('CONFIG_READ', `cannot read config ${path}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, path);
+}
+
+function resolvePort(p: PortDocument | number): PortSpec {
+  if (typeof p === 'number') return { port: p, protocol: 'TCP' };
+  return { port: p.port, protocol: p.protocol ?? 'TCP', ...(p.endPort === undefined ? {} : { endPort: p.endPort }) };
+}
+
+function buildModel(doc: StagewallConfigDocument, source: string): StagewallConfig {
+  const problems: string[] = [];
+  const pipelineNames = new Set<string>();
+  const declared = new Map<string, { pipeline: string; index: number }>();
+
+  doc.pipelines.forEach((p, pi) => {
+    if (pipelineNames.has(p.name)) problems.push(`/pipelines/${pi}/name: duplicate pipeline name "${p.name}"`);
+    pipelineNames.add(p.name);
+    p.stages.forEach((s, si) => {
+      const id = stageId(p.name, s.name);
+      if (declared.has(id)) problems.push(`/pipelines/${pi}/stages/${si}/name: duplicate stage "${s.name}" in pipeline "${p.name}"`);
+      else declared.set(id, { pipeline: p.name, index: si });
+    });
+  });
+  if (doc.labels.pipeline === doc.labels.stage) {
+    problems.push(`/labels: the pipeline and stage labels must differ (both are "${doc.labels.stage}")`);
+  }
+
+  const refId = (pipeline: string, ref: string, path: string): string | undefined => {
+    const id = ref.includes('/') ? ref : stageId(pipeline, ref);
+    if (!declared.has(id)) {
+      problems.push(`${path}: unknown stage "${ref}" (declared: ${[...declared.keys()].join(', ')})`);
+      return undefined;
+    }
+    return id;
+  };
+  const externals = (list: readonly ExternalDocument[] | undefined, path: string): ExternalEndpoint[] =>
+    (list ?? []).flatMap((entry, i) => {
+      const text = typeof entry === 'string' ? entry : entry.cidr;
+      try {
+        const ports = typeof entry === 'string' ? [] : (entry.ports ?? []).map(resolvePort);
+        return [{ cidr: parseCidr(text), ports }];
+      } catch (err) {
+        if (!isStagewallError(err)) throw err;
+        problems.push(`${path}/${i}: ${err.message}`);
+        return [];
+      }
+    });
+
+  // Edges: an explicit list on either end declares an edge; the linear default applies only
+  // between neighbours where neither end spelled out its list.
+  const edges = new Set<string>();
+  const edgeKey = (from: string, to: string) => `${from}>${to}`;
+  doc.pipelines.forEach((p, pi) => {
+    p.stages.forEach((s, si) => {
+      const id = stageId(p.name, s.name);
+      const path = `/pipelines/${pi}/stages/${si}`;
+      (s.egressTo ?? []).forEach((ref, i) => {
+        const to = refId(p.name, ref, `${path}/egressTo/${i}`);
+        if (to) edges.add(edgeKey(id, to));
+      });
+      (s.ingressFrom ?? []).forEach((ref, i) => {
+        const from = refId(p.name, ref, `${path}/ingressFrom/${i}`);
+        if (from) edges.add(edgeKey(from, id));
+      });
+      const next = p.stages[si + 1];
+      if (next && s.egressTo === undefined && next.ingressFrom === undefined) {
+        edges.add(edgeKey(id, stageId(p.name, next.name)));
+      }
+    });
+  });
+
+  const stages = new Map<string, Stage>();
+  const pipelines = new Map<string, Pipeline>();
+  doc.pipelines.forEach((p, pi) => {
+    const own: Stage[] = p.stages.map((s, si) => {
+      const id = stageId(p.name, s.name);
+      const path = `/pipelines/${pi}/stages/${si}`;
+      const ingressFrom = new Set<string>();
+      const egressTo = new Set<string>();
+      for (const key of edges) {
+        const [from = '', to = ''] = key.split('>');
+        if (to === id) ingressFrom.add(from);
+        if (from === id) egressTo.add(to);
+      }
+      const stage: Stage = {
+        id,
+        pipeline: p.name,
+        name: s.name,
+        index: si,
+        namespace: s.namespace ?? p.namespace ?? p.name,
+        ingressFrom,
+        egressTo,
+        ingressNamespaces: new Set(s.ingressNamespaces ?? []),
+        egressNamespaces: new Set(s.egressNamespaces ?? []),
+        ingressExternal: externals(s.ingressExternal, `${path}/ingressExternal`),
+        egressExternal: externals(s.egressExternal, `${path}/egressExternal`),
+        ports: (s.ports ?? []).map(resolvePort),
+      };
+      if (!stages.has(id)) stages.set(id, stage);
+      return stage;
+    });
+    const byName = new Map(own.map((s) => [s.name, s]));
+    if (!pipelines.has(p.name)) {
+      pipelines.set(p.name, { name: p.name, mode: p.mode ?? doc.mode, stages: own, stage: (name) => byName.get(name) });
+    }
+  });
+
+  if (problems.length > 0) {
+    throw new StagewallError('CONFIG_SEMANTIC', `${source}: inconsistent StagewallConfig (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
+  }
+  return {
+    mode: doc.mode,
+    labels: doc.labels,
+    exemptNamespaces: new Set(doc.exemptNamespaces),
+    serviceAccount: doc.serviceAccount,
+    defaultDeny: doc.defaultDeny,
+    workloadCoverage: doc.workloadCoverage,
+    pipelines,
+    stages,
+    document: doc,
+  };
+}

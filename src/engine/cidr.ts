@@ -1,0 +1,147 @@
+// IP ranges for ipBlock semantics: a block admits its CIDR minus every `except` CIDR.
+// Addresses are bigints so IPv4 and IPv6 share one code path; families never mix.
+import { isIPv4, isIPv6 } from 'node:net';
+import { StagewallError } from '../errors.js';
+
+export type IpFamily = 4 | 6;
+
+export interface Cidr {
+  readonly text: string;
+  readonly family: IpFamily;
+  readonly prefix: number;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** An inclusive range of addresses of one family. */
+export interface IpRange {
+  readonly family: IpFamily;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+function ipv4ToBigInt(ip: string): bigint {
+  return ip.split('.').reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);
+}
+
+function ipv6ToBigInt(ip: string): bigint {
+  let text = ip;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hextets.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4?.[1]) {
+    const n = ipv4ToBigInt(v4[1]);
+    text = `${text.slice(0, -v4[1].length)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const headParts = head === '' ? [] : head.split(':');
+  const tailParts = tail === undefined || tail === '' ? [] : tail.split(':');
+  const missing = 8 - headParts.length - tailParts.length;
+  const parts = [...headParts, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...tailParts];
+  return parts.reduce((acc, part) => (acc << 16n) | BigInt(parseInt(part, 16)), 0n);
+}
+
+/** Parses `a.b.c.d/n` or an IPv6 CIDR; host bits are masked off, as the API server's parser does. */
+export function parseCidr(text: string): Cidr {
+  const invalid = (why: string) => new StagewallError('CIDR_INVALID', `"${text}" is not a valid CIDR: ${why}`);
+  if (typeof text !== 'string') throw invalid('not a string');
+  const slash = text.indexOf('/');
+  if (slash < 0) throw invalid('missing /prefix (write 10.0.0.0/8 or 2001:db8::/32)');
+  const ip = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  if (!/^\d{1,3}$/.test(prefixText)) throw invalid('the prefix length is not a number');
+  const prefix = Number(prefixText);
+  let family: IpFamily;
+  let addr: bigint;
+  if (isIPv4(ip)) {
+    family = 4;
+    addr = ipv4ToBigInt(ip);
+  } else if (isIPv6(ip)) {
+    family = 6;
+    addr = ipv6ToBigInt(ip);
+  } else {
+    throw invalid(`"${ip}" is not an IPv4 or IPv6 address`);
+  }
+  const bits = family === 4 ? 32 : 128;
+  if (prefix > bits) throw invalid(`the prefix length must be at most ${bits}`);
+  const hostBits = BigInt(bits - prefix);
+  const start = (addr >> hostBits) << hostBits;
+  const end = start + (1n << hostBits) - 1n;
+  return { text, family, prefix, start, end };
+}
+
+/** True when the CIDR is every address of its family: 0.0.0.0/0 or ::/0. */
+export function isEveryAddress(cidr: Cidr): boolean {
+  return cidr.prefix === 0;
+}
+
+/** The addresses an ipBlock admits: its CIDR minus the excepted CIDRs, as disjoint sorted ranges. */
+export function ipBlockRanges(cidr: Cidr, except: readonly Cidr[]): IpRange[] {
+  return subtract([{ family: cidr.family, start: cidr.start, end: cidr.end }], except);
+}
+
+/** `ranges` minus `holes`, keeping only the holes of the same family. */
+export function subtract(ranges: readonly IpRange[], holes: readonly IpRange[]): IpRange[] {
+  let result = [...ranges];
+  for (const hole of holes) {
+    const next: IpRange[] = [];
+    for (const r of result) {
+      if (r.family !== hole.family || hole.end < r.start || hole.start > r.end) {
+        next.push(r);
+        continue;
+      }
+      if (hole.start > r.start) next.push({ family: r.family, start: r.start, end: hole.start - 1n });
+      if (hole.end < r.end) next.push({ family: r.family, start: hole.end + 1n, end: r.end });
+    }
+    result = next;
+  }
+  return result.sort((a, b) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+}
+
+/** True when every address of `ranges` lies inside one of `allowed`. */
+export function rangesWithin(ranges: readonly IpRange[], allowed: readonly IpRange[]): boolean {
+  return subtract(ranges, allowed).length === 0;
+}
+
+/** Formats a range back into the fewest CIDRs, for messages. */
+export function rangeToCidrs(range: IpRange): string[] {
+  const bits = range.family === 4 ? 32 : 128;
+  const out: string[] = [];
+  let start = range.start;
+  while (start <= range.end) {
+    let size = 0;
+    while (size < bits) {
+      const blockSize = 1n << BigInt(size + 1);
+      if (start % blockSize !== 0n || start + blockSize - 1n > range.end) break;
+      size += 1;
+    }
+    out.push(`${formatAddress(start, range.family)}/${bits - size}`);
+    start += 1n << BigInt(size);
+  }
+  return out;
+}
+
+function formatAddress(addr: bigint, family: IpFamily): string {
+  if (family === 4) {
+    return [24n, 16n, 8n, 0n].map((shift) => ((addr >> shift) & 0xffn).toString()).join('.');
+  }
+  const parts: string[] = [];
+  for (let i = 7; i >= 0; i -= 1) parts.push(((addr >> BigInt(i * 16)) & 0xffffn).toString(16));
+  // Compress the longest run of zero hextets, as RFC 5952 asks.
+  let bestStart = -1;
+  let bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (parts[i] !== '0') {
+      i += 1;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && parts[j] === '0') j += 1;
+    if (j - i > bestLen && j - i > 1) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (bestStart < 0) return parts.join(':');
+  return `${parts.slice(0, bestStart).join(':')}::${parts.slice(bestStart + bestLen).join(':')}`;
+}

@@ -1,0 +1,61 @@
+// Mutations (SPEC §4) as RFC 6902 JSON Patch operations, computed by the engine so that the
+// webhook only serialises them.
+import { managedPolicyNames } from './generate.js';
+import { isProtectedNamespace, type EngineContext, type Review } from './evaluate.js';
+import { pipelineOfNamespace } from './peers.js';
+import { DEFAULT_STAGE_ANNOTATION } from './subjects.js';
+import type { KubeObject } from './types.js';
+import { namespaceInfo, syntheticNamespace } from './view.js';
+
+export const DEFAULT_DENY_ANNOTATION = 'stagewall.dev/default-deny';
+
+export type JsonPatchOperation =
+  | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }
+  | { readonly op: 'remove'; readonly path: string };
+
+/** RFC 6901: `~` becomes `~0` and `/` becomes `~1` inside one reference token. */
+export function escapePointerToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function setMapEntries(
+  current: Record<string, string> | undefined,
+  pointer: string,
+  wanted: Readonly<Record<string, string>>,
+): JsonPatchOperation[] {
+  const changes = Object.entries(wanted).filter(([k, v]) => current?.[k] !== v);
+  if (changes.length === 0) return [];
+  if (current === undefined) return [{ op: 'add', path: pointer, value: Object.fromEntries(changes) }];
+  return changes.map(([k, v]) => ({ op: 'add', path: `${pointer}/${escapePointerToken(k)}`, value: v }));
+}
+
+/** The patch for one admission; empty when nothing changes. */
+export function mutations(review: Review, ctx: EngineContext): JsonPatchOperation[] {
+  const object: KubeObject | undefined = review.object;
+  if (!object || review.operation !== 'CREATE') return [];
+  const { config, view } = ctx;
+
+  if (object.kind === 'Namespace') {
+    const ns = namespaceInfo(object);
+    if (isProtectedNamespace(ns.name, ctx)) return [];
+    const pipeline = pipelineOfNamespace(ns, config);
+    if (!pipeline || pipeline.mode === 'off' || !config.defaultDeny.enabled) return [];
+    return setMapEntries(object.metadata?.annotations, '/metadata/annotations', {
+      [DEFAULT_DENY_ANNOTATION]: managedPolicyNames(config).join(','),
+    });
+  }
+
+  if (object.kind === 'Pod') {
+    const namespace = object.metadata?.namespace ?? review.namespace ?? 'default';
+    if (isProtectedNamespace(namespace, ctx)) return [];
+    const ns = view.namespace(namespace) ?? syntheticNamespace(namespace);
+    const pipeline = pipelineOfNamespace(ns, config);
+    if (!pipeline || pipeline.mode === 'off') return [];
+    const labels = object.metadata?.labels;
+    const wanted: Record<string, string> = { [config.labels.pipeline]: pipeline.name };
+    const defaultStage = ns.annotations[DEFAULT_STAGE_ANNOTATION];
+    if (labels?.[config.labels.stage] === undefined && defaultStage) wanted[config.labels.stage] = defaultStage;
+    return setMapEntries(labels, '/metadata/labels', wanted);
+  }
+  return [];
+}

@@ -1,0 +1,118 @@
+// NetworkPolicies compiled once, when they enter a view: selectors, ipBlocks and the
+// effective policyTypes. The admission hot path only reads these.
+import { StagewallError } from '../errors.js';
+import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from './cidr.js';
+import { compileSelector, type CompiledSelector } from './selectors.js';
+import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'stagewall';
+
+export interface CompiledIpBlock {
+  readonly cidr: Cidr;
+  readonly except: readonly Cidr[];
+  /** The addresses admitted: cidr minus except. */
+  readonly ranges: readonly IpRange[];
+}
+
+export interface CompiledPeer {
+  readonly raw: NetworkPolicyPeer;
+  /** Absent in the peer: then the peer does not narrow pods (or stays in the policy's namespace). */
+  readonly podSelector?: CompiledSelector;
+  readonly namespaceSelector?: CompiledSelector;
+  readonly ipBlock?: CompiledIpBlock;
+}
+
+export interface CompiledRule {
+  /** Empty means the rule admits every peer. */
+  readonly peers: readonly CompiledPeer[];
+  /** Empty means every port. */
+  readonly ports: readonly NetworkPolicyPort[];
+}
+
+export type Direction = 'ingress' | 'egress';
+
+export interface CompiledPolicy {
+  readonly name: string;
+  readonly namespace: string;
+  readonly raw: NetworkPolicy;
+  readonly podSelector: CompiledSelector;
+  /** Effective policyTypes after Kubernetes' defaulting. */
+  readonly ingress: boolean;
+  readonly egress: boolean;
+  readonly ingressRules: readonly CompiledRule[];
+  readonly egressRules: readonly CompiledRule[];
+  readonly managed: boolean;
+}
+
+/**
+ * policyTypes as the API server defaults them: when omitted or empty, Ingress always, plus
+ * Egress when the policy has at least one egress rule.
+ */
+export function effectivePolicyTypes(spec: NetworkPolicySpec | undefined): { ingress: boolean; egress: boolean } {
+  const declared = spec?.policyTypes ?? [];
+  if (declared.length > 0) {
+    return { ingress: declared.includes('Ingress'), egress: declared.includes('Egress') };
+  }
+  return { ingress: true, egress: (spec?.egress?.length ?? 0) > 0 };
+}
+
+export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {
+  return policy?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+function compilePeer(peer: NetworkPolicyPeer, where: string): CompiledPeer {
+  if (peer.ipBlock) {
+    if (peer.podSelector || peer.namespaceSelector) {
+      throw new StagewallError('MANIFEST_SHAPE', `${where}: a peer with ipBlock must not also have podSelector or namespaceSelector`);
+    }
+    const cidr = parseCidr(peer.ipBlock.cidr);
+    const except = (peer.ipBlock.except ?? []).map((e) => parseCidr(e));
+    for (const e of except) {
+      if (e.family !== cidr.family || e.start < cidr.start || e.end > cidr.end) {
+        throw new StagewallError('CIDR_INVALID', `${where}: except ${e.text} is not inside ${cidr.text}`);
+      }
+    }
+    return { raw: peer, ipBlock: { cidr, except, ranges: ipBlockRanges(cidr, except) } };
+  }
+  return {
+    raw: peer,
+    ...(peer.podSelector ? { podSelector: compileSelector(peer.podSelector, `${where}.podSelector`) } : {}),
+    ...(peer.namespaceSelector ? { namespaceSelector: compileSelector(peer.namespaceSelector, `${where}.namespaceSelector`) } : {}),
+  };
+}
+
+export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'default'): CompiledPolicy {
+  const name = policy.metadata?.name ?? '';
+  const namespace = policy.metadata?.namespace ?? fallbackNamespace;
+  const spec = policy.spec ?? {};
+  const where = `NetworkPolicy ${namespace}/${name}`;
+  const types = effectivePolicyTypes(spec);
+  const compileRules = (dir: Direction, rules: readonly { peers?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[]): CompiledRule[] =>
+    rules.map((rule, i) => ({
+      peers: (rule.peers ?? []).map((p, j) => compilePeer(p, `${where} spec.${dir}[${i}] peer ${j}`)),
+      ports: rule.ports ?? [],
+    }));
+  return {
+    name,
+    namespace,
+    raw: policy,
+    podSelector: compileSelector(spec.podSelector ?? {}, `${where} spec.podSelector`),
+    ingress: types.ingress,
+    egress: types.egress,
+    ingressRules: compileRules('ingress', (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))),
+    egressRules: compileRules('egress', (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))),
+    managed: isManagedPolicy(policy),
+  };
+}
+
+/** Why a peer admits everything, or undefined when it does not. */
+export function openPeerReason(peer: CompiledPeer): string | undefined {
+  if (peer.ipBlock) {
+    return isEveryAddress(peer.ipBlock.cidr) ? `ipBlock ${peer.ipBlock.cidr.text} is every address` : undefined;
+  }
+  if (peer.namespaceSelector?.selectsAll && (!peer.podSelector || peer.podSelector.selectsAll)) {
+    return 'namespaceSelector {} without a narrowing podSelector matches every pod in every namespace';
+  }
+  return undefined;
+}

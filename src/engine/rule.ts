@@ -1,0 +1,40 @@
+// The rule contract. A rule is one module: an id, a severity, what it applies to, a description
+// for the catalog, and a pure check over one kind of subject.
+import type { StagewallConfig } from '../config/model.js';
+import type { Subject, SubjectType } from './subjects.js';
+import type { View } from './view.js';
+
+export type Severity = 'deny' | 'warn';
+
+export interface Violation {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly message: string;
+}
+
+/** What a check reports; severity defaults to the rule's own. */
+export interface Finding {
+  readonly message: string;
+  readonly severity?: Severity;
+}
+
+export interface RuleContext {
+  readonly config: StagewallConfig;
+  readonly view: View;
+}
+
+export interface Rule<T extends SubjectType = SubjectType> {
+  readonly id: string;
+  readonly severity: Severity;
+  /** Which objects, for the catalog (e.g. "Pod, workload templates"). */
+  readonly appliesTo: string;
+  /** What it checks, one sentence, for the catalog and the docs. */
+  readonly description: string;
+  readonly subject: T;
+  check(subject: Extract<Subject, { type: T }>, ctx: RuleContext): Iterable<Finding>;
+}
+
+/** Keeps the subject type of a rule literal narrow without repeating it. */
+export function defineRule<T extends SubjectType>(rule: Rule<T>): Rule<T> {
+  return rule;
+}

@@ -1,0 +1,42 @@
+import { stringify } from 'yaml';
+import { managedPolicies, stagePolicy } from '../generate.js';
+import type { Direction } from '../policies.js';
+import { defineRule, type RuleContext } from '../rule.js';
+import type { PodSubject } from '../subjects.js';
+
+function isCovered(subject: PodSubject, direction: Direction, { view }: RuleContext): boolean {
+  return view
+    .policiesIn(subject.namespace.name)
+    .some((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(subject.labels));
+}
+
+/** A ready-to-apply policy: the stage's own generated policy, or the default-deny when no stage is known. */
+function snippet(subject: PodSubject, ctx: RuleContext): string {
+  const policy = subject.stage
+    ? stagePolicy(subject.stage, subject.namespace.name, ctx.config)
+    : managedPolicies(subject.namespace.name, { ...ctx.config, defaultDeny: { enabled: true, allowDNS: false } })[0];
+  return stringify(policy, { lineWidth: 0 }).trimEnd();
+}
+
+function coverageRule(direction: Direction) {
+  const Type = direction === 'ingress' ? 'Ingress' : 'Egress';
+  return defineRule({
+    id: `${direction}-uncovered`,
+    severity: 'deny',
+    appliesTo: 'Pod (deny), workload templates (per workloadCoverage)',
+    description: `Some NetworkPolicy of the namespace must select the pod with ${Type} in its policyTypes.`,
+    subject: 'pod',
+    *check(subject, ctx) {
+      if (isCovered(subject, direction, ctx)) return;
+      yield {
+        severity: subject.workload ? ctx.config.workloadCoverage : 'deny',
+        message:
+          `${subject.display} is not selected by any NetworkPolicy with policyTypes ${Type} in namespace ${subject.namespace.name}, so its ${direction} is unrestricted. ` +
+          `Fix: apply a policy that selects it, for example:\n${snippet(subject, ctx)}`,
+      };
+    },
+  });
+}
+
+export const ingressUncovered = coverageRule('ingress');
+export const egressUncovered = coverageRule('egress');

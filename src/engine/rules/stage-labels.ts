@@ -1,0 +1,56 @@
+import { joinList } from '../format.js';
+import { defineRule } from '../rule.js';
+import { DEFAULT_STAGE_ANNOTATION, type PodSubject } from '../subjects.js';
+
+function stageNames(subject: PodSubject): string {
+  return joinList(subject.pipeline.stages.map((s) => s.name));
+}
+
+export const stageLabelMissing = defineRule({
+  id: 'stage-label-missing',
+  severity: 'deny',
+  appliesTo: 'Pod, workload templates',
+  description: 'A pod in a pipeline namespace must carry the stage label, so stage policies can select it.',
+  subject: 'pod',
+  *check(subject, { config }) {
+    if (subject.stageName !== undefined) return;
+    yield {
+      message:
+        `${subject.display} has no label ${config.labels.stage} in pipeline namespace ${subject.namespace.name}, so no stage policy can select it. ` +
+        `Fix: add label ${config.labels.stage}: <stage> with one of the stages of pipeline ${subject.pipeline.name} (${stageNames(subject)}), ` +
+        `or annotate namespace ${subject.namespace.name} with ${DEFAULT_STAGE_ANNOTATION}.`,
+    };
+  },
+});
+
+export const stageUnknown = defineRule({
+  id: 'stage-unknown',
+  severity: 'deny',
+  appliesTo: 'Pod, workload templates',
+  description: "The stage label must name a stage of the namespace's pipeline.",
+  subject: 'pod',
+  *check(subject, { config }) {
+    if (subject.stageName === undefined || subject.stage !== undefined) return;
+    yield {
+      message:
+        `${subject.display} has ${config.labels.stage}=${subject.stageName}, which is not a stage of pipeline ${subject.pipeline.name}. ` +
+        `Fix: use one of ${stageNames(subject)}, or declare stage ${subject.stageName} in the stagewall config.`,
+    };
+  },
+});
+
+export const hostNetwork = defineRule({
+  id: 'host-network',
+  severity: 'deny',
+  appliesTo: 'Pod, workload templates',
+  description: 'Pipeline pods must not use hostNetwork: NetworkPolicy does not apply to them.',
+  subject: 'pod',
+  *check(subject) {
+    if (!subject.hostNetwork) return;
+    yield {
+      message:
+        `${subject.display} sets hostNetwork: true in pipeline namespace ${subject.namespace.name}; NetworkPolicies do not apply to host-network pods, so its stage would be unfenced. ` +
+        'Fix: remove hostNetwork, or run the pod outside pipeline namespaces.',
+    };
+  },
+});

@@ -1,0 +1,110 @@
+// A view is what the engine knows of the cluster: Namespaces and NetworkPolicies. The webhook
+// fills one from informers, the CLI from manifests; both go through IndexedView so policies are
+// compiled once and looked up by namespace, never scanned.
+import { compilePolicy, type CompiledPolicy } from './policies.js';
+import type { KubeObject, Labels, NetworkPolicy } from './types.js';
+
+/** Every namespace carries this label with its own name (set by the API server since 1.21). */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+export interface NamespaceInfo {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly annotations: Labels;
+}
+
+export interface View {
+  namespace(name: string): NamespaceInfo | undefined;
+  namespaces(): Iterable<NamespaceInfo>;
+  /** The compiled policies of one namespace; empty when it has none. */
+  policiesIn(namespace: string): readonly CompiledPolicy[];
+}
+
+const NO_POLICIES: readonly CompiledPolicy[] = Object.freeze([]);
+
+export function namespaceInfo(object: KubeObject): NamespaceInfo {
+  const name = object.metadata?.name ?? '';
+  return {
+    name,
+    labels: { ...(object.metadata?.labels ?? {}), [NAMESPACE_NAME_LABEL]: name },
+    annotations: { ...(object.metadata?.annotations ?? {}) },
+  };
+}
+
+/** A namespace known only by name, with the labels the API server would give it. */
+export function syntheticNamespace(name: string): NamespaceInfo {
+  return { name, labels: { [NAMESPACE_NAME_LABEL]: name }, annotations: {} };
+}
+
+/** A mutable, indexed view. Adapters (manifests, informers) call the setters as objects change. */
+export class IndexedView implements View {
+  private readonly namespacesByName = new Map<string, NamespaceInfo>();
+  private readonly policiesByNamespace = new Map<string, Map<string, CompiledPolicy>>();
+  private readonly policyLists = new Map<string, readonly CompiledPolicy[]>();
+
+  namespace(name: string): NamespaceInfo | undefined {
+    return this.namespacesByName.get(name);
+  }
+
+  namespaces(): Iterable<NamespaceInfo> {
+    return this.namespacesByName.values();
+  }
+
+  policiesIn(namespace: string): readonly CompiledPolicy[] {
+    let list = this.policyLists.get(namespace);
+    if (list === undefined) {
+      const byName = this.policiesByNamespace.get(namespace);
+      list = byName ? Object.freeze([...byName.values()]) : NO_POLICIES;
+      this.policyLists.set(namespace, list);
+    }
+    return list;
+  }
+
+  get namespaceCount(): number {
+    return this.namespacesByName.size;
+  }
+
+  get policyCount(): number {
+    let n = 0;
+    for (const m of this.policiesByNamespace.values()) n += m.size;
+    return n;
+  }
+
+  upsertNamespace(object: KubeObject): void {
+    const info = namespaceInfo(object);
+    this.namespacesByName.set(info.name, info);
+  }
+
+  /** Adds a namespace that manifests only mention, unless it is already known. */
+  ensureNamespace(name: string): void {
+    if (!this.namespacesByName.has(name)) this.namespacesByName.set(name, syntheticNamespace(name));
+  }
+
+  deleteNamespace(name: string): void {
+    this.namespacesByName.delete(name);
+  }
+
+  /** Compiles and stores a policy; throws a StagewallError when it is invalid. */
+  upsertPolicy(policy: NetworkPolicy, fallbackNamespace = 'default'): CompiledPolicy {
+    const compiled = compilePolicy(policy, fallbackNamespace);
+    let byName = this.policiesByNamespace.get(compiled.namespace);
+    if (!byName) {
+      byName = new Map();
+      this.policiesByNamespace.set(compiled.namespace, byName);
+    }
+    byName.set(compiled.name, compiled);
+    this.policyLists.delete(compiled.namespace);
+    return compiled;
+  }
+
+  deletePolicy(namespace: string, name: string): void {
+    if (this.policiesByNamespace.get(namespace)?.delete(name)) this.policyLists.delete(namespace);
+  }
+
+  /** Drops everything, e.g. before a relist. */
+  clear(): void {
+    this.namespacesByName.clear();
+    this.policiesByNamespace.clear();
+    this.policyLists.clear();
+  }
+}

@@ -1,0 +1,124 @@
+// Reading manifests for the CLI and the static view: files, folders (recursive), stdin,
+// multi-document YAML, JSON and List. Each object keeps its file and line for reports.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, parseAllDocuments, isMap, isSeq, type Node } from 'yaml';
+import { StagewallError } from '../errors.js';
+import type { KubeObject } from '../engine/types.js';
+import { classifyKind } from './kinds.js';
+
+export interface SourcePosition {
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface LoadedObject {
+  readonly object: KubeObject;
+  readonly source: SourcePosition;
+  /** False for built-in kinds stagewall does not judge (Service, ConfigMap…). */
+  readonly judged: boolean;
+}
+
+export interface LoadOptions {
+  /** Accept unknown apiVersion/kind pairs (e.g. custom resources) instead of failing. */
+  readonly ignoreUnknown?: boolean;
+}
+
+const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+
+function lineOf(node: Node | null | undefined, counter: LineCounter): number {
+  const offset = node?.range?.[0];
+  return offset === undefined ? 1 : counter.linePos(offset).line;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function classify(value: unknown, source: SourcePosition, options: LoadOptions): LoadedObject | undefined {
+  const at = `${source.file}:${source.line}`;
+  if (!isRecord(value)) throw new StagewallError('MANIFEST_SHAPE', `${at}: a manifest must be a mapping with apiVersion and kind`);
+  const { apiVersion, kind } = value;
+  if (typeof apiVersion !== 'string' || apiVersion === '' || typeof kind !== 'string' || kind === '') {
+    throw new StagewallError('MANIFEST_KIND', `${at}: the object has no apiVersion or kind`);
+  }
+  if (value['metadata'] !== undefined && !isRecord(value['metadata'])) {
+    throw new StagewallError('MANIFEST_SHAPE', `${at}: ${kind} metadata must be a mapping`);
+  }
+  const status = classifyKind(apiVersion, kind);
+  if (status.status === 'unknown') {
+    if (options.ignoreUnknown) return { object: value as KubeObject, source, judged: false };
+    throw new StagewallError('MANIFEST_KIND', `${at}: ${status.why} (pass --ignore-unknown to skip custom resources)`);
+  }
+  return { object: value as KubeObject, source, judged: status.status === 'judged' };
+}
+
+/** Parses the text of one file (or stdin) into objects; `List` objects are expanded. */
+export function parseManifests(text: string, file: string, options: LoadOptions = {}): LoadedObject[] {
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
+  const docList = Array.isArray(docs) ? docs : [docs];
+  const result: LoadedObject[] = [];
+  for (const doc of docList) {
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line ?? counter.linePos(error.pos[0]).line;
+      throw new StagewallError('MANIFEST_YAML', `${file}:${line}: not valid YAML or JSON: ${error.message.split('\n')[0]}`);
+    }
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue; // an empty document between ---
+    const source = { file, line: lineOf(doc.contents, counter) };
+    if (isRecord(value) && typeof value['kind'] === 'string' && value['kind'].endsWith('List') && Array.isArray(value['items'])) {
+      const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+      const itemNodes = isSeq(itemsNode) ? itemsNode.items : [];
+      (value['items'] as unknown[]).forEach((item, i) => {
+        const loaded = classify(item, { file, line: lineOf(itemNodes[i] as Node | undefined, counter) }, options);
+        if (loaded) result.push(loaded);
+      });
+      continue;
+    }
+    const loaded = classify(value, source, options);
+    if (loaded) result.push(loaded);
+  }
+  return result;
+}
+
+function listFiles(path: string): string[] {
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (err) {
+    throw new StagewallError('MANIFEST_READ', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  }
+  if (!stat.isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) return entry.name.startsWith('.') || entry.name === 'node_modules' ? [] : listFiles(child);
+      return MANIFEST_EXTENSIONS.test(entry.name) ? [child] : [];
+    });
+}
+
+/** Loads every manifest under the given paths; `-` reads `stdin`. */
+export function loadManifests(paths: readonly string[], options: LoadOptions & { readonly stdin?: () => string } = {}): LoadedObject[] {
+  const result: LoadedObject[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      const text = options.stdin ? options.stdin() : readFileSync(0, 'utf8');
+      result.push(...parseManifests(text, '<stdin>', options));
+      continue;
+    }
+    for (const file of listFiles(path)) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new StagewallError('MANIFEST_READ', `cannot read ${file}: ${(err as Error).message}`);
+      }
+      const shown = relative(process.cwd(), file) || file;
+      result.push(...parseManifests(text, shown.startsWith('..') ? file : shown, options));
+    }
+  }
+  return result;
+}
