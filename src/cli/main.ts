@@ -11,6 +11,7 @@ import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
 import { renderRules } from './rules.js';
 import { runGenerate } from './generate.js';
+import { runCerts, runServe } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
@@ -62,6 +63,35 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const result = runGenerate(loadConfigFile(opts.config), opts);
       if (result.text !== undefined) io.out(result.text);
       for (const file of result.files ?? []) io.err(`wrote ${file}`);
+    });
+
+  program
+    .command('serve')
+    .description('run the admission webhook (HTTPS) and the metrics port')
+    .option('-c, --config <file>', 'stagewall config (reloaded on change)', DEFAULT_CONFIG)
+    .option('--tls-cert <file>', 'serving certificate (reloaded on change)', process.env['STAGEWALL_TLS_CERT'])
+    .option('--tls-key <file>', 'serving key', process.env['STAGEWALL_TLS_KEY'])
+    .option('--port <n>', 'HTTPS port of the webhook', '8443')
+    .option('--metrics-port <n>', 'plain HTTP port of /metrics, /healthz and /readyz', '9090')
+    .option('--host <addr>', 'address to listen on (default: every address)')
+    .option('--view <path>', 'judge against manifests under PATH instead of the cluster')
+    .option('--embedded', 'serve the examples: their config and view, certificates made in certs/', false)
+    .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
+    .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
+    .action(async (opts: Parameters<typeof runServe>[0]) => {
+      await runServe(opts, io);
+    });
+
+  program
+    .command('certs')
+    .description('write a CA and a serving certificate signed by it: ca.crt, tls.crt, tls.key')
+    .requiredOption('--out <dir>', 'folder to write into')
+    .option('--service <name>', 'the webhook Service', 'stagewall')
+    .option('-n, --namespace <ns>', "the Service's namespace", 'stagewall-system')
+    .option('--dns <name...>', 'extra DNS names or IP addresses', [])
+    .option('--days <n>', 'validity of the serving certificate', '365')
+    .action(async (opts: Parameters<typeof runCerts>[0]) => {
+      await runCerts(opts, io);
     });
 
   return program;

@@ -8,6 +8,9 @@ export interface ObjectMeta {
   generateName?: string;
   namespace?: string;
   uid?: string;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }

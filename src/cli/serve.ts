@@ -1,0 +1,118 @@
+// `stagewall serve` and `stagewall certs`: the CLI side of the webhook.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfigFile } from '../config/load.js';
+import { writeCertificates } from '../certs/make.js';
+import { loadManifests } from '../manifests/load.js';
+import { buildStaticView } from '../manifests/view.js';
+import { createLogger, type Logger } from '../server/log.js';
+import { startServer, type RunningServer } from '../server/serve.js';
+import { staticViewSource, type ViewSource } from '../server/view-source.js';
+import { StagewallError } from '../errors.js';
+import type { CliIo } from './io.js';
+
+/** The package root, from src/cli or dist/cli alike. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const EMBEDDED = {
+  config: join(PACKAGE_ROOT, 'examples', 'stagewall.yaml'),
+  view: join(PACKAGE_ROOT, 'examples', 'pipeline', 'manifests'),
+  certs: join(PACKAGE_ROOT, 'certs'),
+} as const;
+
+export interface ServeCommandOptions {
+  config: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  port: string;
+  metricsPort: string;
+  host?: string;
+  view?: string;
+  embedded: boolean;
+  namespace: string;
+  logLevel?: string;
+}
+
+function parsePort(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new StagewallError('USAGE', `${flag} must be a port number (0-65535), not "${value}"`);
+  return n;
+}
+
+function manifestViewSource(path: string): ViewSource {
+  return staticViewSource(buildStaticView(loadManifests([path], { ignoreUnknown: true })), `manifests under ${path}`);
+}
+
+/** The cluster view lives in src/cluster; loaded lazily so `check` never pulls in the client. */
+async function clusterViewSource(logger: Logger): Promise<ViewSource> {
+  const { createClusterViewSource } = await import('../cluster/source.js');
+  return createClusterViewSource({ logger });
+}
+
+export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<RunningServer> {
+  const logger = createLogger({ level: opts.logLevel });
+  const configPath = opts.embedded ? EMBEDDED.config : opts.config;
+  let tlsCert = opts.tlsCert ?? join(opts.embedded ? EMBEDDED.certs : 'certs', 'tls.crt');
+  let tlsKey = opts.tlsKey ?? join(opts.embedded ? EMBEDDED.certs : 'certs', 'tls.key');
+  if (opts.embedded && (!existsSync(tlsCert) || !existsSync(tlsKey))) {
+    const made = await writeCertificates(EMBEDDED.certs, { service: 'stagewall', namespace: opts.namespace, dns: ['localhost', '127.0.0.1', '::1'] });
+    [, tlsCert = tlsCert, tlsKey = tlsKey] = made.files;
+    io.err(`made a CA and a serving certificate in ${EMBEDDED.certs}`);
+  }
+  loadConfigFile(configPath); // fail fast, with every error, before anything listens
+  const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
+  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger);
+
+  const server = await startServer({
+    configPath,
+    tlsCert,
+    tlsKey,
+    port: parsePort(opts.port, '--port'),
+    metricsPort: parsePort(opts.metricsPort, '--metrics-port'),
+    host: opts.host,
+    viewSource,
+    ownNamespace: opts.namespace,
+    logger,
+  });
+
+  if (opts.embedded) {
+    const ca = join(EMBEDDED.certs, 'ca.crt');
+    const sample = join(PACKAGE_ROOT, 'examples', 'admission', 'pod-without-stage.json');
+    io.err(
+      [
+        '',
+        `stagewall is serving the embedded example on https://localhost:${server.port} (metrics: http://localhost:${server.metricsPort}/metrics)`,
+        'Try it:',
+        `  curl --cacert ${ca} -H 'Content-Type: application/json' --data @${sample} https://localhost:${server.port}/validate`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ event: 'signal', signal }, 'shutting down: finishing requests in flight');
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return server;
+}
+
+export interface CertsCommandOptions {
+  out: string;
+  service: string;
+  namespace: string;
+  dns: string[];
+  days: string;
+}
+
+export async function runCerts(opts: CertsCommandOptions, io: CliIo): Promise<void> {
+  const days = Number(opts.days);
+  if (!Number.isInteger(days) || days < 1) throw new StagewallError('USAGE', `--days must be a whole number of days, not "${opts.days}"`);
+  const made = await writeCertificates(opts.out, { service: opts.service, namespace: opts.namespace, dns: opts.dns, days });
+  io.out(`wrote ${made.files.join(', ')}\nserving certificate names: ${made.names.join(', ')}`);
+}

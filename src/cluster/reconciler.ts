@@ -1,0 +1,182 @@
+// The default-deny reconciler (SPEC §4): keeps the managed policies applied in every pipeline
+// namespace. Idempotent server-side apply, so every replica may run it; failures retry with
+// exponential backoff; drift (an edited or deleted managed policy) is repaired.
+import type { StagewallConfig } from '../config/model.js';
+import { managedPolicies } from '../engine/generate.js';
+import { pipelineOfNamespace } from '../engine/peers.js';
+import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { namespaceInfo, type View } from '../engine/view.js';
+import { isProtectedNamespace } from '../engine/evaluate.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../engine/policies.js';
+import type { Logger } from '../server/log.js';
+import type { Metrics } from '../server/metrics.js';
+
+export interface ReconcilerOptions {
+  readonly apply: (policy: NetworkPolicy) => Promise<void>;
+  readonly config: () => StagewallConfig;
+  readonly view: View;
+  readonly ownNamespace?: string | undefined;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Namespaces reconciled at once. */
+  readonly concurrency?: number;
+}
+
+/** Key-order-independent equality of JSON values. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** True when the stored policy already is what stagewall would apply. */
+export function policyUpToDate(existing: NetworkPolicy | undefined, desired: NetworkPolicy): boolean {
+  if (!existing) return false;
+  if (existing.metadata?.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) return false;
+  return sameJson(existing.spec, desired.spec);
+}
+
+export class DefaultDenyReconciler {
+  private readonly pending = new Map<string, { attempt: number; timer?: NodeJS.Timeout }>();
+  private readonly queue: string[] = [];
+  private readonly createdAt = new Map<string, number>();
+  private running = 0;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  /** A namespace was added or changed. */
+  namespaceChanged(object: KubeObject): void {
+    const name = object.metadata?.name;
+    if (!name) return;
+    const created = Date.parse(object.metadata?.creationTimestamp ?? '');
+    if (!Number.isNaN(created) && !this.createdAt.has(name)) this.createdAt.set(name, created);
+    if (object.metadata?.deletionTimestamp) return;
+    if (this.isPipelineNamespace(name, object)) this.enqueue(name);
+  }
+
+  /** A policy was added, changed or deleted: repair it if it is one of ours. */
+  policyChanged(object: KubeObject): void {
+    const namespace = object.metadata?.namespace;
+    const name = object.metadata?.name;
+    if (!namespace || !name) return;
+    const names = managedPolicies(namespace, this.options.config()).map((p) => p.metadata?.name);
+    if (names.includes(name) && this.isPipelineNamespace(namespace)) this.enqueue(namespace);
+  }
+
+  /** Every pipeline namespace of the view: at start (backfill) and after a config reload. */
+  resyncAll(): void {
+    for (const ns of this.options.view.namespaces()) {
+      if (this.isPipelineNamespace(ns.name)) this.enqueue(ns.name);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const entry of this.pending.values()) if (entry.timer) clearTimeout(entry.timer);
+    this.pending.clear();
+    this.queue.length = 0;
+  }
+
+  /** Resolves when nothing is queued or running (for tests and orderly shutdown). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.running === 0 && [...this.pending.values()].every((p) => !p.timer)) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isPipelineNamespace(name: string, object?: KubeObject): boolean {
+    const config = this.options.config();
+    if (!config.defaultDeny.enabled) return false;
+    if (isProtectedNamespace(name, { config, view: this.options.view, ownNamespace: this.options.ownNamespace })) return false;
+    const ns = object ? namespaceInfo(object) : this.options.view.namespace(name);
+    const pipeline = pipelineOfNamespace(ns, config);
+    return pipeline !== undefined && pipeline.mode !== 'off';
+  }
+
+  private enqueue(namespace: string): void {
+    if (this.stopped) return;
+    const entry = this.pending.get(namespace);
+    if (entry) {
+      if (entry.timer) {
+        // An event beats the backoff timer: try again now.
+        clearTimeout(entry.timer);
+        delete entry.timer;
+        this.queue.push(namespace);
+        this.pump();
+      }
+      return;
+    }
+    this.pending.set(namespace, { attempt: 0 });
+    this.queue.push(namespace);
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 4;
+    while (!this.stopped && this.running < limit && this.queue.length > 0) {
+      const namespace = this.queue.shift() as string;
+      this.running += 1;
+      void this.reconcile(namespace).finally(() => {
+        this.running -= 1;
+        this.pump();
+        this.notifyIdle();
+      });
+    }
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.queue.length > 0 || this.running > 0 || [...this.pending.values()].some((p) => p.timer)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async reconcile(namespace: string): Promise<void> {
+    const { metrics, logger, view } = this.options;
+    const entry = this.pending.get(namespace) ?? { attempt: 0 };
+    if (!this.isPipelineNamespace(namespace)) {
+      this.pending.delete(namespace);
+      return;
+    }
+    const existing = new Map(view.policiesIn(namespace).map((p) => [p.name, p.raw]));
+    for (const desired of managedPolicies(namespace, this.options.config())) {
+      const name = desired.metadata?.name ?? '';
+      if (policyUpToDate(existing.get(name), desired)) continue;
+      try {
+        await this.options.apply(desired);
+        metrics.policiesApplied.inc({ policy: name });
+        logger.info({ event: 'policy-applied', namespace, policy: name, repaired: existing.has(name) }, 'managed policy applied');
+        const created = this.createdAt.get(namespace);
+        if (created !== undefined && !existing.has(name) && name === managedPolicies(namespace, this.options.config())[0]?.metadata?.name) {
+          const seconds = (Date.now() - created) / 1000;
+          if (seconds >= 0 && seconds < 600) metrics.namespaceToPolicySeconds.observe(seconds);
+        }
+      } catch (err) {
+        metrics.policyApplyFailures.inc({ policy: name });
+        const max = this.options.maxBackoffMs ?? 30_000;
+        const delay = Math.min(max, (this.options.initialBackoffMs ?? 500) * 2 ** entry.attempt);
+        entry.attempt += 1;
+        logger.warn({ event: 'policy-apply-failed', namespace, policy: name, attempt: entry.attempt, retryInMs: delay, error: (err as Error).message }, 'applying a managed policy failed; retrying');
+        if (this.stopped) return;
+        entry.timer = setTimeout(() => {
+          delete entry.timer;
+          this.queue.push(namespace);
+          this.pump();
+        }, delay);
+        entry.timer.unref();
+        this.pending.set(namespace, entry);
+        return;
+      }
+    }
+    this.createdAt.delete(namespace);
+    this.pending.delete(namespace);
+  }
+}

@@ -1,0 +1,184 @@
+// The cluster view: reflectors over Namespaces and NetworkPolicies filling an IndexedView, and
+// the default-deny reconciler fed by the same events. Works in-cluster and from a kubeconfig.
+import { CoreV1Api, KubeConfig, NetworkingV1Api, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import type { StagewallConfig } from '../config/model.js';
+import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { IndexedView } from '../engine/view.js';
+import type { Logger } from '../server/log.js';
+import type { Metrics } from '../server/metrics.js';
+import type { ViewSource } from '../server/view-source.js';
+import { DefaultDenyReconciler } from './reconciler.js';
+import { Reflector, type WatchFn } from './reflector.js';
+
+export const FIELD_MANAGER = 'stagewall';
+
+export interface ClusterSourceOptions {
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  readonly ownNamespace?: string | undefined;
+  /** Defaults to in-cluster config, else $KUBECONFIG or ~/.kube/config. */
+  readonly kubeConfig?: KubeConfig;
+  /** Run the default-deny reconciler (on by default). */
+  readonly reconcile?: boolean;
+  readonly initialBackoffMs?: number;
+}
+
+export function loadKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}
+
+function watchFn(watch: Watch, path: string): WatchFn {
+  return (resourceVersion, onEvent, onDone) =>
+    watch.watch(path, { resourceVersion, allowWatchBookmarks: true }, (type, object) => onEvent(type, object), onDone);
+}
+
+/** Server-side apply with field manager `stagewall`; `force` takes ownership from other managers. */
+export function serverSideApply(networking: NetworkingV1Api): (policy: NetworkPolicy) => Promise<void> {
+  return async (policy) => {
+    await networking.patchNamespacedNetworkPolicy(
+      {
+        name: policy.metadata?.name ?? '',
+        namespace: policy.metadata?.namespace ?? '',
+        body: policy,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  };
+}
+
+export class ClusterViewSource implements ViewSource {
+  readonly view = new IndexedView();
+  readonly description: string;
+  private readonly core: CoreV1Api;
+  private readonly networking: NetworkingV1Api;
+  private readonly namespaces: Reflector<KubeObject>;
+  private readonly policies: Reflector<KubeObject>;
+  private reconciler: DefaultDenyReconciler | undefined;
+  private readonly knownPolicies = new Set<string>();
+
+  constructor(private readonly options: ClusterSourceOptions) {
+    const kc = options.kubeConfig ?? loadKubeConfig();
+    this.description = `cluster at ${kc.getCurrentCluster()?.server ?? '(unknown server)'}`;
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.networking = kc.makeApiClient(NetworkingV1Api);
+    const watch = new Watch(kc);
+    const { logger } = options;
+    const backoff = options.initialBackoffMs === undefined ? {} : { initialBackoffMs: options.initialBackoffMs };
+
+    this.namespaces = new Reflector<KubeObject>({
+      name: 'namespaces',
+      logger,
+      ...backoff,
+      list: () => this.core.listNamespace() as unknown as Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
+      watch: watchFn(watch, '/api/v1/namespaces'),
+      onReplace: (items) => {
+        const names = new Set(items.map((i) => i.metadata?.name ?? ''));
+        for (const ns of [...this.view.namespaces()]) if (!names.has(ns.name)) this.view.deleteNamespace(ns.name);
+        for (const item of items) this.view.upsertNamespace(item);
+        this.reconciler?.resyncAll();
+      },
+      onEvent: (type, object) => {
+        if (type === 'DELETED') this.view.deleteNamespace(object.metadata?.name ?? '');
+        else {
+          this.view.upsertNamespace(object);
+          this.reconciler?.namespaceChanged(object);
+        }
+      },
+    });
+
+    this.policies = new Reflector<KubeObject>({
+      name: 'networkpolicies',
+      logger,
+      ...backoff,
+      list: () => this.networking.listNetworkPolicyForAllNamespaces() as unknown as Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
+      watch: watchFn(watch, '/apis/networking.k8s.io/v1/networkpolicies'),
+      onReplace: (items) => {
+        const keys = new Set(items.map((i) => `${i.metadata?.namespace}/${i.metadata?.name}`));
+        for (const key of [...this.knownPolicies]) {
+          if (keys.has(key)) continue;
+          const [namespace = '', name = ''] = key.split('/');
+          this.view.deletePolicy(namespace, name);
+          this.knownPolicies.delete(key);
+        }
+        for (const item of items) this.storePolicy(item);
+        this.reconciler?.resyncAll();
+      },
+      onEvent: (type, object) => {
+        const key = `${object.metadata?.namespace}/${object.metadata?.name}`;
+        if (type === 'DELETED') {
+          this.view.deletePolicy(object.metadata?.namespace ?? '', object.metadata?.name ?? '');
+          this.knownPolicies.delete(key);
+        } else {
+          this.storePolicy(object);
+        }
+        this.reconciler?.policyChanged(object);
+      },
+    });
+  }
+
+  private storePolicy(object: KubeObject): void {
+    try {
+      this.view.upsertPolicy(object as NetworkPolicy);
+      this.knownPolicies.add(`${object.metadata?.namespace}/${object.metadata?.name}`);
+    } catch (err) {
+      // The API server validated it; a policy we cannot compile is logged, not fatal.
+      this.options.logger.error({ event: 'policy-compile-failed', namespace: object.metadata?.namespace, name: object.metadata?.name, error: (err as Error).message }, 'cannot index policy');
+    }
+  }
+
+  synced(): boolean {
+    return this.namespaces.isSynced() && this.policies.isSynced();
+  }
+
+  async start(config: () => StagewallConfig): Promise<void> {
+    const { metrics, logger } = this.options;
+    if (this.options.reconcile !== false && metrics) {
+      this.reconciler = new DefaultDenyReconciler({
+        apply: serverSideApply(this.networking),
+        config,
+        view: this.view,
+        ownNamespace: this.options.ownNamespace,
+        metrics,
+        logger,
+      });
+    }
+    // Not awaited: the server starts and reports not-ready until both have listed.
+    void Promise.all([this.namespaces.start(), this.policies.start()]).then(() => {
+      logger.info({ event: 'view-synced', namespaces: this.view.namespaceCount, policies: this.view.policyCount }, 'cluster view synced');
+      this.reconciler?.resyncAll();
+    });
+  }
+
+  /** Backfill after a config reload: pipelines may have been added. */
+  configChanged(): void {
+    this.reconciler?.resyncAll();
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    try {
+      const ns = (await this.core.readNamespace({ name })) as unknown as KubeObject;
+      if (!this.view.namespace(name)) this.view.upsertNamespace(ns);
+    } catch (err) {
+      this.options.logger.debug({ event: 'namespace-lookup-failed', namespace: name, error: (err as Error).message }, 'namespace lookup failed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.reconciler?.stop();
+    this.namespaces.stop();
+    this.policies.stop();
+  }
+
+  /** For tests: the reconciler, once started. */
+  get defaultDeny(): DefaultDenyReconciler | undefined {
+    return this.reconciler;
+  }
+}
+
+export function createClusterViewSource(options: ClusterSourceOptions): ClusterViewSource {
+  return new ClusterViewSource(options);
+}

@@ -1,0 +1,167 @@
+// The webhook's HTTP surface (express): POST /validate and POST /mutate. Bad input gets a clear
+// JSON 4xx; an exception inside the engine gets a 500 for that request only.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { handleMutate, handleValidate, type Handled } from '../admission/handler.js';
+import { decodeReview, encodeReview, type AdmissionRequest } from '../admission/review.js';
+import type { EngineContext } from '../engine/evaluate.js';
+import { isStagewallError } from '../errors.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface WebhookDeps {
+  /** The engine's current inputs; the config may be swapped by a reload at any time. */
+  context(): EngineContext;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Looks up a namespace the view does not know yet (cluster views only). */
+  ensureNamespace?(name: string): Promise<void>;
+}
+
+type Endpoint = 'validate' | 'mutate';
+
+function sendError(res: Response, status: number, code: string, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+function requestKind(request: AdmissionRequest): string {
+  return request.kind?.kind ?? request.object?.kind ?? request.oldObject?.kind ?? 'Unknown';
+}
+
+function logDecision(deps: WebhookDeps, endpoint: Endpoint, request: AdmissionRequest, handled: Handled): void {
+  const { decision } = handled;
+  const user = request.userInfo?.username;
+  if (decision) {
+    for (const v of decision.violations) deps.metrics.violations.inc({ rule: v.rule, severity: v.severity });
+    if (decision.mode === 'audit') {
+      for (const v of decision.violations) {
+        deps.logger.warn(
+          {
+            event: 'audit',
+            rule: v.rule,
+            severity: v.severity,
+            object: decision.ref,
+            namespace: decision.ref.namespace,
+            user,
+            uid: request.uid,
+            mode: decision.mode,
+            operation: request.operation,
+            dryRun: request.dryRun === true,
+          },
+          v.message,
+        );
+      }
+    }
+  }
+  if (deps.logger.isLevelEnabled('debug')) {
+    deps.logger.debug(
+      {
+        event: 'decision',
+        endpoint,
+        uid: request.uid,
+        user,
+        operation: request.operation,
+        kind: requestKind(request),
+        namespace: request.namespace,
+        name: request.name,
+        verdict: decision?.verdict,
+        skipped: decision?.skipped,
+        rules: decision?.violations.map((v) => v.rule),
+        patch: handled.patch,
+      },
+      'admission decision',
+    );
+  }
+}
+
+function admissionRoute(deps: WebhookDeps, endpoint: Endpoint, handle: (r: AdmissionRequest, ctx: EngineContext) => Handled) {
+  return (req: Request, res: Response): void => {
+    const started = process.hrtime.bigint();
+    const ns = (req.body as { request?: { namespace?: unknown } } | undefined)?.request?.namespace;
+    if (deps.ensureNamespace && typeof ns === 'string' && ns !== '' && !deps.context().view.namespace(ns)) {
+      // Rare: the informer has not seen this namespace yet. Look it up rather than judge it blind.
+      void deps.ensureNamespace(ns).finally(() => answer(req, res, started));
+      return;
+    }
+    answer(req, res, started);
+  };
+
+  function answer(req: Request, res: Response, started: bigint): void {
+    let decoded;
+    try {
+      decoded = decodeReview(req.body);
+    } catch (err) {
+      deps.metrics.badRequests.inc({ endpoint, reason: 'invalid-review' });
+      sendError(res, 400, isStagewallError(err) ? err.code : 'ADMISSION_BAD_REQUEST', (err as Error).message);
+      return;
+    }
+    const { request } = decoded;
+    const kind = requestKind(request);
+    let handled: Handled;
+    try {
+      handled = handle(request, deps.context());
+    } catch (err) {
+      deps.metrics.requests.inc({ endpoint, kind, operation: request.operation, decision: 'error', mode: deps.context().config.mode });
+      deps.logger.error({ event: 'error', endpoint, uid: request.uid, kind, err }, 'admission request failed');
+      const message = isStagewallError(err) ? err.message : 'internal error while judging the request';
+      sendError(res, isStagewallError(err) ? 400 : 500, isStagewallError(err) ? err.code : 'INTERNAL', message);
+      return;
+    }
+    res.json(encodeReview(decoded.apiVersion, handled.response));
+    const decision =
+      endpoint === 'mutate'
+        ? handled.patch && handled.patch.length > 0
+          ? 'patch'
+          : 'allow'
+        : handled.decision?.skipped === 'kind-not-judged'
+          ? 'ignored'
+          : (handled.decision?.verdict ?? 'allow');
+    deps.metrics.requests.inc({ endpoint, kind, operation: request.operation, decision, mode: handled.decision?.mode ?? deps.context().config.mode });
+    deps.metrics.latency.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
+    logDecision(deps, endpoint, request, handled);
+  }
+}
+
+function methodNotAllowed(_req: Request, res: Response): void {
+  res.setHeader('Allow', 'POST');
+  sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST with an AdmissionReview body');
+}
+
+export function createWebhookApp(deps: WebhookDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('json spaces', 0);
+  // The API server always sends JSON; accept any content type rather than refuse on a header.
+  const json = express.json({ limit: MAX_BODY_BYTES, type: () => true, strict: true });
+
+  app.post('/validate', json, admissionRoute(deps, 'validate', handleValidate));
+  app.post('/mutate', json, admissionRoute(deps, 'mutate', handleMutate));
+  app.all('/validate', methodNotAllowed);
+  app.all('/mutate', methodNotAllowed);
+  app.use((_req: Request, res: Response) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint: use POST /validate or POST /mutate'));
+
+  // Body-parser failures and anything unexpected: a JSON error, never a crash or an HTML page.
+  app.use((err: Error & { type?: string; status?: number }, req: Request, res: Response, _next: NextFunction) => {
+    const endpoint = req.path.replace(/^\//, '') || 'unknown';
+    if (err.type === 'entity.too.large') {
+      deps.metrics.badRequests.inc({ endpoint, reason: 'too-large' });
+      sendError(res, 413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${MAX_BODY_BYTES} bytes`);
+      return;
+    }
+    if (err.type === 'entity.parse.failed') {
+      deps.metrics.badRequests.inc({ endpoint, reason: 'malformed-json' });
+      sendError(res, 400, 'MALFORMED_JSON', `the body is not valid JSON: ${err.message}`);
+      return;
+    }
+    if (err.status && err.status >= 400 && err.status < 500) {
+      deps.metrics.badRequests.inc({ endpoint, reason: err.type ?? 'bad-request' });
+      sendError(res, err.status, 'BAD_REQUEST', err.message);
+      return;
+    }
+    deps.logger.error({ event: 'error', err }, 'unexpected error');
+    sendError(res, 500, 'INTERNAL', 'internal error');
+  });
+  return app;
+}

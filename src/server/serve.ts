@@ -1,0 +1,189 @@
+// `stagewall serve`: wires config, view, engine, HTTPS webhook and the ops port together, and
+// owns their life cycle (reloads, readiness, graceful shutdown).
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { loadConfigFile } from '../config/load.js';
+import type { StagewallConfig } from '../config/model.js';
+import type { EngineContext } from '../engine/evaluate.js';
+import { isStagewallError } from '../errors.js';
+import { createWebhookApp } from './app.js';
+import type { Logger } from './log.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createOpsApp } from './ops.js';
+import { loadCertificate, TLS_SERVER_OPTIONS } from './tls.js';
+import type { ViewSource } from './view-source.js';
+import { watchFiles } from './watch.js';
+
+export interface ServeOptions {
+  /** The config file, watched and reloaded; or a fixed config (embedded default). */
+  readonly configPath?: string | undefined;
+  readonly config?: StagewallConfig | undefined;
+  readonly tlsCert: string;
+  readonly tlsKey: string;
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly host?: string | undefined;
+  readonly viewSource: ViewSource;
+  readonly ownNamespace?: string | undefined;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  /** How often config and certificate files are checked for changes. */
+  readonly reloadIntervalMs?: number | undefined;
+  /** Longest wait for in-flight requests on shutdown. */
+  readonly shutdownTimeoutMs?: number | undefined;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly metrics: Metrics;
+  readonly webhook: HttpsServer;
+  readonly ops: HttpServer;
+  /** The config in force. */
+  config(): StagewallConfig;
+  /** Stops accepting, finishes requests in flight, stops the view. */
+  close(): Promise<void>;
+}
+
+function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: HttpServer | HttpsServer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    // Keep-alive connections with no request in flight would hold close() open.
+    server.closeIdleConnections();
+  });
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const { logger, viewSource } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const interval = options.reloadIntervalMs ?? 2000;
+  const stops: (() => void)[] = [];
+
+  let config: StagewallConfig;
+  if (options.config) {
+    config = options.config;
+  } else if (options.configPath) {
+    config = loadConfigFile(options.configPath);
+  } else {
+    throw new Error('startServer needs configPath or config');
+  }
+  metrics.configReloads.inc({ result: 'success' });
+  metrics.configLastReloadSuccess.set(1);
+
+  let ctx: EngineContext = { config, view: viewSource.view, ownNamespace: options.ownNamespace };
+  const configPath = options.configPath;
+  if (configPath && !options.config) {
+    stops.push(
+      watchFiles([configPath], interval, () => {
+        try {
+          const next = loadConfigFile(configPath);
+          ctx = { ...ctx, config: next };
+          viewSource.configChanged?.();
+          metrics.configReloads.inc({ result: 'success' });
+          metrics.configLastReloadSuccess.set(1);
+          logger.info({ event: 'config-reload', path: configPath, pipelines: next.pipelines.size }, 'config reloaded');
+        } catch (err) {
+          metrics.configReloads.inc({ result: 'failure' });
+          metrics.configLastReloadSuccess.set(0);
+          const detail = isStagewallError(err) ? err.describe() : (err as Error).message;
+          logger.error({ event: 'config-reload-failed', path: configPath, error: detail }, 'config reload failed; the last good config stays in force');
+        }
+      }),
+    );
+  }
+
+  let certificate = loadCertificate(options.tlsCert, options.tlsKey);
+  metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+
+  const app = createWebhookApp({
+    context: () => ctx,
+    metrics,
+    logger,
+    ...(viewSource.ensureNamespace ? { ensureNamespace: viewSource.ensureNamespace.bind(viewSource) } : {}),
+  });
+  const webhook = createHttpsServer({ ...TLS_SERVER_OPTIONS, ...certificate.options }, app);
+  // Slow or stalled clients are cut off; the API server's own webhook timeout is at most 30 s.
+  webhook.headersTimeout = 10_000;
+  webhook.requestTimeout = 30_000;
+  webhook.keepAliveTimeout = 65_000;
+
+  stops.push(
+    watchFiles([options.tlsCert, options.tlsKey], interval, () => {
+      try {
+        certificate = loadCertificate(options.tlsCert, options.tlsKey);
+        webhook.setSecureContext({ ...TLS_SERVER_OPTIONS, ...certificate.options });
+        metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+        metrics.certificateReloads.inc({ result: 'success' });
+        logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
+      } catch (err) {
+        metrics.certificateReloads.inc({ result: 'failure' });
+        logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
+      }
+    }),
+  );
+
+  const refreshViewMetrics = () => {
+    metrics.viewSynced.set(viewSource.synced() ? 1 : 0);
+    metrics.viewObjects.set({ kind: 'Namespace' }, viewSource.view.namespaceCount);
+    metrics.viewObjects.set({ kind: 'NetworkPolicy' }, viewSource.view.policyCount);
+  };
+  const ops = createHttpServer(
+    createOpsApp(metrics, {
+      notReadyBecause: () => {
+        refreshViewMetrics();
+        const reasons: string[] = [];
+        if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
+        if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
+        return reasons;
+      },
+    }, refreshViewMetrics),
+  );
+
+  await viewSource.start(() => ctx.config);
+  const port = await listen(webhook, options.port, options.host);
+  const metricsPort = await listen(ops, options.metricsPort, options.host);
+  refreshViewMetrics();
+  logger.info(
+    { event: 'started', port, metricsPort, view: viewSource.description, pipelines: config.pipelines.size, certificateExpiresAt: certificate.expiresAt.toISOString() },
+    'stagewall webhook serving',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    metricsPort,
+    metrics,
+    webhook,
+    ops,
+    config: () => ctx.config,
+    close() {
+      closing ??= (async () => {
+        for (const stop of stops) stop();
+        const timeout = options.shutdownTimeoutMs ?? 25_000;
+        await closeServer(webhook, timeout);
+        await Promise.all([closeServer(ops, 1000), viewSource.stop()]);
+        logger.info({ event: 'stopped' }, 'stagewall webhook stopped');
+      })();
+      return closing;
+    },
+  };
+}
