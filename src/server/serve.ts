@@ -30,6 +30,9 @@ export interface ServeOptions {
   readonly metrics?: Metrics | undefined;
   /** How often config and certificate files are checked for changes. */
   readonly reloadIntervalMs?: number | undefined;
+  /** Slow clients are cut off: all headers within this time, the whole request within the other. */
+  readonly headersTimeoutMs?: number | undefined;
+  readonly requestTimeoutMs?: number | undefined;
   /** Longest wait for in-flight requests on shutdown. */
   readonly shutdownTimeoutMs?: number | undefined;
 }
@@ -120,11 +123,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     logger,
     ...(viewSource.ensureNamespace ? { ensureNamespace: viewSource.ensureNamespace.bind(viewSource) } : {}),
   });
-  const webhook = createHttpsServer({ ...TLS_SERVER_OPTIONS, ...certificate.options }, app);
   // Slow or stalled clients are cut off; the API server's own webhook timeout is at most 30 s.
-  webhook.headersTimeout = 10_000;
-  webhook.requestTimeout = 30_000;
-  webhook.keepAliveTimeout = 65_000;
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  const webhook = createHttpsServer(
+    {
+      ...TLS_SERVER_OPTIONS,
+      ...certificate.options,
+      headersTimeout,
+      requestTimeout,
+      keepAliveTimeout: 65_000,
+      // How often Node checks those timeouts (default 30 s, far coarser than they are).
+      connectionsCheckingInterval: Math.min(1000, headersTimeout),
+    },
+    app,
+  );
 
   stops.push(
     watchFiles([options.tlsCert, options.tlsKey], interval, () => {
