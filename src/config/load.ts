@@ -89,11 +89,22 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
     }
     return id;
   };
+  // generate copies ports into NetworkPolicies: refuse what the API server would refuse there.
+  const portList = (list: readonly (PortDocument | number)[] | undefined, path: string): PortSpec[] =>
+    (list ?? []).map((doc, i) => {
+      const p = resolvePort(doc);
+      if (p.endPort !== undefined && typeof p.port !== 'number') {
+        problems.push(`${path}/${i}: endPort needs a numeric port, not the named port "${p.port}"`);
+      } else if (p.endPort !== undefined && typeof p.port === 'number' && p.endPort < p.port) {
+        problems.push(`${path}/${i}: endPort ${p.endPort} must not be below port ${p.port}`);
+      }
+      return p;
+    });
   const externals = (list: readonly ExternalDocument[] | undefined, path: string): ExternalEndpoint[] =>
     (list ?? []).flatMap((entry, i) => {
       const text = typeof entry === 'string' ? entry : entry.cidr;
       try {
-        const ports = typeof entry === 'string' ? [] : (entry.ports ?? []).map(resolvePort);
+        const ports = typeof entry === 'string' ? [] : portList(entry.ports, `${path}/${i}/ports`);
         return [{ cidr: parseCidr(text), ports }];
       } catch (err) {
         if (!isStagewallError(err)) throw err;
@@ -150,7 +161,7 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
         egressNamespaces: new Set(s.egressNamespaces ?? []),
         ingressExternal: externals(s.ingressExternal, `${path}/ingressExternal`),
         egressExternal: externals(s.egressExternal, `${path}/egressExternal`),
-        ports: (s.ports ?? []).map(resolvePort),
+        ports: portList(s.ports, `${path}/ports`),
       };
       if (!stages.has(id)) stages.set(id, stage);
       return stage;

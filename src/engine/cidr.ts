@@ -52,6 +52,8 @@ export function parseCidr(text: string): Cidr {
   const prefix = Number(prefixText);
   let family: IpFamily;
   let addr: bigint;
+  // node:net accepts an IPv6 zone (fe80::1%eth0); a CIDR has none, and Go's parser refuses it.
+  if (ip.includes('%')) throw invalid('an IPv6 zone (%...) is not allowed in a CIDR');
   if (isIPv4(ip)) {
     family = 4;
     addr = ipv4ToBigInt(ip);

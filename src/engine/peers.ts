@@ -17,6 +17,8 @@ export type Target =
 const KUBE_SYSTEM = 'kube-system';
 const DNS_LABEL = 'k8s-app';
 const DNS_VALUE = 'kube-dns';
+/** A pipeline label value that no config declares and no selector names. */
+const UNDECLARED_PIPELINE = '\u0000stagewall-undeclared';
 
 /** The pipeline a namespace belongs to, when its pipeline label names a declared pipeline. */
 export function pipelineOfNamespace(ns: NamespaceInfo | undefined, config: StagewallConfig): Pipeline | undefined {
@@ -75,7 +77,13 @@ export function resolvePeer(peer: CompiledPeer, policyNamespace: string, view: V
       for (const stage of stagesMatching(peer.podSelector, pipeline, config)) targets.push({ kind: 'stage', stage });
     }
   }
-  const nonPipeline = mayMatch(nsSelector, { [config.labels.pipeline]: null }, [NAMESPACE_NAME_LABEL]);
+  // A non-pipeline namespace has no pipeline label or one naming no declared pipeline.
+  const pipelineLabel = config.labels.pipeline;
+  const undeclared = [null, UNDECLARED_PIPELINE];
+  for (const req of nsSelector.requirements) {
+    if (req.key === pipelineLabel) for (const v of req.values) if (!config.pipelines.has(v)) undeclared.push(v);
+  }
+  const nonPipeline = undeclared.some((v) => mayMatch(nsSelector, { [pipelineLabel]: v }, [NAMESPACE_NAME_LABEL]));
   if (nonPipeline && (!peer.podSelector || mayMatch(peer.podSelector, {}))) targets.push({ kind: 'any-namespace' });
   return targets;
 }

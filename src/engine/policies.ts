@@ -69,11 +69,16 @@ function compilePeer(peer: NetworkPolicyPeer, where: string): CompiledPeer {
     const cidr = parseCidr(peer.ipBlock.cidr);
     const except = (peer.ipBlock.except ?? []).map((e) => parseCidr(e));
     for (const e of except) {
-      if (e.family !== cidr.family || e.start < cidr.start || e.end > cidr.end) {
-        throw new StagewallError('CIDR_INVALID', `${where}: except ${e.text} is not inside ${cidr.text}`);
+      // As the API server validates it: an except must be a strict subset of the cidr.
+      if (e.family !== cidr.family || e.start < cidr.start || e.end > cidr.end || e.prefix <= cidr.prefix) {
+        throw new StagewallError('CIDR_INVALID', `${where}: except ${e.text} is not strictly inside ${cidr.text}`);
       }
     }
     return { raw: peer, ipBlock: { cidr, except, ranges: ipBlockRanges(cidr, except) } };
+  }
+  if (!peer.podSelector && !peer.namespaceSelector) {
+    // The API server refuses an empty peer; it must not silently mean "every pod of the namespace".
+    throw new StagewallError('MANIFEST_SHAPE', `${where}: a peer must have podSelector, namespaceSelector or ipBlock`);
   }
   return {
     raw: peer,

@@ -1,6 +1,7 @@
 // Label selectors with exactly Kubernetes' semantics (apimachinery labels.Selector):
 // matchLabels and matchExpressions are ANDed; In/Exists are false on a missing key, NotIn and
-// DoesNotExist are true on it; an empty selector selects everything; a null selector nothing.
+// DoesNotExist are true on it; an empty selector selects everything. A null or absent selector
+// is treated as empty: in a NetworkPolicy a JSON null is an omitted field, never "select nothing".
 import { StagewallError } from '../errors.js';
 import type { LabelSelector, Labels, LabelSelectorRequirement } from './types.js';
 
@@ -120,13 +121,19 @@ export function mayMatch(
 
 /**
  * The values the selector allows for `key`, when it pins the key to a finite set (matchLabels or
- * In); `undefined` when any value could match.
+ * In, less any NotIn values; empty under DoesNotExist); `undefined` when any value could match.
  */
 export function pinnedValues(selector: CompiledSelector, key: string): ReadonlySet<string> | undefined {
   let pinned: Set<string> | undefined;
   for (const req of selector.requirements) {
     if (req.key !== key || req.operator !== 'In') continue;
     pinned = pinned ? new Set([...pinned].filter((v) => req.values.has(v))) : new Set(req.values);
+  }
+  if (!pinned) return undefined;
+  for (const req of selector.requirements) {
+    if (req.key !== key) continue;
+    if (req.operator === 'DoesNotExist') pinned.clear();
+    else if (req.operator === 'NotIn') for (const v of req.values) pinned.delete(v);
   }
   return pinned;
 }
