@@ -31,6 +31,8 @@ export interface PodSubject {
   readonly labels: Labels;
   /** The stage label's value, when present. */
   readonly stageName: string | undefined;
+  /** True when the stage came from the namespace's default-stage annotation, not the pod. */
+  readonly stageFromNamespace: boolean;
   readonly stage: Stage | undefined;
   readonly hostNetwork: boolean;
 }
@@ -118,6 +120,7 @@ export function podSubject(
     pipeline,
     labels,
     stageName,
+    stageFromNamespace: stageName !== undefined && template.metadata?.labels?.[config.labels.stage] === undefined,
     stage: stageName === undefined ? undefined : pipeline.stage(stageName),
     hostNetwork: template.spec?.hostNetwork === true,
   };

@@ -6,6 +6,7 @@ import { LineCounter, parseAllDocuments, isMap, isSeq, type Node } from 'yaml';
 import { StagewallError } from '../errors.js';
 import type { KubeObject } from '../engine/types.js';
 import { classifyKind } from './kinds.js';
+import { shapeProblem } from './shape.js';
 
 export interface SourcePosition {
   readonly file: string;
@@ -50,7 +51,17 @@ function classify(value: unknown, source: SourcePosition, options: LoadOptions):
     if (options.ignoreUnknown) return { object: value as KubeObject, source, judged: false };
     throw new StagewallError('MANIFEST_KIND', `${at}: ${status.why} (pass --ignore-unknown to skip custom resources)`);
   }
+  if (status.status === 'judged') {
+    const problem = shapeProblem(value as KubeObject);
+    if (problem) throw new StagewallError('MANIFEST_SHAPE', `${at}: ${kind} ${describeName(value)}: ${problem}`);
+  }
   return { object: value as KubeObject, source, judged: status.status === 'judged' };
+}
+
+function describeName(object: Record<string, unknown>): string {
+  const meta = isRecord(object['metadata']) ? object['metadata'] : {};
+  const name = typeof meta['name'] === 'string' ? meta['name'] : '(unnamed)';
+  return typeof meta['namespace'] === 'string' ? `${meta['namespace']}/${name}` : name;
 }
 
 /** Parses the text of one file (or stdin) into objects; `List` objects are expanded. */

@@ -39,7 +39,7 @@ function openRule(direction: Direction) {
     id: `${direction}-open`,
     severity: 'deny',
     appliesTo: 'NetworkPolicy',
-    description: `A ${direction} rule of a policy selecting pipeline pods must not admit every peer (no peers, namespaceSelector {} alone, or a /0 ipBlock).`,
+    description: `An ${direction} rule of a policy selecting pipeline pods must not admit every peer (no peers, namespaceSelector {} alone, or a /0 ipBlock).`,
     subject: 'policy',
     *check(subject) {
       if (!judged(subject, direction)) return;

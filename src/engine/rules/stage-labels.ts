@@ -31,6 +31,15 @@ export const stageUnknown = defineRule({
   subject: 'pod',
   *check(subject, { config }) {
     if (subject.stageName === undefined || subject.stage !== undefined) return;
+    if (subject.stageFromNamespace) {
+      // The pod has no stage label: the bad value is the namespace's default, so fix it there.
+      yield {
+        message:
+          `${subject.display} has no label ${config.labels.stage}, and the ${DEFAULT_STAGE_ANNOTATION} annotation of namespace ${subject.namespace.name} gives it ${subject.stageName}, which is not a stage of pipeline ${subject.pipeline.name}. ` +
+          `Fix: set the annotation to one of ${stageNames(subject)}, label the pod with its stage, or declare stage ${subject.stageName} in the stagewall config.`,
+      };
+      return;
+    }
     yield {
       message:
         `${subject.display} has ${config.labels.stage}=${subject.stageName}, which is not a stage of pipeline ${subject.pipeline.name}. ` +

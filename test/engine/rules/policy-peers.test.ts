@@ -1,0 +1,316 @@
+import { strict as assert } from 'node:assert';
+import type { StagewallConfig } from '../../../src/config/model.js';
+import { managedPolicies } from '../../../src/engine/generate.js';
+import type { LabelSelector, NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from '../../../src/engine/types.js';
+import { makeConfig } from '../../helpers/config.js';
+import { assertFires, judge, NAME, netpol, ns, PIPELINE, STAGE, viewOf } from './fixtures.js';
+
+function config(extra: Record<string, unknown> = {}): StagewallConfig {
+  return makeConfig({
+    pipelines: [
+      {
+        name: 'etl',
+        stages: [
+          { name: 'extract', egressExternal: ['203.0.113.0/24', '2001:db8:1::/48'] },
+          { name: 'transform', ingressExternal: ['198.51.100.0/24'] },
+          { name: 'load', egressNamespaces: ['warehouse'], ingressNamespaces: ['monitoring'] },
+        ],
+      },
+      // A cross-pipeline edge, declared on the receiving end as pipeline/stage.
+      { name: 'report', stages: [{ name: 'collect', ingressFrom: ['etl/load'] }, { name: 'render' }] },
+    ],
+    ...extra,
+  });
+}
+
+const CONFIG = config();
+const NO_DNS = config({ defaultDeny: { allowDNS: false } });
+const VIEW = viewOf(
+  ns('etl', { pipeline: 'etl' }),
+  ns('etl-b', { pipeline: 'etl' }),
+  ns('rep', { pipeline: 'report' }),
+  ns('warehouse', { labels: { team: 'data' } }),
+  ns('monitoring', { labels: { team: 'ops' } }),
+  ns('kube-system'),
+  ns('web'),
+);
+
+const stage = (name: string): LabelSelector => ({ matchLabels: { [STAGE]: name } });
+const named = (namespace: string): LabelSelector => ({ matchLabels: { [NAME]: namespace } });
+const pipelineNs = (pipeline: string): LabelSelector => ({ matchLabels: { [PIPELINE]: pipeline } });
+const dnsPeer: NetworkPolicyPeer = { namespaceSelector: named('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } };
+const ip = (cidr: string, except?: string[]): NetworkPolicyPeer => ({ ipBlock: { cidr, ...(except ? { except } : {}) } });
+
+/** A policy selecting one stage, with ingress rules from `from` lists (one rule per list). */
+function ingress(selected: string, ...rules: (NetworkPolicyPeer[] | undefined)[]): NetworkPolicySpec {
+  return { podSelector: stage(selected), policyTypes: ['Ingress'], ingress: rules.map((from) => (from ? { from } : {})) };
+}
+function egress(selected: string, ...rules: (NetworkPolicyPeer[] | undefined)[]): NetworkPolicySpec {
+  return { podSelector: stage(selected), policyTypes: ['Egress'], egress: rules.map((to) => (to ? { to } : {})) };
+}
+
+interface Row {
+  name: string;
+  spec: NetworkPolicySpec;
+  /** The exact rule ids that fire, sorted. */
+  want: string[];
+  mentions?: RegExp[];
+  /** What the messages must not say. */
+  omits?: RegExp[];
+  namespace?: string;
+  config?: StagewallConfig;
+}
+
+function run(rows: Row[]): void {
+  for (const c of rows) {
+    it(c.name, () => {
+      const namespace = c.namespace ?? 'etl';
+      const d = judge(netpol(namespace, 'np', c.spec), c.config ?? CONFIG, VIEW);
+      const fired = [...new Set(d.violations.map((v) => v.rule))].sort();
+      assert.deepEqual(fired, [...c.want].sort(), d.violations.map((v) => v.message).join('\n'));
+      for (const rule of c.want) assertFires(d, rule, 'deny', `NetworkPolicy ${namespace}/np`);
+      const text = d.violations.map((v) => v.message).join('\n');
+      for (const m of c.mentions ?? []) assert.match(text, m);
+      for (const m of c.omits ?? []) assert.doesNotMatch(text, m);
+      assert.equal(d.verdict, c.want.length > 0 ? 'deny' : 'allow');
+      assert.equal(d.skipped, undefined, 'a policy of a pipeline namespace is judged');
+    });
+  }
+}
+
+describe('engine/rules/policy-peers', () => {
+  describe('ingress-open and egress-open', () => {
+    run([
+      { name: 'an ingress rule with no from admits every source', spec: ingress('transform', undefined), want: ['ingress-open'], mentions: [/ingress rule 1 admits every source: it has no "from"/, /stage etl\/extract/] },
+      { name: 'an egress rule with no to allows every destination', spec: egress('transform', undefined), want: ['egress-open'], mentions: [/egress rule 1 allows every destination: it has no "to"/] },
+      { name: 'a peer namespaceSelector {} alone matches every pod of every namespace', spec: ingress('transform', [{ namespaceSelector: {} }]), want: ['ingress-open'], mentions: [/peer 1 \(namespaceSelector \{\}\)/] },
+      { name: 'namespaceSelector {} with an empty podSelector is still open', spec: ingress('transform', [{ namespaceSelector: {}, podSelector: {} }]), want: ['ingress-open'] },
+      { name: 'an empty matchLabels is an empty selector', spec: ingress('transform', [{ namespaceSelector: { matchLabels: {} } }]), want: ['ingress-open'] },
+      { name: 'ipBlock 0.0.0.0/0 is every IPv4 source', spec: ingress('transform', [ip('0.0.0.0/0')]), want: ['ingress-open'], mentions: [/ipBlock 0\.0\.0\.0\/0 is every address/] },
+      { name: 'ipBlock ::/0 is every IPv6 source', spec: ingress('transform', [ip('::/0')]), want: ['ingress-open'], mentions: [/::\/0 is every address/] },
+      { name: 'ipBlock 0.0.0.0/0 as egress allows every destination', spec: egress('extract', [ip('0.0.0.0/0')]), want: ['egress-open'] },
+      { name: 'ipBlock ::/0 as egress allows every destination', spec: egress('extract', [ip('::/0')]), want: ['egress-open'] },
+      {
+        name: 'the open rule is located by its number',
+        spec: ingress('transform', [{ podSelector: stage('extract') }], undefined),
+        want: ['ingress-open'],
+        mentions: [/ingress rule 2 admits/],
+      },
+      {
+        name: 'namespaceSelector {} narrowed by a podSelector is not open (but may match any namespace)',
+        spec: ingress('transform', [{ namespaceSelector: {}, podSelector: stage('extract') }]),
+        want: ['ingress-flow'],
+        mentions: [/pods of any non-pipeline namespace/],
+      },
+      {
+        name: 'policyTypes omitted: egress rules make Egress effective, so an open egress rule fires',
+        spec: { podSelector: stage('transform'), egress: [{}] },
+        want: ['egress-open'],
+      },
+      {
+        name: 'policyTypes: [] with an open egress rule fires egress-open',
+        spec: { podSelector: stage('transform'), policyTypes: [], egress: [{}] },
+        want: ['egress-open'],
+      },
+      {
+        name: 'egress rules of a policy whose policyTypes is [Ingress] are ignored',
+        spec: { podSelector: stage('transform'), policyTypes: ['Ingress'], egress: [{}, { to: [ip('0.0.0.0/0')] }, { to: [{ namespaceSelector: named('web') }] }] },
+        want: [],
+      },
+      {
+        name: 'ingress rules of a policy whose policyTypes is [Egress] are ignored',
+        spec: { podSelector: stage('transform'), policyTypes: ['Egress'], ingress: [{}, { from: [ip('192.0.2.0/24')] }, { from: [{ podSelector: stage('load') }] }] },
+        want: [],
+      },
+      {
+        name: 'a policy that may select no pipeline stage is not judged',
+        spec: { podSelector: stage('nope'), policyTypes: ['Ingress', 'Egress'], ingress: [{}], egress: [{}] },
+        want: [],
+      },
+      {
+        name: 'a podSelector without a stage constraint may select every stage',
+        spec: { podSelector: { matchLabels: { app: 'x' } }, ingress: [{}] },
+        want: ['ingress-open'],
+        mentions: [/it selects stage etl\/extract, etl\/transform, etl\/load/],
+      },
+      {
+        name: 'NotIn on the stage key may select the stages it does not list',
+        spec: { podSelector: { matchExpressions: [{ key: STAGE, operator: 'NotIn', values: ['extract', 'load'] }] }, ingress: [{}] },
+        want: ['ingress-open'],
+        mentions: [/it selects stage etl\/transform\./],
+      },
+    ]);
+
+    it('a wide-open policy of a non-pipeline namespace is not judged', () => {
+      const d = judge(netpol('web', 'np', ingress('transform', undefined)), CONFIG, VIEW);
+      assert.equal(d.skipped, 'not-a-pipeline');
+      assert.deepEqual(d.violations, []);
+    });
+    it('a wide-open policy of an exempt namespace is not judged', () => {
+      const d = judge(netpol('kube-system', 'np', { podSelector: {}, ingress: [{}] }), CONFIG, VIEW);
+      assert.equal(d.skipped, 'exempt-namespace');
+    });
+    it('UPDATE is judged like CREATE', () => {
+      const d = judge(netpol('etl', 'np', ingress('transform', undefined)), CONFIG, VIEW, { operation: 'UPDATE', oldObject: netpol('etl', 'np', ingress('transform', [])) });
+      assertFires(d, 'ingress-open', 'deny', 'NetworkPolicy etl/np');
+    });
+  });
+
+  describe('ingress-flow and egress-flow', () => {
+    run([
+      { name: 'a podSelector-only peer from the previous stage is allowed', spec: ingress('transform', [{ podSelector: stage('extract') }]), want: [] },
+      {
+        name: 'a peer from an undeclared stage fires (podSelector-only stays in the namespace)',
+        spec: ingress('transform', [{ podSelector: stage('load') }]),
+        want: ['ingress-flow'],
+        mentions: [/stage etl\/transform receives from stage etl\/extract; CIDRs 198\.51\.100\.0\/24, but the peer may match stage etl\/load \(namespace etl\)/],
+      },
+      {
+        name: 'an empty podSelector-only peer matches every stage of the namespace',
+        spec: ingress('transform', [{ podSelector: {} }]),
+        want: ['ingress-flow'],
+        mentions: [/stage etl\/transform \(namespace etl\), stage etl\/load \(namespace etl\)/],
+      },
+      {
+        name: 'peers are ORed: one bad peer fires, located by its number',
+        spec: ingress('transform', [{ podSelector: stage('extract') }, { podSelector: stage('load') }]),
+        want: ['ingress-flow'],
+        mentions: [/ingress rule 1, peer 2/],
+      },
+      { name: 'the pipeline label and a stage podSelector select that stage in any pipeline namespace', spec: ingress('transform', [{ namespaceSelector: pipelineNs('etl'), podSelector: stage('extract') }]), want: [] },
+      { name: 'a named pipeline namespace and a stage podSelector are allowed', spec: ingress('transform', [{ namespaceSelector: named('etl-b'), podSelector: stage('extract') }]), want: [] },
+      { name: 'In on kubernetes.io/metadata.name names the namespaces too', spec: ingress('load', [{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'In', values: ['monitoring'] }] } }]), want: [] },
+      { name: 'a namespace in ingressNamespaces may reach the stage', spec: ingress('load', [{ namespaceSelector: named('monitoring') }]), want: [] },
+      {
+        name: 'a namespace not in ingressNamespaces fires',
+        spec: ingress('transform', [{ namespaceSelector: named('monitoring') }]),
+        want: ['ingress-flow'],
+        mentions: [/may match namespace monitoring/],
+      },
+      {
+        name: 'egressNamespaces are not ingressNamespaces',
+        spec: ingress('load', [{ namespaceSelector: named('warehouse') }]),
+        want: ['ingress-flow'],
+        mentions: [/may match namespace warehouse/],
+      },
+      {
+        name: 'a namespaceSelector that does not name the namespace may match any namespace',
+        spec: ingress('load', [{ namespaceSelector: { matchLabels: { team: 'ops' } } }]),
+        want: ['ingress-flow'],
+        mentions: [/pods of any non-pipeline namespace/],
+      },
+      {
+        name: 'a namespaceSelector that does not name the pipeline may match pipeline namespaces too',
+        spec: ingress('transform', [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, podSelector: stage('load') }]),
+        want: ['ingress-flow'],
+        mentions: [/stage etl\/load \(any namespace of pipeline etl\)/],
+      },
+      { name: 'a namespace in egressNamespaces may be reached', spec: egress('load', [{ namespaceSelector: named('warehouse') }]), want: [] },
+      { name: 'namespaceSelector and podSelector in one peer are ANDed', spec: egress('load', [{ namespaceSelector: named('warehouse'), podSelector: { matchLabels: { app: 'db' } } }]), want: [] },
+      {
+        name: 'a namespace not in egressNamespaces fires',
+        spec: egress('extract', [{ namespaceSelector: named('warehouse') }]),
+        want: ['egress-flow'],
+        mentions: [/stage etl\/extract sends to stage etl\/transform; CIDRs 203\.0\.113\.0\/24, 2001:db8:1::\/48, but the peer may match namespace warehouse/],
+      },
+      { name: 'egress to the next stage is allowed', spec: egress('extract', [{ podSelector: stage('transform') }]), want: [] },
+      { name: 'egress skipping a stage fires', spec: egress('extract', [{ podSelector: stage('load') }]), want: ['egress-flow'], mentions: [/may match stage etl\/load/] },
+      {
+        name: 'a policy selecting several stages is judged for each of them',
+        spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: stage('transform') }] }] },
+        want: ['egress-flow'],
+        mentions: [/stage etl\/transform sends to stage etl\/load, but the peer may match stage etl\/transform \(namespace etl\)/, /stage etl\/load sends to stage report\/collect; namespace warehouse, but the peer may match stage etl\/transform/],
+        omits: [/stage etl\/extract sends to/],
+      },
+      {
+        name: 'a cross-pipeline edge declared as pipeline/stage is allowed on the sending side',
+        spec: egress('load', [{ namespaceSelector: pipelineNs('report'), podSelector: stage('collect') }]),
+        want: [],
+      },
+      {
+        name: 'a cross-pipeline edge to a named namespace of the other pipeline is allowed',
+        spec: egress('load', [{ namespaceSelector: named('rep'), podSelector: stage('collect') }]),
+        want: [],
+      },
+      {
+        name: 'a cross-pipeline peer to an undeclared stage fires',
+        spec: egress('load', [{ namespaceSelector: pipelineNs('report'), podSelector: stage('render') }]),
+        want: ['egress-flow'],
+        mentions: [/may match stage report\/render/],
+      },
+      {
+        name: 'a cross-pipeline edge is allowed on the receiving side',
+        namespace: 'rep',
+        spec: ingress('collect', [{ namespaceSelector: pipelineNs('etl'), podSelector: stage('load') }]),
+        want: [],
+      },
+      {
+        name: 'a cross-pipeline peer from an undeclared stage fires',
+        namespace: 'rep',
+        spec: ingress('collect', [{ namespaceSelector: pipelineNs('etl'), podSelector: stage('transform') }]),
+        want: ['ingress-flow'],
+        mentions: [/stage report\/collect receives from stage etl\/load, but the peer may match stage etl\/transform/],
+      },
+      { name: 'DNS egress to kube-dns in kube-system is allowed with allowDNS', spec: egress('transform', [dnsPeer]), want: [] },
+      {
+        name: 'DNS egress without allowDNS fires',
+        config: NO_DNS,
+        spec: egress('transform', [dnsPeer]),
+        want: ['egress-flow'],
+        mentions: [/may match kube-dns in kube-system/],
+      },
+      { name: 'egress to all of kube-system is not DNS', spec: egress('transform', [{ namespaceSelector: named('kube-system') }]), want: ['egress-flow'], mentions: [/namespace kube-system/] },
+      { name: 'allowDNS does not open ingress from kube-dns', spec: ingress('transform', [dnsPeer]), want: ['ingress-flow'] },
+    ]);
+  });
+
+  describe('ingress-external and egress-external', () => {
+    run([
+      { name: 'an ipBlock inside the approved CIDR is allowed', spec: egress('extract', [ip('203.0.113.0/25')]), want: [] },
+      { name: 'the approved CIDR itself is allowed', spec: egress('extract', [ip('203.0.113.0/24')]), want: [] },
+      {
+        name: 'a wider ipBlock fires, naming what lies outside',
+        spec: egress('extract', [ip('203.0.112.0/23')]),
+        want: ['egress-external'],
+        mentions: [/203\.0\.112\.0\/23 reaches 203\.0\.112\.0\/24, outside the approved egressExternal of stage etl\/extract \(203\.0\.113\.0\/24, 2001:db8:1::\/48\)/],
+      },
+      { name: 'IPv4 except carves the block down into the approved CIDR', spec: egress('extract', [ip('203.0.112.0/23', ['203.0.112.0/24'])]), want: [] },
+      {
+        name: 'IPv4 except that leaves addresses outside still fires',
+        spec: egress('extract', [ip('203.0.0.0/16', ['203.0.113.0/24'])]),
+        want: ['egress-external'],
+        mentions: [/203\.0\.0\.0\/16 reaches 203\.0\.0\.0\/18/],
+      },
+      { name: 'an IPv6 ipBlock inside the approved CIDR is allowed', spec: egress('extract', [ip('2001:db8:1:2::/64')]), want: [] },
+      { name: 'IPv6 except carves the block down into the approved CIDR', spec: egress('extract', [ip('2001:db8::/47', ['2001:db8::/48'])]), want: [] },
+      {
+        name: 'an IPv6 ipBlock wider than the approved one fires',
+        spec: egress('extract', [ip('2001:db8::/47')]),
+        want: ['egress-external'],
+        mentions: [/2001:db8::\/47 reaches 2001:db8::\/48,/],
+      },
+      { name: 'IPv6 except that leaves addresses outside still fires', spec: egress('extract', [ip('2001:db8::/32', ['2001:db8:1::/48'])]), want: ['egress-external'] },
+      { name: 'a stage without approved CIDRs may reach none', spec: egress('transform', [ip('203.0.113.0/24')]), want: ['egress-external'], mentions: [/egressExternal of stage etl\/transform \(none\)/] },
+      { name: 'an approved ingress CIDR may reach the stage', spec: ingress('transform', [ip('198.51.100.128/25')]), want: [] },
+      { name: 'a wider ingress ipBlock fires', spec: ingress('transform', [ip('198.51.100.0/23')]), want: ['ingress-external'], mentions: [/198\.51\.101\.0\/24/] },
+      { name: 'ingressExternal of one stage does not approve another', spec: ingress('load', [ip('198.51.100.0/24')]), want: ['ingress-external'] },
+      { name: 'egressExternal does not approve ingress', spec: ingress('extract', [ip('203.0.113.0/24')]), want: ['ingress-external'] },
+      {
+        name: 'an ipBlock next to a bad namespace peer: each rule judges its own part',
+        spec: egress('extract', [ip('203.0.113.0/24'), { namespaceSelector: named('warehouse') }]),
+        want: ['egress-flow'],
+        mentions: [/egress rule 1, peer 2/],
+      },
+    ]);
+  });
+
+  describe("stagewall's managed policies", () => {
+    for (const policy of managedPolicies('etl', CONFIG)) {
+      it(`${policy.metadata?.name} is allowed`, () => {
+        const d = judge(policy as NetworkPolicy, CONFIG, VIEW);
+        assert.equal(d.skipped, undefined);
+        assert.deepEqual(d.violations, []);
+      });
+    }
+  });
+});
