@@ -107,7 +107,7 @@ describe('manifests/load', () => {
 
   describe('parseManifests: errors name the file and line', () => {
     const cases: { name: string; text: string; code: ErrorCode; fragments: string[] }[] = [
-      { name: 'malformed YAML (bad indentation) → MANIFEST_YAML', text: `${pod('a')}---\napiVersion: v1\nkind: Pod\nmetadata:\n name: x\n  bad: indent\n`, code: 'MANIFEST_YAML', fragments: ['f.yaml:9:', 'not valid YAML'] },
+      { name: 'malformed YAML (bad indentation) → MANIFEST_YAML', text: `${pod('a')}---\napiVersion: v1\nkind: Pod\nmetadata:\n name: x\n  bad: indent\n`, code: 'MANIFEST_YAML', fragments: ['f.yaml:10:', 'not valid YAML'] /* the offending line */ },
       { name: 'a tab as indentation → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:4:'] },
       { name: 'a duplicate key → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nkind: Pod\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:3:', 'unique'] },
       { name: 'an unclosed JSON object → MANIFEST_YAML', text: '{"apiVersion": "v1",\n "kind": "Pod"\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:'] },
