@@ -7,6 +7,7 @@ import { writeCertificates } from '../certs/make.js';
 import { loadManifests } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 import { createLogger, type Logger } from '../server/log.js';
+import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer, type RunningServer } from '../server/serve.js';
 import { staticViewSource, type ViewSource } from '../server/view-source.js';
 import { StagewallError } from '../errors.js';
@@ -45,9 +46,9 @@ function manifestViewSource(path: string): ViewSource {
 }
 
 /** The cluster view lives in src/cluster; loaded lazily so `check` never pulls in the client. */
-async function clusterViewSource(logger: Logger): Promise<ViewSource> {
+async function clusterViewSource(logger: Logger, metrics: Metrics, ownNamespace: string): Promise<ViewSource> {
   const { createClusterViewSource } = await import('../cluster/source.js');
-  return createClusterViewSource({ logger });
+  return createClusterViewSource({ logger, metrics, ownNamespace });
 }
 
 export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<RunningServer> {
@@ -62,7 +63,8 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
   }
   loadConfigFile(configPath); // fail fast, with every error, before anything listens
   const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
-  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger);
+  const metrics = createMetrics();
+  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts.namespace);
 
   const server = await startServer({
     configPath,
@@ -74,6 +76,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     viewSource,
     ownNamespace: opts.namespace,
     logger,
+    metrics,
   });
 
   if (opts.embedded) {

@@ -14,7 +14,7 @@ export const FIELD_MANAGER = 'stagewall';
 
 export interface ClusterSourceOptions {
   readonly logger: Logger;
-  readonly metrics?: Metrics | undefined;
+  readonly metrics: Metrics;
   readonly ownNamespace?: string | undefined;
   /** Defaults to in-cluster config, else $KUBECONFIG or ~/.kube/config. */
   readonly kubeConfig?: KubeConfig;
@@ -136,7 +136,7 @@ export class ClusterViewSource implements ViewSource {
 
   async start(config: () => StagewallConfig): Promise<void> {
     const { metrics, logger } = this.options;
-    if (this.options.reconcile !== false && metrics) {
+    if (this.options.reconcile !== false) {
       this.reconciler = new DefaultDenyReconciler({
         apply: serverSideApply(this.networking),
         config,
