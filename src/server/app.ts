@@ -7,6 +7,7 @@ import type { EngineContext } from '../engine/evaluate.js';
 import { isStagewallError } from '../errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { jsonBody, sendJson } from './body.js';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -22,7 +23,7 @@ export interface WebhookDeps {
 type Endpoint = 'validate' | 'mutate';
 
 function sendError(res: Response, status: number, code: string, message: string): void {
-  res.status(status).json({ error: { code, message } });
+  sendJson(res, status, { error: { code, message } });
 }
 
 function requestKind(request: AdmissionRequest): string {
@@ -108,7 +109,7 @@ function admissionRoute(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Admis
       sendError(res, isStagewallError(err) ? 400 : 500, isStagewallError(err) ? err.code : 'INTERNAL', message);
       return;
     }
-    res.json(encodeReview(decoded.apiVersion, handled.response));
+    sendJson(res, 200, encodeReview(decoded.apiVersion, handled.response));
     const decision =
       endpoint === 'mutate'
         ? handled.patch && handled.patch.length > 0
@@ -134,7 +135,7 @@ export function createWebhookApp(deps: WebhookDeps): express.Express {
   app.disable('etag');
   app.set('json spaces', 0);
   // The API server always sends JSON; accept any content type rather than refuse on a header.
-  const json = express.json({ limit: MAX_BODY_BYTES, type: () => true, strict: true });
+  const json = jsonBody(MAX_BODY_BYTES);
 
   app.post('/validate', json, admissionRoute(deps, 'validate', handleValidate));
   app.post('/mutate', json, admissionRoute(deps, 'mutate', handleMutate));
