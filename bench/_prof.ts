@@ -1,0 +1,13 @@
+import { fork } from 'node:child_process';
+import autocannon from 'autocannon';
+import { mkdtempSync } from 'node:fs'; import { tmpdir } from 'node:os'; import { join } from 'node:path';
+import { writeCertificates } from '../dist/certs/make.js';
+import { reviewPayloads } from './payloads.js';
+const certDir = mkdtempSync(join(tmpdir(), 'c-'));
+await writeCertificates(certDir, { service: 's', namespace: 'b', dns: ['127.0.0.1'] });
+const child = fork(new URL('./server.mjs', import.meta.url).pathname, ['stagewall', certDir, 'X', 'Y'], { execArgv: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const { port } = await new Promise<any>((r) => child.once('message', r));
+const bodies = reviewPayloads();
+const res = await autocannon({ url: `https://127.0.0.1:${port}`, connections: 16, duration: 8, requests: bodies.map((body) => ({ method: 'POST', path: '/validate', headers: { 'content-type': 'application/json' }, body })) });
+console.log(res.requests.average);
+child.kill('SIGINT');

@@ -1,0 +1,109 @@
+// npm run bench [-- --duration S]: stagewall against the bare-Node limit of the same stack, in one
+// run, with the same TLS settings and payloads; then `check` on 10,000 objects. Writes
+// bench/last.json and prints a table. Ratios, not absolute numbers, are what to compare across
+// machines: both servers are measured in the same run on the same machine.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { writeCertificates } from '../dist/certs/make.js';
+import { runCheckBench } from './check-large.js';
+import { BENCH_SET, reviewPayloads } from './payloads.js';
+import { largeSet, toYaml } from './fixtures.js';
+import { stringify } from 'yaml';
+
+interface Measured {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const duration = flag('--duration', 15);
+const connections = flag('--connections', 16);
+
+/** The same V8 flags as the Deployment in manifests/ (NODE_OPTIONS), for both servers. */
+const NODE_FLAGS = ['--max-old-space-size=192'];
+
+function startChild(kind: 'stagewall' | 'baseline', certDir: string): Promise<{ child: ChildProcess; port: number; rss_mb: number }> {
+  const child = fork(new URL('./server.mjs', import.meta.url).pathname, [kind, certDir, viewFiles.config, viewFiles.manifests], { execArgv: NODE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (m: { port: number; rss_mb: number }) => resolve({ child, ...m }));
+    child.once('exit', (code) => reject(new Error(`${kind} server exited ${code}`)));
+  });
+}
+
+function askRss(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (m: { rss_mb: number }) => resolve(m.rss_mb));
+    child.send({ type: 'rss' });
+  });
+}
+
+async function load(port: number, seconds: number): Promise<Measured> {
+  const bodies = reviewPayloads();
+  const result = await autocannon({
+    url: `https://127.0.0.1:${port}`,
+    connections,
+    pipelining: 1,
+    duration: seconds,
+    requests: bodies.map((body) => ({ method: 'POST', path: '/validate', headers: { 'content-type': 'application/json' }, body })),
+  });
+  return { rps: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+async function measure(kind: 'stagewall' | 'baseline', certDir: string): Promise<{ m: Measured; rss_mb: number; idle_rss_mb: number }> {
+  const { child, port, rss_mb: idle } = await startChild(kind, certDir);
+  try {
+    await load(port, Math.min(3, duration)); // warm-up: JIT, TLS sessions, caches
+    const m = await load(port, duration);
+    return { m, rss_mb: await askRss(child), idle_rss_mb: idle };
+  } finally {
+    child.disconnect();
+  }
+}
+
+const certDir = mkdtempSync(join(tmpdir(), 'stagewall-bench-certs-'));
+// The large view, as manifests the server loads exactly as `serve --view` would.
+const viewFiles = { config: join(certDir, 'stagewall.yaml'), manifests: join(certDir, 'view.yaml') };
+const set = largeSet(BENCH_SET);
+writeFileSync(viewFiles.config, stringify(set.configDocument));
+writeFileSync(viewFiles.manifests, toYaml(set.objects));
+await writeCertificates(certDir, { service: 'stagewall', namespace: 'bench', dns: ['localhost', '127.0.0.1'] });
+
+const sizes = reviewPayloads().map((b) => b.length);
+console.log(`payloads: ${sizes.length} Pod reviews, ${Math.min(...sizes)}-${Math.max(...sizes)} bytes, 1 in 5 denied; ${connections} keep-alive connections, ${duration} s each`);
+const baseline = await measure('baseline', certDir);
+const stagewall = await measure('stagewall', certDir);
+const check = runCheckBench(1000);
+
+const policies = set.policies;
+const last = {
+  stagewall: { rps: stagewall.m.rps, p50_ms: stagewall.m.p50_ms, p99_ms: stagewall.m.p99_ms },
+  baseline: { rps: baseline.m.rps, p50_ms: baseline.m.p50_ms, p99_ms: baseline.m.p99_ms },
+  policies,
+  namespaces: BENCH_SET.namespaces,
+  rss_mb: stagewall.rss_mb,
+  ratio: Number((stagewall.m.rps / baseline.m.rps).toFixed(3)),
+  check: { objects: check.objects, cli_ms: Math.round(check.cliMs), parse_ms: Math.round(check.parseMs), judge_ms: Math.round(check.judgeMs) },
+  settings: { duration_s: duration, connections, node: process.version, date: new Date().toISOString() },
+};
+writeFileSync(new URL('./last.json', import.meta.url), `${JSON.stringify(last, null, 2)}\n`);
+
+const row = (name: string, m: Measured) => `| ${name.padEnd(9)} | ${String(m.rps).padStart(7)} | ${m.p50_ms.toFixed(2).padStart(6)} | ${m.p99_ms.toFixed(2).padStart(6)} | ${String(m.errors + m.non2xx).padStart(6)} |`;
+console.log('\n| server    |   req/s | p50 ms | p99 ms | errors |');
+console.log('|-----------|---------|--------|--------|--------|');
+console.log(row('baseline', baseline.m));
+console.log(row('stagewall', stagewall.m));
+console.log(`\nthroughput ratio stagewall/baseline: ${last.ratio} (target >= 0.75)`);
+console.log(`stagewall p99: ${stagewall.m.p99_ms} ms (target <= 10 ms)`);
+console.log(`stagewall RSS with ${policies} policies in ${BENCH_SET.namespaces} namespaces: ${stagewall.rss_mb} MB after load, ${stagewall.idle_rss_mb} MB idle (target <= 200 MB)`);
+console.log(`check on ${check.objects} objects: ${last.check.cli_ms} ms end to end (target < 3000 ms)`);
+console.log('wrote bench/last.json');

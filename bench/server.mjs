@@ -1,0 +1,60 @@
+// One benchmark server in its own process, run from the built dist/ exactly as in production
+// (no TypeScript loader), so neither the load generator nor a loader shares its CPU or memory:
+//   node bench/server.mjs stagewall CERT_DIR CONFIG MANIFESTS
+//   node bench/server.mjs baseline CERT_DIR
+// It reports {port, rss_mb} over IPC once listening, and {rss_mb} when asked.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { loadConfigFile } from '../dist/config/load.js';
+import { loadManifests } from '../dist/manifests/load.js';
+import { buildStaticView } from '../dist/manifests/view.js';
+import { createMetrics } from '../dist/server/metrics.js';
+import { startServer } from '../dist/server/serve.js';
+import { TLS_SERVER_OPTIONS } from '../dist/server/tls.js';
+import { staticViewSource } from '../dist/server/view-source.js';
+
+const [kind, certDir, configFile, manifests] = process.argv.slice(2);
+const cert = join(certDir, 'tls.crt');
+const key = join(certDir, 'tls.key');
+const rss = () => Math.round(process.memoryUsage().rss / 1024 / 1024);
+
+async function startStagewall() {
+  const view = buildStaticView(loadManifests([manifests]));
+  const server = await startServer({
+    config: loadConfigFile(configFile),
+    tlsCert: cert,
+    tlsKey: key,
+    port: 0,
+    metricsPort: 0,
+    host: '127.0.0.1',
+    viewSource: staticViewSource(view, 'benchmark view'),
+    logger: pino({ level: 'info' }, pino.destination('/dev/null')),
+    metrics: createMetrics(),
+  });
+  return server.port;
+}
+
+/** The physical limit of this stack: parse the same JSON, answer allowed, same TLS settings. */
+function startBaseline() {
+  const server = createServer({ ...TLS_SERVER_OPTIONS, cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const review = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const body = JSON.stringify({ apiVersion: review.apiVersion, kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+
+const port = kind === 'stagewall' ? await startStagewall() : await startBaseline();
+process.send?.({ port, rss_mb: rss() });
+process.on('message', (m) => {
+  if (m?.type === 'rss') process.send?.({ rss_mb: rss() });
+});
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => process.exit(0));
