@@ -44,6 +44,8 @@ if [[ -n "${KUBEBUILDER_ASSETS:-}" ]]; then
 fi
 
 # 2. Versions and cache key.
+# The machine image keeps Go in /usr/local/go; a bare CI environment may not have it on PATH.
+if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null 2>&1 || die "go is not on PATH (need Go >= 1.26; see $here/NOTES.md)"
 
 k8s_version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/go.mod")
