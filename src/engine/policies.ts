@@ -114,7 +114,8 @@ export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'defaul
 /** Why a peer admits everything, or undefined when it does not. */
 export function openPeerReason(peer: CompiledPeer): string | undefined {
   if (peer.ipBlock) {
-    return isEveryAddress(peer.ipBlock.cidr) ? `ipBlock ${peer.ipBlock.cidr.text} is every address` : undefined;
+    // With except entries the block is narrower than "everything"; the *-external rules judge it.
+    return isEveryAddress(peer.ipBlock.cidr) && peer.ipBlock.except.length === 0 ? `ipBlock ${peer.ipBlock.cidr.text} is every address` : undefined;
   }
   if (peer.namespaceSelector?.selectsAll && (!peer.podSelector || peer.podSelector.selectsAll)) {
     return 'namespaceSelector {} without a narrowing podSelector matches every pod in every namespace';

@@ -173,7 +173,12 @@ export function loadManifests(paths: readonly string[], options: LoadOptions & {
       result.push(...parseManifests(text, '<stdin>', options));
       continue;
     }
-    for (const file of listFiles(path)) {
+    const files = listFiles(path);
+    if (files.length === 0) {
+      // A wrong path in CI must not pass quietly as "0 objects, nothing denied".
+      throw new StagewallError('MANIFEST_READ', `no manifests (.yaml, .yml, .json) under ${path}`);
+    }
+    for (const file of files) {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');

@@ -197,6 +197,7 @@ describe('engine/policies: openPeerReason', () => {
     { name: 'podSelector {} alone stays in the policy namespace: not open', peer: { podSelector: {} }, open: undefined },
     { name: 'ipBlock 0.0.0.0/0 is every address', peer: { ipBlock: { cidr: '0.0.0.0/0' } }, open: /ipBlock 0\.0\.0\.0\/0 is every address/ },
     { name: 'ipBlock ::/0 is every address', peer: { ipBlock: { cidr: '::/0' } }, open: /ipBlock ::\/0 is every address/ },
+    { name: 'ipBlock 0.0.0.0/0 with except is left to the external rules', peer: { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }, open: undefined },
     { name: 'ipBlock 0.0.0.0/1 is not every address', peer: { ipBlock: { cidr: '0.0.0.0/1' } }, open: undefined },
     { name: 'ipBlock 203.0.113.0/24 is not open', peer: { ipBlock: { cidr: '203.0.113.0/24' } }, open: undefined },
   ];

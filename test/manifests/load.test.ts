@@ -247,6 +247,16 @@ describe('manifests/load', () => {
         rmSync(join(dir, 'bad'), { recursive: true });
       }
     });
+    it('a folder without any manifest → MANIFEST_READ, so a wrong path in CI does not pass quietly', () => {
+      const empty = join(dir, 'empty');
+      mkdirSync(join(empty, 'docs'), { recursive: true });
+      writeFileSync(join(empty, 'docs', 'README.md'), '# nothing to judge\n');
+      try {
+        assertThrowsCode(() => loadManifests([empty]), 'MANIFEST_READ', `no manifests (.yaml, .yml, .json) under ${empty}`);
+      } finally {
+        rmSync(empty, { recursive: true });
+      }
+    });
     it('a missing path → MANIFEST_READ naming it', () => {
       const missing = join(dir, 'nope.yaml');
       assertThrowsCode(() => loadManifests([missing]), 'MANIFEST_READ', missing, 'no such file or directory');

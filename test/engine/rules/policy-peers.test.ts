@@ -89,6 +89,11 @@ describe('engine/rules/policy-peers', () => {
       { name: 'ipBlock 0.0.0.0/0 is every IPv4 source', spec: ingress('transform', [ip('0.0.0.0/0')]), want: ['ingress-open'], mentions: [/ipBlock 0\.0\.0\.0\/0 is every address/] },
       { name: 'ipBlock ::/0 is every IPv6 source', spec: ingress('transform', [ip('::/0')]), want: ['ingress-open'], mentions: [/::\/0 is every address/] },
       { name: 'ipBlock 0.0.0.0/0 as egress allows every destination', spec: egress('extract', [ip('0.0.0.0/0')]), want: ['egress-open'] },
+      {
+        name: 'ipBlock 0.0.0.0/0 except the cluster is not "every address" but reaches far beyond the approved CIDRs',
+        spec: egress('extract', [{ ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } }]),
+        want: ['egress-external'],
+      },
       { name: 'ipBlock ::/0 as egress allows every destination', spec: egress('extract', [ip('::/0')]), want: ['egress-open'] },
       {
         name: 'the open rule is located by its number',
