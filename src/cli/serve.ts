@@ -31,6 +31,8 @@ export interface ServeCommandOptions {
   host?: string;
   view?: string;
   embedded: boolean;
+  /** Where --embedded keeps the certificates it makes. */
+  certs?: string;
   namespace: string;
   logLevel?: string;
 }
@@ -54,12 +56,12 @@ async function clusterViewSource(logger: Logger, metrics: Metrics, ownNamespace:
 export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<RunningServer> {
   const logger = createLogger({ level: opts.logLevel });
   const configPath = opts.embedded ? EMBEDDED.config : opts.config;
-  let tlsCert = opts.tlsCert ?? join(opts.embedded ? EMBEDDED.certs : 'certs', 'tls.crt');
-  let tlsKey = opts.tlsKey ?? join(opts.embedded ? EMBEDDED.certs : 'certs', 'tls.key');
+  const certDir = opts.certs ?? (opts.embedded ? EMBEDDED.certs : 'certs');
+  const tlsCert = opts.tlsCert ?? join(certDir, 'tls.crt');
+  const tlsKey = opts.tlsKey ?? join(certDir, 'tls.key');
   if (opts.embedded && (!existsSync(tlsCert) || !existsSync(tlsKey))) {
-    const made = await writeCertificates(EMBEDDED.certs, { service: 'stagewall', namespace: opts.namespace, dns: ['localhost', '127.0.0.1', '::1'] });
-    [, tlsCert = tlsCert, tlsKey = tlsKey] = made.files;
-    io.err(`made a CA and a serving certificate in ${EMBEDDED.certs}`);
+    await writeCertificates(certDir, { service: 'stagewall', namespace: opts.namespace, dns: ['localhost', '127.0.0.1', '::1'] });
+    io.err(`made a CA and a serving certificate in ${certDir}`);
   }
   loadConfigFile(configPath); // fail fast, with every error, before anything listens
   const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
@@ -80,7 +82,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
   });
 
   if (opts.embedded) {
-    const ca = join(EMBEDDED.certs, 'ca.crt');
+    const ca = join(certDir, 'ca.crt');
     const sample = join(PACKAGE_ROOT, 'examples', 'admission', 'pod-without-stage.json');
     io.err(
       [

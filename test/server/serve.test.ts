@@ -215,3 +215,30 @@ describe('server/serve: config at start', () => {
     });
   });
 });
+
+describe('cli: serve --embedded (what npm start runs)', function () {
+  this.timeout(60_000);
+  it('makes certificates on first start, serves the examples and prints how to try it with curl', async () => {
+    const certs = mkdtempSync(join(tmpdir(), 'stagewall-embedded-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '--embedded', '--certs', certs, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => /Try it:/.test(out), 30_000, 'the curl hint');
+      assert.match(out, /made a CA and a serving certificate in /);
+      assert.match(out, /curl --cacert \S+ca\.crt -H 'Content-Type: application\/json' --data @\S+pod-without-stage\.json https:\/\/localhost:\d+\/validate/);
+      const port = Number(/"port":(\d+)/.exec(out)?.[1]);
+      const sample = JSON.parse(readFileSync('examples/admission/pod-without-stage.json', 'utf8')) as unknown;
+      const res = await postJson(port, '/validate', sample, { ca: readFileSync(join(certs, 'ca.crt')) });
+      assert.equal(res.body.response.allowed, false);
+      assert.match(res.body.response.status.message, /^\[stage-label-missing\] Pod etl-transform\/debug-shell/);
+      const ok = await postJson(port, '/validate', JSON.parse(readFileSync('examples/admission/pod-labelled.json', 'utf8')), { ca: readFileSync(join(certs, 'ca.crt')) });
+      assert.equal(ok.body.response.allowed, true);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
