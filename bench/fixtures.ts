@@ -1,5 +1,7 @@
-// A large, realistic cluster for benchmarks: P pipelines of S stages spread over N namespaces,
-// each namespace with its default-deny pair, per-stage policies and workloads.
+// A large, realistic cluster for benchmarks: N namespaces, one per stage, of N/S pipelines of S
+// stages; each namespace with its default-deny pair, its stage policy, narrower per-app policies
+// and workloads. (Each stage names its namespace, as large installations should: flow-blocked
+// then judges one placement per stage rather than every namespace of the pipeline.)
 import { stringify } from 'yaml';
 import { resolveConfig } from '../src/config/load.js';
 import type { StagewallConfig } from '../src/config/model.js';
@@ -12,7 +14,6 @@ export interface LargeSetOptions {
   readonly policiesPerNamespace: number;
   /** Pods and workloads per namespace. */
   readonly podsPerNamespace: number;
-  readonly pipelines?: number;
   readonly stages?: number;
 }
 
@@ -23,9 +24,13 @@ export interface LargeSet {
   readonly policies: number;
 }
 
+export function namespaceName(pipeline: number, stage: number): string {
+  return `p${pipeline}-s${stage}`;
+}
+
 export function largeSet(options: LargeSetOptions): LargeSet {
-  const pipelineCount = options.pipelines ?? 20;
   const stageCount = options.stages ?? 5;
+  const pipelineCount = Math.ceil(options.namespaces / stageCount);
   const configDocument = {
     apiVersion: 'stagewall.dev/v1alpha1',
     kind: 'StagewallConfig',
@@ -33,6 +38,7 @@ export function largeSet(options: LargeSetOptions): LargeSet {
       name: `p${p}`,
       stages: Array.from({ length: stageCount }, (_, s) => ({
         name: `s${s}`,
+        namespace: namespaceName(p, s),
         ports: [{ port: 8080 }],
         ...(s === 0 ? { egressExternal: ['203.0.113.0/24'] } : {}),
         ...(s === stageCount - 1 ? { egressNamespaces: ['warehouse'] } : {}),
@@ -43,9 +49,10 @@ export function largeSet(options: LargeSetOptions): LargeSet {
   const objects: KubeObject[] = [];
   let policies = 0;
   for (let n = 0; n < options.namespaces; n += 1) {
-    const pipeline = `p${n % pipelineCount}`;
+    const p = Math.floor(n / stageCount);
+    const pipeline = `p${p}`;
     const stage = config.stages.get(`${pipeline}/s${n % stageCount}`)!;
-    const ns = `${pipeline}-ns${n}`;
+    const ns = namespaceName(p, n % stageCount);
     objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { 'stagewall.dev/pipeline': pipeline } } });
     const nsPolicies: NetworkPolicy[] = [...managedPolicies(ns, config), stagePolicy(stage, ns, config)];
     // Fill up with narrower per-app policies, as teams add them: same stage, one app each.

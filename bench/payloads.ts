@@ -1,13 +1,13 @@
 // The benchmark's view size and AdmissionReview payloads: realistic ~5 KB Pod reviews, most of
 // them allowed, some denied, spread over the view's namespaces.
-import type { LargeSetOptions } from './fixtures.js';
+import { namespaceName, type LargeSetOptions } from './fixtures.js';
 
 export const BENCH_SET: LargeSetOptions = { namespaces: 1000, policiesPerNamespace: 10, podsPerNamespace: 0 };
 
 function podReview(i: number, labelled: boolean): string {
-  const pipeline = `p${i % 20}`;
+  // Namespace i of the view holds stage i % 5 of pipeline i / 5.
   const stage = `s${i % 5}`;
-  const namespace = `${pipeline}-ns${i}`;
+  const namespace = namespaceName(Math.floor(i / 5), i % 5);
   const labels: Record<string, string> = {
     app: `app${i % 10}`,
     'app.kubernetes.io/name': `worker-${i % 10}`,

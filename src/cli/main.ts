@@ -11,6 +11,7 @@ import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
 import { renderRules } from './rules.js';
 import { runGenerate } from './generate.js';
+import { GRAPH_FORMATS, graphPaths, renderGraph, type GraphFormat } from './graph.js';
 import { runCerts, runServe } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
@@ -66,6 +67,20 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('graph')
+    .description('draw each pipeline: the declared flow against what the policies in the manifests allow (blocked edges, backdoors)')
+    .argument('[paths...]', 'files or folders of YAML/JSON manifests, or - for stdin (none: the declared flow alone)')
+    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+    .addOption(new Option('-f, --format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
+    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
+    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
+    .action((paths: string[], opts: { config: string; format: GraphFormat; namespace: string; ignoreUnknown: boolean }) => {
+      const config = loadConfigFile(opts.config);
+      const flow = graphPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+      io.out(renderGraph(flow, config, opts.format));
+    });
+
+  program
     .command('serve')
     .description('run the admission webhook (HTTPS) and the metrics port')
     .option('-c, --config <file>', 'stagewall config (reloaded on change)', DEFAULT_CONFIG)
@@ -76,6 +91,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--host <addr>', 'address to listen on (default: every address)')
     .option('--view <path>', 'judge against manifests under PATH instead of the cluster')
     .option('--embedded', 'serve the examples: their config and view, certificates made in certs/', false)
+    .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .action(async (opts: Parameters<typeof runServe>[0]) => {

@@ -31,6 +31,8 @@ export interface Review {
 export interface EngineContext extends RuleContext {
   /** stagewall's own namespace: never judged, whatever the config says. */
   readonly ownNamespace?: string | undefined;
+  /** Also run pipeline-level rules (flow-blocked). `check` does; the webhook does not. */
+  readonly pipelineRules?: boolean | undefined;
 }
 
 export type Verdict = 'allow' | 'warn' | 'deny';
@@ -142,7 +144,7 @@ export function evaluate(review: Review, ctx: EngineContext): Decision {
   const violations: Violation[] = [];
   for (const subject of subjects) {
     for (const rule of RULES) {
-      if (rule.subject !== subject.type) continue;
+      if (rule.subject !== subject.type || (rule.pipelineLevel && !ctx.pipelineRules)) continue;
       for (const finding of rule.check(subject as never, ctx)) {
         const severity = mode === 'audit' ? 'warn' : (finding.severity ?? rule.severity);
         violations.push({ rule: rule.id, severity, message: finding.message });

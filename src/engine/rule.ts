@@ -31,6 +31,11 @@ export interface Rule<T extends SubjectType = SubjectType> {
   /** What it checks, one sentence, for the catalog and the docs. */
   readonly description: string;
   readonly subject: T;
+  /**
+   * A finding about a whole pipeline rather than one object (its cost grows with the flow, not
+   * the object): run by `check` only, never on the webhook's admission path.
+   */
+  readonly pipelineLevel?: boolean;
   check(subject: Extract<Subject, { type: T }>, ctx: RuleContext): Iterable<Finding>;
 }
 

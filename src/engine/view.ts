@@ -18,6 +18,8 @@ export interface View {
   namespaces(): Iterable<NamespaceInfo>;
   /** The compiled policies of one namespace; empty when it has none. */
   policiesIn(namespace: string): readonly CompiledPolicy[];
+  /** Grows on every change, so derived results can be cached per version; absent when unknown. */
+  readonly version?: number;
 }
 
 const NO_POLICIES: readonly CompiledPolicy[] = Object.freeze([]);
@@ -41,6 +43,11 @@ export class IndexedView implements View {
   private readonly namespacesByName = new Map<string, NamespaceInfo>();
   private readonly policiesByNamespace = new Map<string, Map<string, CompiledPolicy>>();
   private readonly policyLists = new Map<string, readonly CompiledPolicy[]>();
+  private changes = 0;
+
+  get version(): number {
+    return this.changes;
+  }
 
   namespace(name: string): NamespaceInfo | undefined {
     return this.namespacesByName.get(name);
@@ -71,16 +78,20 @@ export class IndexedView implements View {
   }
 
   upsertNamespace(object: KubeObject): void {
+    this.changes += 1;
     const info = namespaceInfo(object);
     this.namespacesByName.set(info.name, info);
   }
 
   /** Adds a namespace that manifests only mention, unless it is already known. */
   ensureNamespace(name: string): void {
-    if (!this.namespacesByName.has(name)) this.namespacesByName.set(name, syntheticNamespace(name));
+    if (this.namespacesByName.has(name)) return;
+    this.changes += 1;
+    this.namespacesByName.set(name, syntheticNamespace(name));
   }
 
   deleteNamespace(name: string): void {
+    this.changes += 1;
     this.namespacesByName.delete(name);
   }
 
@@ -94,15 +105,20 @@ export class IndexedView implements View {
     }
     byName.set(compiled.name, compiled);
     this.policyLists.delete(compiled.namespace);
+    this.changes += 1;
     return compiled;
   }
 
   deletePolicy(namespace: string, name: string): void {
-    if (this.policiesByNamespace.get(namespace)?.delete(name)) this.policyLists.delete(namespace);
+    if (this.policiesByNamespace.get(namespace)?.delete(name)) {
+      this.policyLists.delete(namespace);
+      this.changes += 1;
+    }
   }
 
   /** Drops everything, e.g. before a relist. */
   clear(): void {
+    this.changes += 1;
     this.namespacesByName.clear();
     this.policiesByNamespace.clear();
     this.policyLists.clear();

@@ -18,6 +18,7 @@ describe('cli: stagewall rules', () => {
       'egress-flow',
       'egress-open',
       'egress-uncovered',
+      'flow-blocked',
       'host-network',
       'ingress-external',
       'ingress-flow',
@@ -30,7 +31,8 @@ describe('cli: stagewall rules', () => {
     ]);
     for (const rule of RULES) {
       assert.ok(rule.description.length > 20 && rule.appliesTo.length > 0, rule.id);
-      assert.equal(rule.severity, 'deny', `${rule.id}: every rule denies by default (SPEC §3)`);
+      // flow-blocked is a pipeline-level finding: a warning, never a denial.
+      assert.equal(rule.severity, rule.id === 'flow-blocked' ? 'warn' : 'deny', `${rule.id}: default severity (SPEC §3)`);
     }
   });
 

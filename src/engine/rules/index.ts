@@ -1,6 +1,7 @@
 // The rule catalog: every rule stagewall knows, in the order the docs list them.
 import type { Rule } from '../rule.js';
 import { egressUncovered, ingressUncovered } from './coverage.js';
+import { flowBlocked } from './flow-blocked.js';
 import { managedPolicyProtected } from './managed-policy.js';
 import { pipelineUnknown } from './pipeline-unknown.js';
 import { egressExternal, egressFlow, egressOpen, ingressExternal, ingressFlow, ingressOpen } from './policy-peers.js';
@@ -19,6 +20,7 @@ export const RULES: readonly Rule[] = [
   egressFlow,
   ingressExternal,
   egressExternal,
+  flowBlocked,
   managedPolicyProtected,
 ] as Rule[];
 

@@ -77,6 +77,8 @@ export function viewOf(...objects: KubeObject[]): IndexedView {
 }
 
 export interface JudgeOptions {
+  /** Run pipeline-level rules too, as `check` does. */
+  pipelineRules?: boolean;
   operation?: Operation;
   oldObject?: KubeObject;
   user?: UserInfo;
@@ -91,7 +93,7 @@ export function judge(object: KubeObject, config: StagewallConfig, view: Indexed
     operation === 'DELETE'
       ? { operation, oldObject: opts.oldObject ?? object, user: opts.user, namespace: opts.namespace }
       : { operation, object, oldObject: opts.oldObject, user: opts.user, namespace: opts.namespace };
-  return evaluate(review, { config, view, ownNamespace: opts.ownNamespace });
+  return evaluate(review, { config, view, ownNamespace: opts.ownNamespace, pipelineRules: opts.pipelineRules });
 }
 
 export function ruleIds(decision: Decision): string[] {

@@ -1,0 +1,481 @@
+// Connectivity: does Kubernetes let traffic from one endpoint reach another on a port? Exactly the
+// NetworkPolicy semantics over the view's compiled policies: the source's egress AND the
+// destination's ingress must admit it. Then the same question per edge of the declared flow, asked
+// of representative stage pods, for `stagewall graph`, the flow-blocked rule and the property test.
+import { isIPv4, isIPv6 } from 'node:net';
+import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
+import { parseCidr, type IpRange } from './cidr.js';
+import { pipelineOfNamespace } from './peers.js';
+import type { CompiledPeer, CompiledPolicy, CompiledRule } from './policies.js';
+import type { ContainerPort, Labels, NetworkPolicyPort } from './types.js';
+import { syntheticNamespace, type View } from './view.js';
+
+// ---------------------------------------------------------------------------------------------
+// Endpoints and ports
+
+/** A concrete pod: what policies select (namespace, labels) and what named ports resolve against. */
+export interface PodEndpoint {
+  readonly namespace: string;
+  readonly labels: Labels;
+  /** The pod's container ports; a named port without `containerPort` has an unknown number. */
+  readonly containerPorts?: readonly ContainerPort[] | undefined;
+  /** The pod's IP, when known: only then can an ipBlock peer match the pod. */
+  readonly ip?: string | undefined;
+}
+
+/** An address outside the cluster's pods: only ipBlock peers (and peerless rules) match it. */
+export interface IpEndpoint {
+  readonly ip: string;
+}
+
+export type Endpoint = PodEndpoint | IpEndpoint;
+
+/** One port of one protocol (default TCP); a string names a container port of the destination pod. */
+export interface TrafficPort {
+  readonly port: number | string;
+  readonly protocol?: string | undefined;
+}
+
+export function isPod(endpoint: Endpoint): endpoint is PodEndpoint {
+  return (endpoint as PodEndpoint).namespace !== undefined;
+}
+
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+const MIN_PORT = 1;
+const MAX_PORT = 65535;
+const DEFAULT_PROTOCOL = 'TCP';
+
+type Interval = readonly [number, number];
+
+/**
+ * A set of (protocol, port): per protocol, sorted disjoint inclusive intervals; plus named ports
+ * whose number is unknown (`TCP/metrics`), which only representative pods have. Such a name is in
+ * a set that names it, or that holds every port of its protocol, and in no other.
+ */
+export interface PortSet {
+  readonly numbers: ReadonlyMap<string, readonly Interval[]>;
+  readonly names: ReadonlySet<string>;
+}
+
+export const NO_PORTS: PortSet = Object.freeze({ numbers: new Map<string, readonly Interval[]>(), names: new Set<string>() });
+export const ALL_PORTS: PortSet = Object.freeze({
+  numbers: new Map<string, readonly Interval[]>(PROTOCOLS.map((p) => [p, [[MIN_PORT, MAX_PORT] as const]])),
+  names: new Set<string>(),
+});
+
+const nameKey = (protocol: string, name: string) => `${protocol}/${name}`;
+
+function normalize(intervals: readonly Interval[]): Interval[] {
+  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const [start, end] of sorted) {
+    const last = out.at(-1);
+    if (last && start <= last[1] + 1) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
+}
+
+function portSetOf(entries: Iterable<readonly [string, readonly Interval[]]>, names: Iterable<string> = []): PortSet {
+  const numbers = new Map<string, readonly Interval[]>();
+  for (const [protocol, intervals] of entries) {
+    const merged = normalize([...(numbers.get(protocol) ?? []), ...intervals]);
+    if (merged.length > 0) numbers.set(protocol, merged);
+  }
+  return { numbers, names: new Set(names) };
+}
+
+/** Every port of `protocol`. */
+function coversProtocol(set: PortSet, protocol: string): boolean {
+  const only = set.numbers.get(protocol);
+  return only !== undefined && only.length === 1 && only[0]![0] <= MIN_PORT && only[0]![1] >= MAX_PORT;
+}
+
+export function hasNumber(set: PortSet, protocol: string, port: number): boolean {
+  return (set.numbers.get(protocol) ?? []).some(([s, e]) => s <= port && port <= e);
+}
+
+export function hasName(set: PortSet, protocol: string, name: string): boolean {
+  return set.names.has(nameKey(protocol, name)) || coversProtocol(set, protocol);
+}
+
+export function isEmpty(set: PortSet): boolean {
+  return set.numbers.size === 0 && set.names.size === 0;
+}
+
+export function union(a: PortSet, b: PortSet): PortSet {
+  if (isEmpty(a)) return b;
+  if (isEmpty(b)) return a;
+  return portSetOf([...a.numbers, ...b.numbers], [...a.names, ...b.names]);
+}
+
+function intersectIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  const out: Interval[] = [];
+  for (const [s1, e1] of a) {
+    for (const [s2, e2] of b) {
+      const s = Math.max(s1, s2);
+      const e = Math.min(e1, e2);
+      if (s <= e) out.push([s, e]);
+    }
+  }
+  return out;
+}
+
+function subtractIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
+  let result: Interval[] = [...a];
+  for (const [hs, he] of b) {
+    const next: Interval[] = [];
+    for (const [s, e] of result) {
+      if (he < s || hs > e) {
+        next.push([s, e]);
+        continue;
+      }
+      if (hs > s) next.push([s, hs - 1]);
+      if (he < e) next.push([he + 1, e]);
+    }
+    result = next;
+  }
+  return result;
+}
+
+function splitName(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+export function intersect(a: PortSet, b: PortSet): PortSet {
+  if (isEmpty(a) || isEmpty(b)) return NO_PORTS;
+  const entries: [string, Interval[]][] = [];
+  for (const [protocol, intervals] of a.numbers) {
+    const other = b.numbers.get(protocol);
+    if (other) entries.push([protocol, intersectIntervals(intervals, other)]);
+  }
+  const names = [
+    ...[...a.names].filter((k) => hasName(b, ...splitName(k))),
+    ...[...b.names].filter((k) => hasName(a, ...splitName(k))),
+  ];
+  return portSetOf(entries, names);
+}
+
+/** `a` without `b`. */
+export function subtract(a: PortSet, b: PortSet): PortSet {
+  if (isEmpty(a) || isEmpty(b)) return a;
+  const entries: [string, Interval[]][] = [];
+  for (const [protocol, intervals] of a.numbers) entries.push([protocol, subtractIntervals(intervals, b.numbers.get(protocol) ?? [])]);
+  return portSetOf(entries, [...a.names].filter((k) => !hasName(b, ...splitName(k))));
+}
+
+export function isSubset(a: PortSet, b: PortSet): boolean {
+  return isEmpty(subtract(a, b));
+}
+
+/** `TCP 8080`, `TCP 8000-8010`, `UDP *` (every UDP port), `TCP metrics`; `any port` for everything. */
+export function formatPorts(set: PortSet): string[] {
+  if (PROTOCOLS.every((p) => coversProtocol(set, p))) return ['any port'];
+  const protocols = [...new Set([...PROTOCOLS, ...set.numbers.keys(), ...[...set.names].map((k) => splitName(k)[0])])];
+  const out: string[] = [];
+  for (const protocol of protocols) {
+    if (coversProtocol(set, protocol)) {
+      out.push(`${protocol} *`);
+      continue;
+    }
+    for (const [s, e] of set.numbers.get(protocol) ?? []) out.push(s === e ? `${protocol} ${s}` : `${protocol} ${s}-${e}`);
+    for (const key of [...set.names].sort()) {
+      const [p, name] = splitName(key);
+      if (p === protocol) out.push(`${protocol} ${name}`);
+    }
+  }
+  return out;
+}
+
+/** The ports a stage declares it serves, as a set; undefined when it declares none. */
+export function servedPorts(stage: Stage): PortSet | undefined {
+  if (stage.ports.length === 0) return undefined;
+  return portSetOf(
+    stage.ports.flatMap((p): [string, Interval[]][] => (typeof p.port === 'number' ? [[p.protocol, [[p.port, Math.max(p.port, p.endPort ?? p.port)]]]] : [])),
+    stage.ports.flatMap((p) => (typeof p.port === 'string' ? [nameKey(p.protocol, p.port)] : [])),
+  );
+}
+
+/** The ports one entry of a rule admits, named ports resolved against the destination pod. */
+function entryPorts(entry: NetworkPolicyPort, destination: Endpoint): PortSet {
+  const protocol = entry.protocol ?? DEFAULT_PROTOCOL;
+  if (entry.port === undefined || entry.port === null) return portSetOf([[protocol, [[MIN_PORT, MAX_PORT]]]]);
+  if (typeof entry.port === 'number') {
+    // endPort below port is refused by the API server; read it as the single port.
+    return portSetOf([[protocol, [[entry.port, Math.max(entry.port, entry.endPort ?? entry.port)]]]]);
+  }
+  // A named port is the destination pod's container port of that name and protocol, on ingress
+  // and egress alike; an address outside the pods has no named ports.
+  if (!isPod(destination)) return NO_PORTS;
+  const numbered: [string, Interval[]][] = [];
+  const names: string[] = [];
+  for (const cp of destination.containerPorts ?? []) {
+    if (cp.name !== entry.port || (cp.protocol ?? DEFAULT_PROTOCOL) !== protocol) continue;
+    if (typeof cp.containerPort === 'number') numbered.push([protocol, [[cp.containerPort, cp.containerPort]]]);
+    else names.push(nameKey(protocol, cp.name));
+  }
+  return portSetOf(numbered, names);
+}
+
+function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
+  // No ports, or an empty list: the rule matches every port of every protocol.
+  if (rule.ports.length === 0) return ALL_PORTS;
+  return rule.ports.reduce((acc, entry) => union(acc, entryPorts(entry, destination)), NO_PORTS);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers and policies
+
+function ipWithin(ip: string, ranges: readonly IpRange[]): boolean {
+  const family = isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : undefined;
+  if (family === undefined) return false;
+  const addr = parseCidr(`${ip}/${family === 4 ? 32 : 128}`).start;
+  return ranges.some((r) => r.family === family && r.start <= addr && addr <= r.end);
+}
+
+function namespaceLabels(name: string, view: View): Labels {
+  return (view.namespace(name) ?? syntheticNamespace(name)).labels;
+}
+
+/** Does one peer of a policy in `policyNamespace` match the endpoint? */
+function peerMatches(peer: CompiledPeer, endpoint: Endpoint, policyNamespace: string, view: View): boolean {
+  if (peer.ipBlock) return endpoint.ip !== undefined && ipWithin(endpoint.ip, peer.ipBlock.ranges);
+  if (!isPod(endpoint)) return false;
+  // namespaceSelector and podSelector are ANDed; without a namespaceSelector the peer stays in the
+  // policy's own namespace.
+  const inNamespace = peer.namespaceSelector
+    ? peer.namespaceSelector.matches(namespaceLabels(endpoint.namespace, view))
+    : endpoint.namespace === policyNamespace;
+  return inNamespace && (!peer.podSelector || peer.podSelector.matches(endpoint.labels));
+}
+
+function ruleAdmits(rule: CompiledRule, endpoint: Endpoint, policyNamespace: string, view: View): boolean {
+  // No peers: every source or destination; otherwise the peers are ORed.
+  return rule.peers.length === 0 || rule.peers.some((peer) => peerMatches(peer, endpoint, policyNamespace, view));
+}
+
+/** The policies that isolate `pod` in one direction: of its namespace, selecting it, with the direction in their effective policyTypes. */
+function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View): CompiledPolicy[] {
+  return view.policiesIn(pod.namespace).filter((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(pod.labels));
+}
+
+/** The ports on which `to`'s ingress admits `from`: every port when no policy isolates `to` for Ingress. */
+export function ingressPorts(from: Endpoint, to: PodEndpoint, view: View): PortSet {
+  const policies = isolating(to, 'ingress', view);
+  if (policies.length === 0) return ALL_PORTS;
+  let ports = NO_PORTS;
+  for (const policy of policies) {
+    for (const rule of policy.ingressRules) if (ruleAdmits(rule, from, policy.namespace, view)) ports = union(ports, rulePorts(rule, to));
+  }
+  return ports;
+}
+
+/** The ports on which `from`'s egress lets it reach `to`: every port when no policy isolates `from` for Egress. */
+export function egressPorts(from: PodEndpoint, to: Endpoint, view: View): PortSet {
+  const policies = isolating(from, 'egress', view);
+  if (policies.length === 0) return ALL_PORTS;
+  let ports = NO_PORTS;
+  for (const policy of policies) {
+    for (const rule of policy.egressRules) if (ruleAdmits(rule, to, policy.namespace, view)) ports = union(ports, rulePorts(rule, to));
+  }
+  return ports;
+}
+
+/** Every (protocol, port) on which traffic from `from` reaches `to`: egress of the one AND ingress of the other. */
+export function allowedPorts(from: Endpoint, to: Endpoint, view: View): PortSet {
+  // Policies govern pods only: an address outside the pods has no egress or ingress to check.
+  const egress = isPod(from) ? egressPorts(from, to, view) : ALL_PORTS;
+  if (isEmpty(egress)) return NO_PORTS;
+  const ingress = isPod(to) ? ingressPorts(from, to, view) : ALL_PORTS;
+  return intersect(egress, ingress);
+}
+
+/**
+ * Is traffic from `from` to `to` on `port` allowed? A named port is the destination pod's
+ * container port of that name and protocol; when the destination has none, nothing is allowed.
+ */
+export function allowed(from: Endpoint, to: Endpoint, port: TrafficPort, view: View): boolean {
+  const protocol = port.protocol ?? DEFAULT_PROTOCOL;
+  const ports = allowedPorts(from, to, view);
+  if (typeof port.port === 'number') return hasNumber(ports, protocol, port.port);
+  if (!isPod(to)) return false;
+  const cp = (to.containerPorts ?? []).find((c) => c.name === port.port && (c.protocol ?? DEFAULT_PROTOCOL) === protocol);
+  if (!cp) return false;
+  return typeof cp.containerPort === 'number' ? hasNumber(ports, protocol, cp.containerPort) : hasName(ports, protocol, port.port);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages: the declared flow against what the policies allow
+
+/**
+ * Where a stage's pods are taken to run. Its configured namespace, when the view has it: if that
+ * is not a (non-exempt) pipeline namespace of the stage's pipeline, nowhere, since stagewall
+ * judges no pod of the stage there. When the view lacks it: every pipeline namespace of the
+ * stage's pipeline in the view (sorted), as the pods may run in any of them; none when there is none.
+ */
+export function stagePlacements(config: StagewallConfig, view: View): ReadonlyMap<string, readonly string[]> {
+  const byPipeline = new Map<string, string[]>();
+  for (const ns of view.namespaces()) {
+    const pipeline = pipelineOfNamespace(ns, config);
+    if (!pipeline) continue;
+    const list = byPipeline.get(pipeline.name) ?? [];
+    list.push(ns.name);
+    byPipeline.set(pipeline.name, list);
+  }
+  for (const list of byPipeline.values()) list.sort();
+  const placements = new Map<string, readonly string[]>();
+  for (const stage of config.stages.values()) {
+    const configured = view.namespace(stage.namespace);
+    if (configured) placements.set(stage.id, pipelineOfNamespace(configured, config)?.name === stage.pipeline ? [stage.namespace] : []);
+    else placements.set(stage.id, byPipeline.get(stage.pipeline) ?? []);
+  }
+  return placements;
+}
+
+/**
+ * The representative pod of a stage in a namespace: exactly the pipeline and stage labels, no IP,
+ * and a container port per named port the stage serves (its number unknown). Policies that select
+ * pods by other labels, or pod IPs by ipBlock, are not seen through it.
+ */
+export function representativePod(stage: Stage, namespace: string, config: StagewallConfig): PodEndpoint {
+  const named = stage.ports.filter((p): p is PortSpec & { port: string } => typeof p.port === 'string');
+  return {
+    namespace,
+    labels: { [config.labels.pipeline]: stage.pipeline, [config.labels.stage]: stage.name },
+    containerPorts: named.map((p) => ({ name: p.port, protocol: p.protocol })),
+  };
+}
+
+export type EdgeKind = 'declared-allowed' | 'declared-blocked' | 'undeclared-allowed' | 'declared-unverified';
+
+/** One (source namespace, destination namespace) placement of an edge. */
+export interface PlacementPair {
+  readonly fromNamespace: string;
+  readonly toNamespace: string;
+  /** What the source's egress and the destination's ingress each let through, and both. */
+  readonly egress: PortSet;
+  readonly ingress: PortSet;
+  readonly allowed: PortSet;
+  /**
+   * For a declared edge: the served ports each side leaves out (when the destination serves
+   * none, any one port will do, and a side blocks when it admits no port, or when the two sides
+   * admit disjoint ports). Empty when the side lets the flow through.
+   */
+  readonly egressBlocks: PortSet | undefined;
+  readonly ingressBlocks: PortSet | undefined;
+  readonly blocked: boolean;
+}
+
+export interface StageEdge {
+  readonly from: Stage;
+  readonly to: Stage;
+  readonly declared: boolean;
+  readonly kind: EdgeKind;
+  /** The ports the destination stage declares it serves; undefined when it declares none. */
+  readonly served: PortSet | undefined;
+  /** What the policies let through, over every placement pair. */
+  readonly allowed: PortSet;
+  /** Declared edges: the served ports blocked in some placement pair (NO_PORTS when none are served). */
+  readonly blocked: PortSet;
+  readonly pairs: readonly PlacementPair[];
+}
+
+function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View): PlacementPair {
+  const source = representativePod(from, fromNamespace, config);
+  const destination = representativePod(to, toNamespace, config);
+  const egress = egressPorts(source, destination, view);
+  const ingress = ingressPorts(source, destination, view);
+  const both = intersect(egress, ingress);
+  const base = { fromNamespace, toNamespace, egress, ingress, allowed: both };
+  if (!declared) return { ...base, egressBlocks: undefined, ingressBlocks: undefined, blocked: false };
+  const served = servedPorts(to);
+  if (served) {
+    const egressBlocks = subtract(served, egress);
+    const ingressBlocks = subtract(served, ingress);
+    return { ...base, egressBlocks, ingressBlocks, blocked: !isEmpty(egressBlocks) || !isEmpty(ingressBlocks) };
+  }
+  if (!isEmpty(both)) return { ...base, egressBlocks: NO_PORTS, ingressBlocks: NO_PORTS, blocked: false };
+  // No port served and none open both ways: blame the empty side(s), or both when they are disjoint.
+  const disjoint = !isEmpty(egress) && !isEmpty(ingress);
+  return {
+    ...base,
+    egressBlocks: isEmpty(egress) || disjoint ? ALL_PORTS : NO_PORTS,
+    ingressBlocks: isEmpty(ingress) || disjoint ? ALL_PORTS : NO_PORTS,
+    blocked: true,
+  };
+}
+
+/** The edge from one stage to another, over every placement pair of the two stages. */
+export function evaluateEdge(
+  from: Stage,
+  to: Stage,
+  config: StagewallConfig,
+  view: View,
+  placements: ReadonlyMap<string, readonly string[]> = stagePlacements(config, view),
+): StageEdge {
+  const declared = from.egressTo.has(to.id);
+  const pairs: PlacementPair[] = [];
+  for (const fromNamespace of placements.get(from.id) ?? []) {
+    for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view));
+  }
+  const allowedAll = pairs.reduce((acc, p) => union(acc, p.allowed), NO_PORTS);
+  const served = servedPorts(to);
+  const blocked = served ? pairs.reduce((acc, p) => (p.blocked ? union(acc, subtract(served, p.allowed)) : acc), NO_PORTS) : NO_PORTS;
+  const kind: EdgeKind = declared
+    ? pairs.length === 0
+      ? 'declared-unverified'
+      : pairs.some((p) => p.blocked)
+        ? 'declared-blocked'
+        : 'declared-allowed'
+    : 'undeclared-allowed';
+  return { from, to, declared, kind, served, allowed: allowedAll, blocked, pairs };
+}
+
+export interface StageFlow {
+  readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** Every declared edge, and every undeclared one the policies allow, in config order. */
+  readonly edges: readonly StageEdge[];
+}
+
+/** The declared flow against what the policies of the view allow, between every ordered pair of stages. */
+export function stageFlow(config: StagewallConfig, view: View): StageFlow {
+  const placements = stagePlacements(config, view);
+  const edges: StageEdge[] = [];
+  for (const from of config.stages.values()) {
+    for (const to of config.stages.values()) {
+      const edge = evaluateEdge(from, to, config, view, placements);
+      if (edge.declared || !isEmpty(edge.allowed)) edges.push(edge);
+    }
+  }
+  return { placements, edges };
+}
+
+export interface DeclaredFlow {
+  readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** Every declared edge, evaluated over every placement pair. */
+  readonly edges: readonly StageEdge[];
+}
+
+const declaredFlowCache = new WeakMap<View, { version: number; config: StagewallConfig; flow: DeclaredFlow }>();
+
+/**
+ * The declared edges of the config evaluated against the view, once per view version and config:
+ * the flow-blocked rule asks for it once per Namespace, and a check of 1,000 namespaces must not
+ * evaluate the whole flow 1,000 times. Views without a version are evaluated every time.
+ */
+export function declaredFlow(config: StagewallConfig, view: View): DeclaredFlow {
+  const cached = declaredFlowCache.get(view);
+  if (cached && view.version !== undefined && cached.version === view.version && cached.config === config) return cached.flow;
+  const placements = stagePlacements(config, view);
+  const edges: StageEdge[] = [];
+  for (const from of config.stages.values()) {
+    for (const id of from.egressTo) {
+      const to = config.stages.get(id);
+      if (to) edges.push(evaluateEdge(from, to, config, view, placements));
+    }
+  }
+  const flow = { placements, edges };
+  if (view.version !== undefined) declaredFlowCache.set(view, { version: view.version, config, flow });
+  return flow;
+}
