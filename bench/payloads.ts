@@ -13,6 +13,8 @@ function podReview(i: number, labelled: boolean): string {
     'app.kubernetes.io/name': `worker-${i % 10}`,
     'app.kubernetes.io/version': '2.4.1',
     'pod-template-hash': '7c9f8d6b5f',
+    // The validating webhook sees pods after the mutating one has set the pipeline label.
+    'stagewall.dev/pipeline': `p${Math.floor(i / 5)}`,
     ...(labelled ? { 'stagewall.dev/stage': stage } : {}),
   };
   const container = (name: string) => ({

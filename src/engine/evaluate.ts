@@ -2,7 +2,7 @@
 // The webhook and the CLI both call `evaluate`, so they give the same ids and messages.
 import type { Mode } from '../config/model.js';
 import { compilePolicy } from './policies.js';
-import { RULES } from './rules/index.js';
+import { RULES_BY_SUBJECT } from './rules/index.js';
 import type { RuleContext, Violation } from './rule.js';
 import {
   describeRef,
@@ -120,7 +120,9 @@ function plan(review: Review, object: KubeObject, ctx: EngineContext): Plan {
     if (!judgedOperation) return skip('operation-not-judged', mode);
     const template = podTemplateOf(object);
     if (!template) return skip('kind-not-judged', mode);
-    return { mode, subjects: [podSubject(object, template, ns, pipeline, config)] };
+    // Pods are mutated on CREATE only; workload templates become pods that will be.
+    const mutated = kind !== 'Pod' || review.operation === 'CREATE';
+    return { mode, subjects: [podSubject(object, template, ns, pipeline, config, mutated)] };
   }
   return skip('kind-not-judged', mode);
 }
@@ -143,8 +145,8 @@ export function evaluate(review: Review, ctx: EngineContext): Decision {
 
   const violations: Violation[] = [];
   for (const subject of subjects) {
-    for (const rule of RULES) {
-      if (rule.subject !== subject.type || (rule.pipelineLevel && !ctx.pipelineRules)) continue;
+    for (const rule of RULES_BY_SUBJECT.get(subject.type) ?? []) {
+      if (rule.pipelineLevel && !ctx.pipelineRules) continue;
       for (const finding of rule.check(subject as never, ctx)) {
         const severity = mode === 'audit' ? 'warn' : (finding.severity ?? rule.severity);
         violations.push({ rule: rule.id, severity, message: finding.message });

@@ -3,7 +3,7 @@
 import { managedPolicyNames } from './generate.js';
 import { isProtectedNamespace, type EngineContext, type Review } from './evaluate.js';
 import { pipelineOfNamespace } from './peers.js';
-import { DEFAULT_STAGE_ANNOTATION } from './subjects.js';
+import { effectivePodLabels } from './subjects.js';
 import type { KubeObject } from './types.js';
 import { namespaceInfo, syntheticNamespace } from './view.js';
 
@@ -52,10 +52,8 @@ export function mutations(review: Review, ctx: EngineContext): JsonPatchOperatio
     const pipeline = pipelineOfNamespace(ns, config);
     if (!pipeline || pipeline.mode === 'off') return [];
     const labels = object.metadata?.labels;
-    const wanted: Record<string, string> = { [config.labels.pipeline]: pipeline.name };
-    const defaultStage = ns.annotations[DEFAULT_STAGE_ANNOTATION];
-    if (labels?.[config.labels.stage] === undefined && defaultStage) wanted[config.labels.stage] = defaultStage;
-    return setMapEntries(labels, '/metadata/labels', wanted);
+    const wanted = effectivePodLabels(labels, ns, pipeline, config);
+    return wanted === labels ? [] : setMapEntries(labels, '/metadata/labels', wanted);
   }
   return [];
 }

@@ -27,7 +27,10 @@ export interface PodSubject {
   readonly workload: boolean;
   readonly namespace: NamespaceInfo;
   readonly pipeline: Pipeline;
-  /** Labels after stagewall's own mutation: pipeline label set, default stage filled in. */
+  /**
+   * The labels judged: after stagewall's own mutation (pipeline label set, default stage filled
+   * in) when the pod is being created; as stored on a Pod UPDATE, which no mutation touches.
+   */
   readonly labels: Labels;
   /** The stage label's value, when present. */
   readonly stageName: string | undefined;
@@ -87,16 +90,19 @@ export function objectRef(object: KubeObject, namespace: string | undefined): Ob
   return { kind: object.kind ?? 'Unknown', name, ...(namespace === undefined ? {} : { namespace }) };
 }
 
-/** The labels a pod will carry once stagewall's mutation has run. */
-export function effectivePodLabels(
-  labels: Labels | undefined,
-  ns: NamespaceInfo,
-  pipeline: Pipeline,
-  config: StagewallConfig,
-): Record<string, string> {
-  const result: Record<string, string> = { ...(labels ?? {}), [config.labels.pipeline]: pipeline.name };
-  const defaultStage = ns.annotations[DEFAULT_STAGE_ANNOTATION];
-  if (result[config.labels.stage] === undefined && defaultStage) result[config.labels.stage] = defaultStage;
+const NO_LABELS: Labels = Object.freeze({});
+
+/**
+ * The labels a pod will carry once stagewall's mutation has run: the namespace's pipeline label,
+ * and the namespace's default stage when it has none. The mutating webhook patches exactly the
+ * difference; the engine judges the result. Returns `labels` itself when nothing changes.
+ */
+export function effectivePodLabels(labels: Labels | undefined, ns: NamespaceInfo, pipeline: Pipeline, config: StagewallConfig): Labels {
+  const own = labels ?? NO_LABELS;
+  const defaultStage = own[config.labels.stage] === undefined ? ns.annotations[DEFAULT_STAGE_ANNOTATION] : undefined;
+  if (own[config.labels.pipeline] === pipeline.name && !defaultStage) return own;
+  const result: Record<string, string> = { ...own, [config.labels.pipeline]: pipeline.name };
+  if (defaultStage) result[config.labels.stage] = defaultStage;
   return result;
 }
 
@@ -106,10 +112,12 @@ export function podSubject(
   ns: NamespaceInfo,
   pipeline: Pipeline,
   config: StagewallConfig,
+  mutated: boolean,
 ): PodSubject {
   const ref = objectRef(object, ns.name);
   const workload = object.kind !== 'Pod';
-  const labels = effectivePodLabels(template.metadata?.labels, ns, pipeline, config);
+  const own = template.metadata?.labels ?? NO_LABELS;
+  const labels = mutated ? effectivePodLabels(own, ns, pipeline, config) : own;
   const stageName = labels[config.labels.stage];
   return {
     type: 'pod',

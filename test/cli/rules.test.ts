@@ -25,6 +25,7 @@ describe('cli: stagewall rules', () => {
       'ingress-open',
       'ingress-uncovered',
       'managed-policy-protected',
+      'pipeline-label-mismatch',
       'pipeline-unknown',
       'stage-label-missing',
       'stage-unknown',

@@ -5,11 +5,12 @@ import { flowBlocked } from './flow-blocked.js';
 import { managedPolicyProtected } from './managed-policy.js';
 import { pipelineUnknown } from './pipeline-unknown.js';
 import { egressExternal, egressFlow, egressOpen, ingressExternal, ingressFlow, ingressOpen } from './policy-peers.js';
-import { hostNetwork, stageLabelMissing, stageUnknown } from './stage-labels.js';
+import { hostNetwork, pipelineLabelMismatch, stageLabelMissing, stageUnknown } from './stage-labels.js';
 
 export const RULES: readonly Rule[] = [
   stageLabelMissing,
   stageUnknown,
+  pipelineLabelMismatch,
   hostNetwork,
   ingressUncovered,
   egressUncovered,
@@ -24,6 +25,7 @@ export const RULES: readonly Rule[] = [
   managedPolicyProtected,
 ] as Rule[];
 
-export function findRule(id: string): Rule | undefined {
-  return RULES.find((r) => r.id === id);
-}
+/** The catalog by subject type, so an admission runs only the rules that apply to it. */
+export const RULES_BY_SUBJECT: ReadonlyMap<string, readonly Rule[]> = new Map(
+  [...new Set(RULES.map((r) => r.subject))].map((type) => [type, RULES.filter((r) => r.subject === type)]),
+);

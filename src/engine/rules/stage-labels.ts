@@ -63,3 +63,22 @@ export const hostNetwork = defineRule({
     };
   },
 });
+
+export const pipelineLabelMismatch = defineRule({
+  id: 'pipeline-label-mismatch',
+  severity: 'deny',
+  appliesTo: 'Pod UPDATE',
+  description: "A pod's pipeline label must stay the namespace's pipeline: stage policies select pods by it.",
+  subject: 'pod',
+  *check(subject, { config }) {
+    // On CREATE the mutation sets the label; only an UPDATE (no mutation) can change or drop it.
+    const value = subject.labels[config.labels.pipeline];
+    if (value === subject.pipeline.name) return;
+    const now = value === undefined ? 'removes label ' + config.labels.pipeline : `sets ${config.labels.pipeline}=${value}`;
+    yield {
+      message:
+        `${subject.display} ${now}, but namespace ${subject.namespace.name} belongs to pipeline ${subject.pipeline.name}; stage policies would no longer select it. ` +
+        `Fix: keep ${config.labels.pipeline}: ${subject.pipeline.name} (stagewall sets it when the pod is created).`,
+    };
+  },
+});

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { managedPolicies } from '../../../src/engine/generate.js';
 import type { KubeObject } from '../../../src/engine/types.js';
 import { etlConfig, makeConfig } from '../../helpers/config.js';
-import { assertFires, assertQuiet, DEFAULT_STAGE, judge, ns, pod, STAGE, viewOf, workload, WORKLOAD_KINDS, type PodOptions } from './fixtures.js';
+import { assertFires, assertQuiet, DEFAULT_STAGE, judge, ns, pod, PIPELINE, STAGE, viewOf, workload, WORKLOAD_KINDS, type PodOptions } from './fixtures.js';
 
 const config = etlConfig();
 // Pipeline namespaces protected by the managed default-deny, so coverage stays quiet here.
@@ -175,4 +175,27 @@ describe('engine/rules/stage-labels', () => {
       assert.equal(d.verdict, 'allow');
     });
   });
+
+  describe('pipeline-label-mismatch', () => {
+    const labelled = (labels: Record<string, string>) => pod('etl', 'p', { labels: { [STAGE]: 'extract', ...labels } });
+    const stored = labelled({ [PIPELINE]: 'etl' });
+    const cases: { name: string; object: KubeObject; operation: 'CREATE' | 'UPDATE'; fires: RegExp | undefined }[] = [
+      { name: 'an UPDATE that changes the pipeline label fires', object: labelled({ [PIPELINE]: 'other' }), operation: 'UPDATE', fires: /sets stagewall\.dev\/pipeline=other, but namespace etl belongs to pipeline etl/ },
+      { name: 'an UPDATE that removes the pipeline label fires', object: labelled({}), operation: 'UPDATE', fires: /removes label stagewall\.dev\/pipeline/ },
+      { name: 'an UPDATE that keeps the pipeline label does not fire', object: labelled({ [PIPELINE]: 'etl', app: 'new' }), operation: 'UPDATE', fires: undefined },
+      { name: 'a CREATE with a wrong pipeline label does not fire: the mutation overwrites it', object: labelled({ [PIPELINE]: 'other' }), operation: 'CREATE', fires: undefined },
+      { name: 'a CREATE without the label does not fire: the mutation adds it', object: labelled({}), operation: 'CREATE', fires: undefined },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const d = judge(c.object, config, view, { operation: c.operation, oldObject: stored });
+        if (c.fires) assert.match(assertFires(d, 'pipeline-label-mismatch', 'deny', 'Pod etl/p'), c.fires);
+        else assertQuiet(d, 'pipeline-label-mismatch');
+      });
+    }
+    it('a workload template is judged as the pods it will create, which the mutation labels', () => {
+      assertQuiet(judge(workload('Deployment', 'etl', 'w'), config, view, { operation: 'UPDATE' }), 'pipeline-label-mismatch');
+    });
+  });
 });
+
