@@ -11,7 +11,7 @@ import type { EngineContext } from '../engine/evaluate.js';
 import { isStagewallError } from '../errors.js';
 import { readJsonBody, sendJson, type BodyError } from './body.js';
 import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
+import { admissionRecorder, type Metrics } from './metrics.js';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -94,8 +94,9 @@ function badBody(deps: WebhookDeps, endpoint: Endpoint, res: ServerResponse, err
 }
 
 function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: AdmissionRequest, ctx: EngineContext) => Handled) {
+  const record = admissionRecorder(deps.metrics);
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     readJsonBody(req, res, MAX_BODY_BYTES, (err, body) => {
       if (err) {
         badBody(deps, endpoint, res, err);
@@ -111,7 +112,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
     });
   };
 
-  function answer(body: unknown, res: ServerResponse, started: bigint): void {
+  function answer(body: unknown, res: ServerResponse, started: number): void {
     let decoded;
     try {
       decoded = decodeReview(body);
@@ -122,11 +123,12 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
     }
     const { request } = decoded;
     const kind = requestKind(request);
+    const ctx = deps.context();
     let handled: Handled;
     try {
-      handled = handle(request, deps.context());
+      handled = handle(request, ctx);
     } catch (err) {
-      deps.metrics.requests.inc({ endpoint, kind, operation: request.operation, decision: 'error', mode: deps.context().config.mode });
+      record(endpoint, kind, request.operation, 'error', ctx.config.mode, (performance.now() - started) / 1000);
       deps.logger.error({ event: 'error', endpoint, uid: request.uid, kind, err }, 'admission request failed');
       const message = isStagewallError(err) ? err.message : 'internal error while judging the request';
       sendError(res, isStagewallError(err) ? 400 : 500, isStagewallError(err) ? err.code : 'INTERNAL', message);
@@ -141,8 +143,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
         : handled.decision?.skipped === 'kind-not-judged'
           ? 'ignored'
           : (handled.decision?.verdict ?? 'allow');
-    deps.metrics.requests.inc({ endpoint, kind, operation: request.operation, decision, mode: handled.decision?.mode ?? deps.context().config.mode });
-    deps.metrics.latency.observe({ endpoint }, Number(process.hrtime.bigint() - started) / 1e9);
+    record(endpoint, kind, request.operation, decision, handled.decision?.mode ?? ctx.config.mode, (performance.now() - started) / 1000);
     logDecision(deps, endpoint, request, handled);
   }
 }

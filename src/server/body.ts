@@ -21,17 +21,14 @@ export function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: n
     done = true;
     callback(err, body);
   };
+  // The size is checked as the body streams in (reading req.headers would build the whole header
+  // object on the hot path, and Content-Length may be absent or wrong anyway).
   const tooLarge = (message: string) => {
     // Stop here: answer, discard the rest, and close the connection afterwards.
     res.setHeader('Connection', 'close');
     req.resume();
     finish(new BodyError('entity.too.large', message));
   };
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) {
-    tooLarge(`the body of ${declared} bytes is larger than the limit of ${limit} bytes`);
-    return;
-  }
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (chunk: Buffer) => {
@@ -56,8 +53,8 @@ export function readJsonBody(req: IncomingMessage, res: ServerResponse, limit: n
 }
 
 /** Serialises once and writes headers and body together. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

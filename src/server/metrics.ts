@@ -65,3 +65,35 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     }),
   };
 }
+
+/** Kinds counted by name; anything else is `other`, so a caller cannot grow the label set. */
+const COUNTED_KINDS: ReadonlySet<string> = new Set(['Pod', 'Namespace', 'NetworkPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+
+export function kindLabel(kind: string): string {
+  return COUNTED_KINDS.has(kind) ? kind : 'other';
+}
+
+/**
+ * Counts one admission and its latency. prom-client hashes a label object on every call; the
+ * children are cached by a joined key instead, which keeps the hot path cheap.
+ */
+export function admissionRecorder(metrics: Metrics): (endpoint: string, kind: string, operation: string, decision: string, mode: string, seconds: number) => void {
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(value: number): void }>();
+  return (endpoint, kind, operation, decision, mode, seconds) => {
+    const k = kindLabel(kind);
+    const key = `${endpoint}\u0000${k}\u0000${operation}\u0000${decision}\u0000${mode}`;
+    let counter = counters.get(key);
+    if (!counter) {
+      counter = metrics.requests.labels({ endpoint, kind: k, operation, decision, mode });
+      counters.set(key, counter);
+    }
+    counter.inc();
+    let histogram = histograms.get(endpoint);
+    if (!histogram) {
+      histogram = metrics.latency.labels({ endpoint });
+      histograms.set(endpoint, histogram);
+    }
+    histogram.observe(seconds);
+  };
+}

@@ -112,7 +112,17 @@ describe('server/app: POST /validate', () => {
     const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'etl-load' } };
     const res = await request(app).post('/validate').send(admissionReview(cm)).expect(200);
     assert.equal(res.body.response.allowed, true);
-    assert.equal(await counter(metrics, 'stagewall_admission_requests_total', { kind: 'ConfigMap', decision: 'ignored' }), 1);
+    assert.equal(await counter(metrics, 'stagewall_admission_requests_total', { kind: 'other', decision: 'ignored' }), 1);
+  });
+
+  it('counts kinds it does not know as "other", so callers cannot grow the metric without bound', async () => {
+    const { app, metrics } = setup();
+    for (const kind of ['Foo1', 'Foo2', 'Foo3']) {
+      await request(app).post('/validate').send(admissionReview({ apiVersion: 'x/v1', kind, metadata: { name: 'a', namespace: 'etl-load' } })).expect(200);
+    }
+    const series = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'stagewall_admission_requests_total')?.values ?? [];
+    assert.deepEqual([...new Set(series.map((v) => v.labels['kind']))], ['other']);
+    assert.equal(await counter(metrics, 'stagewall_admission_requests_total', { kind: 'other' }), 3);
   });
 
   it('never judges kube-system or its own namespace, even when labelled as a pipeline', async () => {
