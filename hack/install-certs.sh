@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Puts stagewall's certificates into the cluster: the serving certificate into the Secret
 # stagewall-tls, and the CA into the caBundle of every stagewall webhook.
+#
 # Usage: hack/install-certs.sh [CERT_DIR]   (default: certs; make them with `stagewall certs`)
+#
+# Rotation without an outage: the new CA is put in the caBundle *next to* the CA already there,
+# so the API server trusts both the old serving certificate (still served until the pods reload
+# the Secret, within seconds) and the new one. Run it again with PRUNE=1 once the new certificate
+# is served, to drop the old CA.
 set -euo pipefail
 dir=${1:-certs}
 ns=${STAGEWALL_NAMESPACE:-stagewall-system}
@@ -9,18 +15,32 @@ for f in ca.crt tls.crt tls.key; do
   [ -s "$dir/$f" ] || { echo "missing $dir/$f: run 'node bin/stagewall.js certs --out $dir' first" >&2; exit 2; }
 done
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl -n "$ns" create secret tls stagewall-tls --cert="$dir/tls.crt" --key="$dir/tls.key" \
   --dry-run=client -o yaml | kubectl apply -f -
 
-ca=$(base64 < "$dir/ca.crt" | tr -d '\n')
 for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
   if ! kubectl get "$kind" stagewall >/dev/null 2>&1; then
     echo "no $kind/stagewall yet: run 'kubectl apply -k manifests/' first" >&2
     exit 2
   fi
+  # The bundle: the new CA first, then (unless PRUNE=1) the CA in use now, if it differs.
+  cp "$dir/ca.crt" "$work/bundle.pem"
+  current=$(kubectl get "$kind" stagewall -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
+  if [ "${PRUNE:-0}" != 1 ] && [ -n "$current" ]; then
+    printf '%s' "$current" | base64 -d > "$work/current.pem"
+    # Keep only the first certificate of the current bundle: the one that signs what is served now.
+    awk '/BEGIN CERTIFICATE/{n++} n==1' "$work/current.pem" > "$work/previous.pem"
+    if ! cmp -s "$work/previous.pem" "$dir/ca.crt" && [ -s "$work/previous.pem" ]; then
+      cat "$work/previous.pem" >> "$work/bundle.pem"
+    fi
+  fi
+  ca=$(base64 < "$work/bundle.pem" | tr -d '\n')
   count=$(kubectl get "$kind" stagewall -o jsonpath='{range .webhooks[*]}{.name}{"\n"}{end}' | grep -c .)
-  patch=$(for ((i = 0; i < count; i++)); do printf '{"op":"replace","path":"/webhooks/%d/clientConfig/caBundle","value":"%s"},' "$i" "$ca"; done)
+  patch=$(for ((i = 0; i < count; i++)); do printf '{"op":"add","path":"/webhooks/%d/clientConfig/caBundle","value":"%s"},' "$i" "$ca"; done)
   kubectl patch "$kind" stagewall --type=json -p "[${patch%,}]"
 done
 echo "certificates installed; stagewall reloads a changed Secret without a restart"
