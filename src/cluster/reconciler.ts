@@ -43,7 +43,8 @@ export function policyUpToDate(existing: NetworkPolicy | undefined, desired: Net
 }
 
 export class DefaultDenyReconciler {
-  private readonly pending = new Map<string, { attempt: number; timer?: NodeJS.Timeout }>();
+  /** Queued, running or waiting for a retry; `dirty` when an event came in while it ran. */
+  private readonly pending = new Map<string, { attempt: number; timer?: NodeJS.Timeout; running?: boolean; dirty?: boolean }>();
   private readonly queue: string[] = [];
   private readonly createdAt = new Map<string, number>();
   private running = 0;
@@ -55,11 +56,18 @@ export class DefaultDenyReconciler {
   /** A namespace was added or changed. */
   namespaceChanged(object: KubeObject): void {
     const name = object.metadata?.name;
-    if (!name) return;
+    if (!name || !this.isPipelineNamespace(name, object)) return;
     const created = Date.parse(object.metadata?.creationTimestamp ?? '');
     if (!Number.isNaN(created) && !this.createdAt.has(name)) this.createdAt.set(name, created);
-    if (object.metadata?.deletionTimestamp) return;
-    if (this.isPipelineNamespace(name, object)) this.enqueue(name);
+    this.enqueue(name);
+  }
+
+  /** A namespace went away: forget it. */
+  namespaceDeleted(name: string): void {
+    this.createdAt.delete(name);
+    const entry = this.pending.get(name);
+    if (entry?.timer) clearTimeout(entry.timer);
+    if (!entry?.running) this.pending.delete(name);
   }
 
   /** A policy was added, changed or deleted: repair it if it is one of ours. */
@@ -96,6 +104,7 @@ export class DefaultDenyReconciler {
     if (!config.defaultDeny.enabled) return false;
     if (isProtectedNamespace(name, { config, view: this.options.view, ownNamespace: this.options.ownNamespace })) return false;
     const ns = object ? namespaceInfo(object) : this.options.view.namespace(name);
+    if (ns?.terminating) return false;
     const pipeline = pipelineOfNamespace(ns, config);
     return pipeline !== undefined && pipeline.mode !== 'off';
   }
@@ -103,19 +112,22 @@ export class DefaultDenyReconciler {
   private enqueue(namespace: string): void {
     if (this.stopped) return;
     const entry = this.pending.get(namespace);
-    if (entry) {
-      if (entry.timer) {
-        // An event beats the backoff timer: try again now.
-        clearTimeout(entry.timer);
-        delete entry.timer;
-        this.queue.push(namespace);
-        this.pump();
-      }
+    if (!entry) {
+      this.pending.set(namespace, { attempt: 0 });
+      this.queue.push(namespace);
+      this.pump();
       return;
     }
-    this.pending.set(namespace, { attempt: 0 });
-    this.queue.push(namespace);
-    this.pump();
+    if (entry.running) {
+      // It reconciles from a snapshot taken before this event: go again once it is done.
+      entry.dirty = true;
+    } else if (entry.timer) {
+      // An event beats the backoff timer: try again now.
+      clearTimeout(entry.timer);
+      delete entry.timer;
+      this.queue.push(namespace);
+      this.pump();
+    }
   }
 
   private pump(): void {
@@ -140,14 +152,34 @@ export class DefaultDenyReconciler {
   }
 
   private async reconcile(namespace: string): Promise<void> {
-    const { metrics, logger, view } = this.options;
     const entry = this.pending.get(namespace) ?? { attempt: 0 };
-    if (!this.isPipelineNamespace(namespace)) {
-      this.pending.delete(namespace);
+    this.pending.set(namespace, entry);
+    entry.running = true;
+    entry.dirty = false;
+    let failed = false;
+    try {
+      failed = !(await this.applyMissing(namespace, entry));
+    } finally {
+      entry.running = false;
+    }
+    if (this.stopped) return;
+    if (failed) return; // a retry timer is set
+    if (entry.dirty) {
+      entry.dirty = false;
+      this.queue.push(namespace);
       return;
     }
+    this.createdAt.delete(namespace);
+    this.pending.delete(namespace);
+  }
+
+  /** Applies what differs from the desired managed policies; false when an apply failed. */
+  private async applyMissing(namespace: string, entry: { attempt: number; timer?: NodeJS.Timeout }): Promise<boolean> {
+    const { metrics, logger, view } = this.options;
+    if (!this.isPipelineNamespace(namespace)) return true;
     const existing = new Map(view.policiesIn(namespace).map((p) => [p.name, p.raw]));
-    for (const desired of managedPolicies(namespace, this.options.config())) {
+    const desiredPolicies = managedPolicies(namespace, this.options.config());
+    for (const desired of desiredPolicies) {
       const name = desired.metadata?.name ?? '';
       if (policyUpToDate(existing.get(name), desired)) continue;
       try {
@@ -155,7 +187,7 @@ export class DefaultDenyReconciler {
         metrics.policiesApplied.inc({ policy: name });
         logger.info({ event: 'policy-applied', namespace, policy: name, repaired: existing.has(name) }, 'managed policy applied');
         const created = this.createdAt.get(namespace);
-        if (created !== undefined && !existing.has(name) && name === managedPolicies(namespace, this.options.config())[0]?.metadata?.name) {
+        if (created !== undefined && !existing.has(name) && name === desiredPolicies[0]?.metadata?.name) {
           const seconds = (Date.now() - created) / 1000;
           if (seconds >= 0 && seconds < 600) metrics.namespaceToPolicySeconds.observe(seconds);
         }
@@ -165,18 +197,16 @@ export class DefaultDenyReconciler {
         const delay = Math.min(max, (this.options.initialBackoffMs ?? 500) * 2 ** entry.attempt);
         entry.attempt += 1;
         logger.warn({ event: 'policy-apply-failed', namespace, policy: name, attempt: entry.attempt, retryInMs: delay, error: (err as Error).message }, 'applying a managed policy failed; retrying');
-        if (this.stopped) return;
+        if (this.stopped) return false;
         entry.timer = setTimeout(() => {
           delete entry.timer;
           this.queue.push(namespace);
           this.pump();
         }, delay);
         entry.timer.unref();
-        this.pending.set(namespace, entry);
-        return;
+        return false;
       }
     }
-    this.createdAt.delete(namespace);
-    this.pending.delete(namespace);
+    return true;
   }
 }

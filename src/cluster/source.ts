@@ -21,6 +21,8 @@ export interface ClusterSourceOptions {
   /** Run the default-deny reconciler (on by default). */
   readonly reconcile?: boolean;
   readonly initialBackoffMs?: number;
+  /** How often every pipeline namespace is reconciled, events or not (default 5 minutes). */
+  readonly resyncIntervalMs?: number;
 }
 
 export function loadKubeConfig(): KubeConfig {
@@ -59,6 +61,7 @@ export class ClusterViewSource implements ViewSource {
   private readonly policies: Reflector<KubeObject>;
   private reconciler: DefaultDenyReconciler | undefined;
   private readonly knownPolicies = new Set<string>();
+  private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ClusterSourceOptions) {
     const kc = options.kubeConfig ?? loadKubeConfig();
@@ -79,11 +82,13 @@ export class ClusterViewSource implements ViewSource {
         const names = new Set(items.map((i) => i.metadata?.name ?? ''));
         for (const ns of [...this.view.namespaces()]) if (!names.has(ns.name)) this.view.deleteNamespace(ns.name);
         for (const item of items) this.view.upsertNamespace(item);
-        this.reconciler?.resyncAll();
+        this.resyncWhenSynced();
       },
       onEvent: (type, object) => {
-        if (type === 'DELETED') this.view.deleteNamespace(object.metadata?.name ?? '');
-        else {
+        if (type === 'DELETED') {
+          this.view.deleteNamespace(object.metadata?.name ?? '');
+          this.reconciler?.namespaceDeleted(object.metadata?.name ?? '');
+        } else {
           this.view.upsertNamespace(object);
           this.reconciler?.namespaceChanged(object);
         }
@@ -105,7 +110,7 @@ export class ClusterViewSource implements ViewSource {
           this.knownPolicies.delete(key);
         }
         for (const item of items) this.storePolicy(item);
-        this.reconciler?.resyncAll();
+        this.resyncWhenSynced();
       },
       onEvent: (type, object) => {
         const key = `${object.metadata?.namespace}/${object.metadata?.name}`;
@@ -130,6 +135,12 @@ export class ClusterViewSource implements ViewSource {
     }
   }
 
+  /** A relist may have missed events: resync, but only once both kinds are listed (else every
+   * managed policy would look missing and be re-applied at start). */
+  private resyncWhenSynced(): void {
+    if (this.synced()) this.reconciler?.resyncAll();
+  }
+
   synced(): boolean {
     return this.namespaces.isSynced() && this.policies.isSynced();
   }
@@ -151,6 +162,9 @@ export class ClusterViewSource implements ViewSource {
       logger.info({ event: 'view-synced', namespaces: this.view.namespaceCount, policies: this.view.policyCount }, 'cluster view synced');
       this.reconciler?.resyncAll();
     });
+    // A safety net under the events: drift that slipped past them is repaired within minutes.
+    this.resyncTimer = setInterval(() => this.resyncWhenSynced(), this.options.resyncIntervalMs ?? 5 * 60_000);
+    this.resyncTimer.unref();
   }
 
   /** Backfill after a config reload: pipelines may have been added. */
@@ -168,6 +182,7 @@ export class ClusterViewSource implements ViewSource {
   }
 
   async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.reconciler?.stop();
     this.namespaces.stop();
     this.policies.stop();

@@ -11,6 +11,8 @@ export interface NamespaceInfo {
   readonly name: string;
   readonly labels: Labels;
   readonly annotations: Labels;
+  /** Being deleted: nothing should be applied into it any more. */
+  readonly terminating?: boolean;
 }
 
 export interface View {
@@ -30,6 +32,7 @@ export function namespaceInfo(object: KubeObject): NamespaceInfo {
     name,
     labels: { ...(object.metadata?.labels ?? {}), [NAMESPACE_NAME_LABEL]: name },
     annotations: { ...(object.metadata?.annotations ?? {}) },
+    terminating: object.metadata?.deletionTimestamp !== undefined || (object['status'] as { phase?: string } | undefined)?.phase === 'Terminating',
   };
 }
 

@@ -139,3 +139,48 @@ describe('cluster/reconciler: policyUpToDate', () => {
   ];
   for (const r of rows) it(r.name, () => assert.equal(policyUpToDate(r.existing, desired), r.want));
 });
+
+describe('cluster/reconciler: events during a running reconcile', () => {
+  it('an event that arrives while an apply is in flight is not lost', async () => {
+    const view = new IndexedView();
+    const applied: string[] = [];
+    let release: (() => void) | undefined;
+    const reconciler = new DefaultDenyReconciler({
+      apply: async (policy) => {
+        if (policy.metadata?.name === 'stagewall-default-deny' && applied.length === 0) {
+          await new Promise<void>((r) => (release = r)); // a slow API server
+        }
+        applied.push(policy.metadata?.name ?? '');
+        view.upsertPolicy(policy);
+      },
+      config: () => etlConfig(),
+      view,
+      metrics: createMetrics({ defaultMetrics: false }),
+      logger: silentLogger(),
+      initialBackoffMs: 5,
+    });
+    // allow-dns is already in place (a peer replica applied it), so the snapshot skips it.
+    const dns = managedPolicies('etl-a', etlConfig())[1]!;
+    view.upsertPolicy(dns);
+    view.upsertNamespace(pipelineNs);
+    reconciler.namespaceChanged(pipelineNs);
+    await new Promise((r) => setTimeout(r, 10));
+    // While default-deny is being applied, someone deletes allow-dns.
+    view.deletePolicy('etl-a', 'stagewall-allow-dns');
+    reconciler.policyChanged(dns);
+    release?.();
+    await reconciler.idle();
+    assert.deepEqual(view.policiesIn('etl-a').map((p) => p.name).sort(), ['stagewall-allow-dns', 'stagewall-default-deny']);
+  });
+
+  it('terminating namespaces get nothing applied, and a deleted namespace is forgotten', async () => {
+    const { view, applied, reconciler } = setup();
+    const terminating = namespace('etl-gone', { 'stagewall.dev/pipeline': 'etl' });
+    terminating.metadata!.deletionTimestamp = new Date().toISOString();
+    view.upsertNamespace(terminating);
+    reconciler.namespaceChanged(terminating);
+    reconciler.resyncAll();
+    await reconciler.idle();
+    assert.equal(applied.length, 0);
+  });
+});
