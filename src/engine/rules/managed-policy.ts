@@ -1,3 +1,4 @@
+import { ALLOW_DNS_NAME, DEFAULT_DENY_NAME } from '../generate.js';
 import { isManagedPolicy } from '../policies.js';
 import { defineRule } from '../rule.js';
 
@@ -9,7 +10,11 @@ import { defineRule } from '../rule.js';
 export const SYSTEM_POLICY_EDITORS: ReadonlySet<string> = new Set([
   'system:serviceaccount:kube-system:namespace-controller',
   'system:serviceaccount:kube-system:generic-garbage-collector',
+  // The controller manager itself, when it runs without per-controller credentials.
+  'system:kube-controller-manager',
 ]);
+
+const MANAGED_NAMES: ReadonlySet<string> = new Set([DEFAULT_DENY_NAME, ALLOW_DNS_NAME]);
 
 export const managedPolicyProtected = defineRule({
   id: 'managed-policy-protected',
@@ -18,7 +23,8 @@ export const managedPolicyProtected = defineRule({
   description: "A stagewall-managed policy may only be changed or removed by stagewall's own service account.",
   subject: 'policy-change',
   *check(subject, { config }) {
-    if (!isManagedPolicy(subject.oldPolicy)) return;
+    // The label alone is not enough: anyone can put it on their own policy.
+    if (!isManagedPolicy(subject.oldPolicy) || !MANAGED_NAMES.has(subject.oldPolicy.metadata?.name ?? '')) return;
     const user = subject.user?.username ?? '(unknown user)';
     if (user === config.serviceAccount || SYSTEM_POLICY_EDITORS.has(user)) return;
     const verb = subject.operation === 'DELETE' ? 'delete' : 'change';

@@ -56,6 +56,13 @@ describe('engine/rules/managed-policy: managed-policy-protected', () => {
       cfg: etlConfig({ serviceAccount: 'system:serviceaccount:netsec:stagewall' }),
     },
     { name: "adding the managed-by label is not a change of a managed policy", operation: 'UPDATE', old: userPolicy, object: { ...userPolicy, metadata: { ...userPolicy.metadata, labels: { ...MANAGED } } }, user: 'alice', fires: false },
+    {
+      name: 'the label on a policy of another name is not protection: anyone can put it on their own policy',
+      operation: 'DELETE',
+      old: { ...userPolicy, metadata: { ...userPolicy.metadata, labels: { ...MANAGED } } },
+      user: 'kubernetes-admin',
+      fires: false,
+    },
     { name: 'UPDATE of an unmanaged policy is not protected', operation: 'UPDATE', old: userPolicy, object: { ...userPolicy, spec: { podSelector: {} } }, user: 'alice', fires: false },
     { name: 'DELETE of an unmanaged policy is not protected', operation: 'DELETE', old: userPolicy, user: 'alice', fires: false },
     { name: 'CREATE of a managed-looking policy is not this rule', operation: 'CREATE', old: defaultDeny, object: defaultDeny, user: 'alice', fires: false },
