@@ -94,6 +94,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
+    .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long before closing', '0')
     .action(async (opts: Parameters<typeof runServe>[0]) => {
       await runServe(opts, io);
     });

@@ -35,6 +35,7 @@ export interface ServeCommandOptions {
   certs?: string;
   namespace: string;
   logLevel?: string;
+  shutdownDelay: string;
 }
 
 function parsePort(value: string, flag: string): number {
@@ -95,12 +96,14 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     );
   }
 
+  const shutdownDelay = Number(opts.shutdownDelay);
+  if (!Number.isInteger(shutdownDelay) || shutdownDelay < 0) throw new StagewallError('USAGE', `--shutdown-delay must be milliseconds, not "${opts.shutdownDelay}"`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ event: 'signal', signal }, 'shutting down: finishing requests in flight');
-    void server.close().then(() => process.exit(0));
+    logger.info({ event: 'signal', signal, delayMs: shutdownDelay }, 'shutting down: not ready now, finishing requests in flight');
+    void server.close(shutdownDelay).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -45,8 +45,11 @@ export interface RunningServer {
   readonly ops: HttpServer;
   /** The config in force. */
   config(): StagewallConfig;
-  /** Stops accepting, finishes requests in flight, stops the view. */
-  close(): Promise<void>;
+  /**
+   * Reports not-ready at once, keeps serving for `delayMs` (so the API server and the Service
+   * stop sending here first), then stops accepting, finishes requests in flight, stops the view.
+   */
+  close(delayMs?: number): Promise<void>;
 }
 
 function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined): Promise<number> {
@@ -164,6 +167,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       notReadyBecause: () => {
         refreshViewMetrics();
         const reasons: string[] = [];
+        if (shuttingDown) reasons.push('shutting down');
         if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
         if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
         return reasons;
@@ -181,6 +185,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   );
 
   let closing: Promise<void> | undefined;
+  let shuttingDown = false;
   return {
     port,
     metricsPort,
@@ -188,8 +193,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     webhook,
     ops,
     config: () => ctx.config,
-    close() {
+    close(delayMs = 0) {
       closing ??= (async () => {
+        shuttingDown = true;
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         for (const stop of stops) stop();
         const timeout = options.shutdownTimeoutMs ?? 25_000;
         await closeServer(webhook, timeout);

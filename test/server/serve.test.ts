@@ -204,6 +204,35 @@ describe('server/serve: the real HTTPS server', function () {
   });
 });
 
+describe('server/serve: shutdown delay', function () {
+  this.timeout(60_000);
+  it('with --shutdown-delay, SIGTERM makes /readyz fail at once while admissions are still answered, then exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stagewall-delay-'));
+    await makeCerts(dir);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--shutdown-delay', '1500'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => /"event":"started"/.test(out), 30_000, 'the server to start');
+    const port = Number(/"port":(\d+)/.exec(out)?.[1]);
+    const metricsPort = Number(/"metricsPort":(\d+)/.exec(out)?.[1]);
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    child.kill('SIGTERM');
+    await waitFor(() => /shutting down/.test(out), 10_000, 'the shutdown log');
+    const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.match(JSON.stringify(await ready.json()), /shutting down/);
+    const res = await postJson(port, '/validate', admissionReview(unlabelled), { ca: readFileSync(join(dir, 'ca.crt')) });
+    assert.equal(res.status, 200, 'still answering during the delay');
+    assert.equal(await exited, 0);
+  });
+});
+
 describe('server/serve: config at start', () => {
   it('an invalid config file is refused with every error and its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-badconfig-'));
