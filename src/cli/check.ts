@@ -15,7 +15,7 @@ export interface CheckReport {
 }
 
 export function checkObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default'): CheckReport {
-  const view = buildStaticView(objects, defaultNamespace);
+  const view = buildStaticView(objects, defaultNamespace, config);
   const ctx = { config, view, pipelineRules: true };
   const results: CheckResult[] = [];
   for (const { object, source, judged } of objects) {

@@ -18,7 +18,7 @@ export interface GraphOptions {
 /** The flow of the config against a view made of the manifests under `paths` (none: an empty view). */
 export function graphPaths(paths: readonly string[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
   const objects = loadManifests(paths, options);
-  return stageFlow(config, buildStaticView(objects, options.defaultNamespace));
+  return stageFlow(config, buildStaticView(objects, options.defaultNamespace, config));
 }
 
 interface Style {

@@ -2,20 +2,35 @@
 import { isStagewallError, StagewallError } from '../errors.js';
 import type { NetworkPolicy } from '../engine/types.js';
 import { IndexedView } from '../engine/view.js';
+import type { StagewallConfig } from '../config/model.js';
 import type { LoadedObject } from './load.js';
 
+/** The one pipeline whose stages the config places in `namespace`, if exactly one does. */
+function configuredPipeline(namespace: string, config: StagewallConfig): string | undefined {
+  const claims = new Set([...config.stages.values()].filter((s) => s.namespace === namespace).map((s) => s.pipeline));
+  return claims.size === 1 ? [...claims][0] : undefined;
+}
+
 /**
- * Namespaces come from Namespace manifests; a namespace that objects only mention is
- * synthesized with its `kubernetes.io/metadata.name` label, as the API server would label it.
+ * Namespaces come from Namespace manifests. A namespace that objects only mention is
+ * synthesized with its `kubernetes.io/metadata.name` label, as the API server would label it,
+ * plus the pipeline label when the config places a pipeline's stages there: a repository that
+ * keeps its Namespace objects elsewhere must not make `check` judge nothing.
  */
-export function buildStaticView(objects: readonly LoadedObject[], defaultNamespace = 'default'): IndexedView {
+export function buildStaticView(objects: readonly LoadedObject[], defaultNamespace = 'default', config?: StagewallConfig): IndexedView {
   const view = new IndexedView();
   for (const { object } of objects) {
     if (object.kind === 'Namespace') view.upsertNamespace(object);
   }
+  const mention = (name: string) => {
+    if (view.namespace(name)) return;
+    const pipeline = config ? configuredPipeline(name, config) : undefined;
+    if (pipeline && config) view.upsertNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [config.labels.pipeline]: pipeline } } });
+    else view.ensureNamespace(name);
+  };
   for (const { object, source, judged } of objects) {
     if (!judged || object.kind === 'Namespace') continue;
-    view.ensureNamespace(object.metadata?.namespace ?? defaultNamespace);
+    mention(object.metadata?.namespace ?? defaultNamespace);
     if (object.kind !== 'NetworkPolicy') continue;
     try {
       view.upsertPolicy(object as NetworkPolicy, defaultNamespace);

@@ -11,7 +11,6 @@ const CONFIG = 'examples/stagewall.yaml';
 const GOOD = 'examples/pipeline/manifests';
 const BROKEN = 'examples/broken';
 const BROKEN_FILE = join('examples', 'broken', 'broken.yaml');
-/** Every rule that can fire on CREATE: all but managed-policy-protected (UPDATE/DELETE only). */
 /** Rules that can fire on a CREATE: the others judge UPDATE and DELETE only. */
 const CREATE_RULES = RULES.map((r) => r.id).filter((id) => id !== 'managed-policy-protected' && id !== 'pipeline-label-mismatch');
 /** What examples/broken fires: every CREATE rule but flow-blocked, which needs a declared edge blocked, and added policies cannot block (they are additive). */
@@ -51,6 +50,13 @@ describe('cli: stagewall check', () => {
       assert.deepEqual([...fired].sort(), [...BROKEN_RULES].sort());
       assert.equal(report.summary.denied, 11);
       assert.equal(report.summary.objects, 30);
+    });
+
+    it('without the Namespace manifests, the namespaces the config places stages in are still pipeline namespaces', async () => {
+      const { code, report } = await checkJson(BROKEN);
+      assert.equal(code, 1);
+      const denied = report.results.filter((r) => r.verdict === 'deny').map((r) => `${r.kind} ${r.namespace}/${r.name}`);
+      for (const name of ['Pod etl-transform/debug-shell', 'Pod etl-load/loader-hostnet', 'Deployment etl-transform/transformer-canary']) assert.ok(denied.includes(name), name);
     });
 
     it('audit mode: the same denials become warnings and exit 0', async () => {
