@@ -172,6 +172,35 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
     }
   });
 
+  // What generate would emit must pass check: no open external CIDR, no pipeline namespace named
+  // as a plain namespace, and one policy name per stage.
+  const stageNamespaces = new Set([...stages.values()].map((st) => st.namespace));
+  const policyNames = new Map<string, string>([
+    ['stagewall-default-deny', 'the managed default-deny'],
+    ['stagewall-allow-dns', 'the managed allow-dns'],
+  ]);
+  doc.pipelines.forEach((p, pi) =>
+    p.stages.forEach((st, si) => {
+      const path = `/pipelines/${pi}/stages/${si}`;
+      const stage = stages.get(stageId(p.name, st.name));
+      if (!stage) return;
+      for (const [field, list] of [['ingressExternal', stage.ingressExternal], ['egressExternal', stage.egressExternal]] as const) {
+        for (const e of list) {
+          if (e.cidr.prefix === 0) problems.push(`${path}/${field}: ${e.cidr.text} is every address, which ${field === 'ingressExternal' ? 'ingress' : 'egress'}-open refuses; approve the CIDRs the stage needs`);
+        }
+      }
+      for (const field of ['ingressNamespaces', 'egressNamespaces'] as const) {
+        for (const ns of st[field] ?? []) {
+          if (stageNamespaces.has(ns)) problems.push(`${path}/${field}: ${ns} is a pipeline namespace; name its stages in ${field === 'ingressNamespaces' ? 'ingressFrom' : 'egressTo'} instead`);
+        }
+      }
+      const name = `stagewall-${p.name}-${st.name}`;
+      const taken = policyNames.get(name);
+      if (taken === `stage ${p.name}/${st.name}`) return; // a duplicate stage, reported above
+      if (taken) problems.push(`${path}/name: its generated policy ${name} would collide with ${taken}; rename the stage or the pipeline`);
+      else policyNames.set(name, `stage ${p.name}/${st.name}`);
+    }),
+  );
   if (problems.length > 0) {
     throw new StagewallError('CONFIG_SEMANTIC', `${source}: inconsistent StagewallConfig (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   }

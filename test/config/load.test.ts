@@ -233,6 +233,26 @@ describe('config/load: semantic checks (CONFIG_SEMANTIC, each problem in details
       want: [/^\/pipelines\/1\/stages\/1\/name: duplicate stage "a" in pipeline "ml"$/],
     },
     {
+      name: 'an external CIDR of every address (generate would emit what egress-open refuses)',
+      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', egressExternal: ['0.0.0.0/0'] }, { name: 'b', ingressExternal: [{ cidr: '::/0' }] }] }] },
+      want: [/^\/pipelines\/0\/stages\/0\/egressExternal: 0\.0\.0\.0\/0 is every address, which egress-open refuses/, /^\/pipelines\/0\/stages\/1\/ingressExternal: ::\/0 is every address, which ingress-open refuses/],
+    },
+    {
+      name: 'a pipeline namespace named as a plain namespace (name its stages instead)',
+      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', namespace: 'etl-a' }, { name: 'b', egressNamespaces: ['etl-a'] }] }] },
+      want: [/^\/pipelines\/0\/stages\/1\/egressNamespaces: etl-a is a pipeline namespace; name its stages in egressTo instead$/],
+    },
+    {
+      name: 'two stages whose generated policy names collide',
+      doc: { pipelines: [{ name: 'etl-raw', stages: [{ name: 'load' }] }, { name: 'etl', stages: [{ name: 'raw-load' }] }] },
+      want: [/^\/pipelines\/1\/stages\/0\/name: its generated policy stagewall-etl-raw-load would collide with stage etl-raw\/load/],
+    },
+    {
+      name: 'a stage whose generated policy would replace a managed one',
+      doc: { pipelines: [{ name: 'allow', stages: [{ name: 'dns' }] }] },
+      want: [/^\/pipelines\/0\/stages\/0\/name: its generated policy stagewall-allow-dns would collide with the managed allow-dns/],
+    },
+    {
       name: 'an unknown stage in egressTo',
       doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', egressTo: ['nope'] }] }] },
       want: [/^\/pipelines\/0\/stages\/0\/egressTo\/0: unknown stage "nope" \(declared: etl\/a\)$/],
