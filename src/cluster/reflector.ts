@@ -128,6 +128,7 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
   private watchOnce(resourceVersion: string, setVersion: (rv: string) => void): Promise<Error | null> {
     return new Promise((resolve) => {
       let gone = false;
+      let failed: Error | undefined;
       let settled = false;
       const finish = (value: Error | null) => {
         if (settled) return;
@@ -140,7 +141,9 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
           resourceVersion,
           (type, object) => {
             if (type === 'ERROR') {
+              // 410 Gone: relist at once. Any other error status: relist after backoff.
               if (statusCode(object) === 410) gone = true;
+              else failed ??= new Error(`watch error event: ${JSON.stringify(object).slice(0, 300)}`);
               return;
             }
             const obj = object as T;
@@ -150,6 +153,7 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
           },
           (err) => {
             if (gone || statusCode(err) === 410) finish(new GoneError());
+            else if (failed) finish(failed);
             else if (err) finish(err instanceof Error ? err : new Error(String((err as { message?: string })?.message ?? err)));
             else finish(null);
           },

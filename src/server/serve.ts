@@ -145,8 +145,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   stops.push(
     watchFiles([options.tlsCert, options.tlsKey], interval, () => {
       try {
-        certificate = loadCertificate(options.tlsCert, options.tlsKey);
-        webhook.setSecureContext({ ...TLS_SERVER_OPTIONS, ...certificate.options });
+        const next = loadCertificate(options.tlsCert, options.tlsKey);
+        // setSecureContext throws on a key that does not match: only then is `next` in force.
+        webhook.setSecureContext({ ...TLS_SERVER_OPTIONS, ...next.options });
+        certificate = next;
         metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
         metrics.certificateReloads.inc({ result: 'success' });
         logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');

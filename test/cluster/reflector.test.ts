@@ -114,3 +114,16 @@ describe('cluster/reflector: list, watch, relist', () => {
     reflector.stop();
   });
 });
+
+describe('cluster/reflector: error events', () => {
+  it('a non-410 ERROR event ends the watch as a failure: relist after backoff, not an instant re-watch', async () => {
+    const server = fakeServer();
+    const { reflector } = reflectorOn(server);
+    await reflector.start();
+    await waitFor(() => server.watches.length === 1);
+    server.watches[0]?.event('ERROR', { kind: 'Status', code: 500, reason: 'InternalError' });
+    server.watches[0]?.done(null);
+    await waitFor(() => reflector.lists === 2, 5000, 'the relist');
+    reflector.stop();
+  });
+});

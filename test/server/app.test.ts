@@ -83,10 +83,14 @@ describe('server/app: POST /validate', () => {
   });
 
   it('warnings carry no control characters (the API server drops such warnings)', async () => {
-    const { app } = setup(audit);
-    // Uncovered pods get a multi-line policy snippet in their message.
-    const res = await request(app).post('/validate').send(admissionReview(pod('etl-new', 'p', { 'stagewall.dev/stage': 'load' }), { namespace: 'etl-new' })).expect(200);
-    for (const w of res.body.response.warnings ?? []) assert.doesNotMatch(w, /[\u0000-\u001f]/);
+    // A pipeline namespace without any policy: the uncovered messages carry a multi-line snippet.
+    const view = examplesView();
+    view.upsertNamespace(namespace('etl-new', { 'stagewall.dev/pipeline': 'etl' }));
+    const { app } = setup(audit, { view });
+    const res = await request(app).post('/validate').send(admissionReview(pod('etl-new', 'p', { 'stagewall.dev/stage': 'load' }))).expect(200);
+    const warnings = res.body.response.warnings as string[];
+    assert.deepEqual(warnings.map((w) => /^\[([a-z-]+)\]/.exec(w)?.[1]), ['ingress-uncovered', 'egress-uncovered']);
+    for (const w of warnings) assert.doesNotMatch(w, /[\u0000-\u001f]/);
   });
 
   it('refuses DELETE of a managed policy by a user, judging oldObject', async () => {
@@ -126,11 +130,17 @@ describe('server/app: POST /validate', () => {
   });
 
   it('never judges kube-system or its own namespace, even when labelled as a pipeline', async () => {
-    const { app } = setup(enforce, { ownNamespace: 'stagewall-system' });
+    const view = examplesView();
+    for (const ns of ['kube-system', 'stagewall-system', 'etl-unprotected']) view.upsertNamespace(namespace(ns, { 'stagewall.dev/pipeline': 'etl' }));
+    const config = { ...enforce, exemptNamespaces: new Set<string>() }; // not even listed as exempt
+    const { app } = setup(config, { view, ownNamespace: 'stagewall-system' });
     for (const ns of ['kube-system', 'stagewall-system']) {
       const res = await request(app).post('/validate').send(admissionReview(pod(ns, 'p'))).expect(200);
       assert.equal(res.body.response.allowed, true, ns);
     }
+    // The same pod in an ordinary pipeline namespace is refused: the exemption is what admitted it.
+    const res = await request(app).post('/validate').send(admissionReview(pod('etl-unprotected', 'p'))).expect(200);
+    assert.equal(res.body.response.allowed, false);
   });
 
   it('counts requests by kind, operation, decision and mode, and violations by rule', async () => {
