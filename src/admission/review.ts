@@ -81,6 +81,11 @@ export function denied(uid: string, message: string, extra: Partial<AdmissionRes
   return { uid, allowed: false, status: { code: 403, reason: 'Forbidden', status: 'Failure', message }, ...extra };
 }
 
+/** The request cannot be judged as sent: refused with a status code of its own (e.g. 400). */
+export function errored(uid: string, code: number, message: string): AdmissionResponse {
+  return { uid, allowed: false, status: { code, reason: code === 400 ? 'BadRequest' : 'InternalError', status: 'Failure', message } };
+}
+
 export function patched(uid: string, patch: readonly JsonPatchOperation[], extra: Partial<AdmissionResponse> = {}): AdmissionResponse {
   if (patch.length === 0) return allowed(uid, extra);
   return { uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), ...extra };

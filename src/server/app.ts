@@ -6,7 +6,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { handleMutate, handleValidate, type Handled } from '../admission/handler.js';
-import { decodeReview, encodeReview, type AdmissionRequest } from '../admission/review.js';
+import { decodeReview, encodeReview, errored, type AdmissionRequest } from '../admission/review.js';
 import type { EngineContext } from '../engine/evaluate.js';
 import { isStagewallError } from '../errors.js';
 import { readJsonBody, sendJson, type BodyError } from './body.js';
@@ -129,9 +129,15 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
       handled = handle(request, ctx);
     } catch (err) {
       record(endpoint, kind, request.operation, 'error', ctx.config.mode, (performance.now() - started) / 1000);
+      if (isStagewallError(err)) {
+        // The object itself is bad (the API server would not have stored it): say so in the
+        // AdmissionReview, so kubectl shows the reason rather than "failed calling webhook".
+        deps.logger.warn({ event: 'bad-object', endpoint, uid: request.uid, kind, code: err.code, error: err.message }, 'object refused as invalid');
+        sendJson(res, 200, encodeReview(decoded.apiVersion, errored(request.uid, 400, `[${err.code}] ${err.message}`)));
+        return;
+      }
       deps.logger.error({ event: 'error', endpoint, uid: request.uid, kind, err }, 'admission request failed');
-      const message = isStagewallError(err) ? err.message : 'internal error while judging the request';
-      sendError(res, isStagewallError(err) ? 400 : 500, isStagewallError(err) ? err.code : 'INTERNAL', message);
+      sendError(res, 500, 'INTERNAL', 'internal error while judging the request');
       return;
     }
     sendJson(res, 200, encodeReview(decoded.apiVersion, handled.response));

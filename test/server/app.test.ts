@@ -222,6 +222,20 @@ describe('server/app: bad input', () => {
     assert.equal(res.headers['allow'], 'POST');
   });
 
+  it('an object the engine cannot read (an invalid selector) is refused in the AdmissionReview with code 400', async () => {
+    const { app } = setup();
+    const bad = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'bad', namespace: 'etl-load' },
+      spec: { podSelector: { matchExpressions: [{ key: 'a', operator: 'Sometimes' }] } },
+    };
+    const res = await request(app).post('/validate').send(admissionReview(bad)).expect(200);
+    assert.equal(res.body.response.allowed, false);
+    assert.equal(res.body.response.status.code, 400);
+    assert.match(res.body.response.status.message, /^\[SELECTOR_INVALID\] .*unknown operator "Sometimes"/);
+  });
+
   it('an exception inside a rule gives 500 for that request only; the next request is served', async () => {
     const lines: unknown[] = [];
     const metrics = createMetrics({ defaultMetrics: false });
