@@ -91,8 +91,12 @@ export function patched(uid: string, patch: readonly JsonPatchOperation[], extra
   return { uid, allowed: true, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(patch)).toString('base64'), ...extra };
 }
 
+/** Longer warnings may be cut by the API server once the total grows past 4 KiB. */
+export const MAX_WARNING_LENGTH = 256;
+
 /** A header-safe warning: the API server drops warnings with control characters. */
 export function warningText(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const line = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return line.length <= MAX_WARNING_LENGTH ? line : `${line.slice(0, MAX_WARNING_LENGTH - 1)}…`;
 }

@@ -43,6 +43,11 @@ describe('admission/review: named responses', () => {
   it('warningText folds control characters, which would make the API server drop the warning', () => {
     assert.equal(warningText('a\nb\tc\u0007'), 'a b c');
   });
+  it('warningText keeps a warning within 256 characters', () => {
+    const w = warningText(`[rule] ${'x'.repeat(400)}`);
+    assert.equal(w.length, 256);
+    assert.ok(w.startsWith('[rule] ') && w.endsWith('…'));
+  });
 });
 
 describe('admission/handler', () => {
