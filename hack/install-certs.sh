@@ -28,14 +28,15 @@ for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
     exit 2
   fi
   # The bundle: the new CA first, then (unless PRUNE=1) the CA in use now, if it differs.
-  cp "$dir/ca.crt" "$work/bundle.pem"
+  # PEM files may lack a final newline: add one, or the bundle glues two certificates together.
+  printf '%s\n' "$(cat "$dir/ca.crt")" > "$work/bundle.pem"
   current=$(kubectl get "$kind" stagewall -o jsonpath='{.webhooks[0].clientConfig.caBundle}')
   if [ "${PRUNE:-0}" != 1 ] && [ -n "$current" ]; then
     printf '%s' "$current" | base64 -d > "$work/current.pem"
     # Keep only the first certificate of the current bundle: the one that signs what is served now.
     awk '/BEGIN CERTIFICATE/{n++} n==1' "$work/current.pem" > "$work/previous.pem"
-    if ! cmp -s "$work/previous.pem" "$dir/ca.crt" && [ -s "$work/previous.pem" ]; then
-      cat "$work/previous.pem" >> "$work/bundle.pem"
+    if [ -s "$work/previous.pem" ] && [ "$(cat "$work/previous.pem")" != "$(cat "$dir/ca.crt")" ]; then
+      printf '%s\n' "$(cat "$work/previous.pem")" >> "$work/bundle.pem"
     fi
   fi
   ca=$(base64 < "$work/bundle.pem" | tr -d '\n')

@@ -72,9 +72,11 @@ export async function writeCertificates(dir: string, req: CertificateRequest): P
   try {
     mkdirSync(dir, { recursive: true });
     const files = [join(dir, 'ca.crt'), join(dir, 'tls.crt'), join(dir, 'tls.key')];
-    writeFileSync(files[0] as string, set.caCert);
-    writeFileSync(files[1] as string, set.cert);
-    writeFileSync(files[2] as string, set.key, { mode: 0o600 });
+    // PEM files end with a newline, so they can be concatenated into bundles.
+    const pem = (text: string) => (text.endsWith('\n') ? text : `${text}\n`);
+    writeFileSync(files[0] as string, pem(set.caCert));
+    writeFileSync(files[1] as string, pem(set.cert));
+    writeFileSync(files[2] as string, pem(set.key), { mode: 0o600 });
     return { ...set, files };
   } catch (err) {
     throw new StagewallError('CERTS', `cannot write certificates into ${dir}: ${(err as Error).message}`);

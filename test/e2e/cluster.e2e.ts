@@ -1,5 +1,8 @@
 // stagewall against a real kube-apiserver and etcd: every behaviour asserted as kubectl sees it.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Cluster, ROOT, Stagewall, waitUntil } from './harness.js';
 
@@ -156,6 +159,51 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     await cluster.must(['delete', 'networkpolicy', 'stagewall-allow-dns', '-n', 'etl-a']);
     await waitUntil('the repaired allow-dns', async () => (await policiesIn('etl-a')).includes('stagewall-allow-dns'), 30_000);
     await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations());
+  });
+
+  it('install-certs.sh writes every caBundle, rotates with both CAs, and kubectl apply -k keeps it (upgrade)', async () => {
+    const env = { ...process.env, PATH: `${cluster.assets}:${process.env['PATH'] ?? ''}`, KUBECONFIG: cluster.kubeconfig('admin') };
+    const sh = (args: string[], extra: Record<string, string> = {}) => {
+      const r = spawnSync('bash', [`${ROOT}/hack/install-certs.sh`, ...args], { env: { ...env, ...extra }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr + r.stdout);
+    };
+    const bundles = async () => {
+      const out: string[] = [];
+      for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
+        const text = await cluster.must(['get', kind, 'stagewall', '-o', 'jsonpath={range .webhooks[*]}{.clientConfig.caBundle}{"\\n"}{end}']);
+        out.push(...text.split('\n').filter(Boolean));
+      }
+      return out.map((b) => Buffer.from(b, 'base64').toString('utf8'));
+    };
+    const certs = (dir: string) => {
+      const r = spawnSync(process.execPath, [`${ROOT}/bin/stagewall.js`, 'certs', '--out', dir], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return readFileSync(join(dir, 'ca.crt'), 'utf8');
+    };
+    const first = mkdtempSync(join(cluster.work, 'certs-a-'));
+    const second = mkdtempSync(join(cluster.work, 'certs-b-'));
+    const caA = certs(first);
+    const caB = certs(second);
+    try {
+      await cluster.must(['apply', '-k', `${ROOT}/manifests`]);
+      sh([first]);
+      let all = await bundles();
+      assert.equal(all.length, 6, 'four validating and two mutating webhooks');
+      for (const b of all) assert.equal(b.trim(), caA.trim());
+      assert.match(await cluster.must(['get', 'secret', 'stagewall-tls', '-n', 'stagewall-system', '-o', 'jsonpath={.type}']), /kubernetes.io\/tls/);
+
+      sh([second]); // rotation: both CAs trusted while the pods reload the Secret
+      for (const b of await bundles()) assert.equal(b.trim(), `${caB.trim()}\n${caA.trim()}`);
+      sh([second], { PRUNE: '1' });
+      for (const b of await bundles()) assert.equal(b.trim(), caB.trim());
+
+      await cluster.must(['apply', '-k', `${ROOT}/manifests`]); // an upgrade re-applies the manifests
+      all = await bundles();
+      assert.equal(all.length, 6);
+      for (const b of all) assert.equal(b.trim(), caB.trim(), 're-applying the manifests keeps the caBundle');
+    } finally {
+      await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations());
+    }
   });
 
   it("stagewall's informer recovers after the API server is restarted", async () => {
