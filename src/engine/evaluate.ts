@@ -83,8 +83,10 @@ function plan(review: Review, object: KubeObject, ctx: EngineContext): Plan {
     if (review.operation === 'DELETE' || review.operation === 'CONNECT') return skip('operation-not-judged', config.mode);
     const ns = namespaceInfo(object);
     const pipelineName = ns.labels[config.labels.pipeline];
-    const mode = (pipelineName !== undefined ? config.pipelines.get(pipelineName)?.mode : undefined) ?? config.mode;
-    return { mode, subjects: [{ type: 'namespace', ref: objectRef(object, undefined), display: describeRef(objectRef(object, undefined)), namespace: ns, pipelineName }] };
+    const previousPipelineName = review.operation === 'UPDATE' ? review.oldObject?.metadata?.labels?.[config.labels.pipeline] : undefined;
+    const mode = config.pipelines.get(pipelineName ?? previousPipelineName ?? '')?.mode ?? config.mode;
+    const ref = objectRef(object, undefined);
+    return { mode, subjects: [{ type: 'namespace', ref, display: describeRef(ref), namespace: ns, pipelineName, previousPipelineName, user: review.user }] };
   }
 
   const ns = view.namespace(namespace) ?? syntheticNamespace(namespace);

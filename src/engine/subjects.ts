@@ -69,6 +69,9 @@ export interface NamespaceSubject {
   readonly namespace: NamespaceInfo;
   /** The pipeline label's value, when present. */
   readonly pipelineName: string | undefined;
+  /** On UPDATE: the pipeline label's value before the change. */
+  readonly previousPipelineName: string | undefined;
+  readonly user: UserInfo | undefined;
 }
 
 export interface PolicyChangeSubject {

@@ -12,7 +12,7 @@ const GOOD = 'examples/pipeline/manifests';
 const BROKEN = 'examples/broken';
 const BROKEN_FILE = join('examples', 'broken', 'broken.yaml');
 /** Rules that can fire on a CREATE: the others judge UPDATE and DELETE only. */
-const CREATE_RULES = RULES.map((r) => r.id).filter((id) => id !== 'managed-policy-protected' && id !== 'pipeline-label-mismatch');
+const CREATE_RULES = RULES.map((r) => r.id).filter((id) => !['managed-policy-protected', 'pipeline-label-mismatch', 'pipeline-label-removed'].includes(id));
 /** What examples/broken fires: every CREATE rule but flow-blocked, which needs a declared edge blocked, and added policies cannot block (they are additive). */
 const BROKEN_RULES = CREATE_RULES.filter((id) => id !== 'flow-blocked');
 

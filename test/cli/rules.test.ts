@@ -26,6 +26,7 @@ describe('cli: stagewall rules', () => {
       'ingress-uncovered',
       'managed-policy-protected',
       'pipeline-label-mismatch',
+      'pipeline-label-removed',
       'pipeline-unknown',
       'stage-label-missing',
       'stage-unknown',

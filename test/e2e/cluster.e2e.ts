@@ -146,6 +146,14 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     assert.equal(r.code, 0, r.stderr);
   });
 
+  it('removing the pipeline label of a namespace is refused (it would switch stagewall off there)', async () => {
+    const r = await cluster.kubectl(['label', 'namespace', 'etl-a', 'stagewall.dev/pipeline-']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /\[pipeline-label-removed\] Namespace etl-a: the update removes label stagewall\.dev\/pipeline=etl/, r.stderr);
+    const other = await cluster.kubectl(['label', 'namespace', 'etl-a', 'team=data']);
+    assert.equal(other.code, 0, other.stderr);
+  });
+
   it('deleting a managed policy is refused', async () => {
     const r = await cluster.kubectl(['delete', 'networkpolicy', 'stagewall-default-deny', '-n', 'etl-a']);
     assert.notEqual(r.code, 0);
@@ -188,7 +196,7 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
       await cluster.must(['apply', '-k', `${ROOT}/manifests`]);
       sh([first]);
       let all = await bundles();
-      assert.equal(all.length, 6, 'four validating and two mutating webhooks');
+      assert.equal(all.length, 7, 'five validating and two mutating webhooks');
       for (const b of all) assert.equal(b.trim(), caA.trim());
       assert.match(await cluster.must(['get', 'secret', 'stagewall-tls', '-n', 'stagewall-system', '-o', 'jsonpath={.type}']), /kubernetes.io\/tls/);
 
@@ -199,7 +207,7 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
 
       await cluster.must(['apply', '-k', `${ROOT}/manifests`]); // an upgrade re-applies the manifests
       all = await bundles();
-      assert.equal(all.length, 6);
+      assert.equal(all.length, 7);
       for (const b of all) assert.equal(b.trim(), caB.trim(), 're-applying the manifests keeps the caBundle');
     } finally {
       await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations());

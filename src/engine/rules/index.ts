@@ -3,6 +3,7 @@ import type { Rule } from '../rule.js';
 import { egressUncovered, ingressUncovered } from './coverage.js';
 import { flowBlocked } from './flow-blocked.js';
 import { managedPolicyProtected } from './managed-policy.js';
+import { pipelineLabelRemoved } from './pipeline-label-removed.js';
 import { pipelineUnknown } from './pipeline-unknown.js';
 import { egressExternal, egressFlow, egressOpen, ingressExternal, ingressFlow, ingressOpen } from './policy-peers.js';
 import { hostNetwork, pipelineLabelMismatch, stageLabelMissing, stageUnknown } from './stage-labels.js';
@@ -15,6 +16,7 @@ export const RULES: readonly Rule[] = [
   ingressUncovered,
   egressUncovered,
   pipelineUnknown,
+  pipelineLabelRemoved,
   ingressOpen,
   egressOpen,
   ingressFlow,
