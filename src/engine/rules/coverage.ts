@@ -10,12 +10,27 @@ function isCovered(subject: PodSubject, direction: Direction, { view }: RuleCont
     .some((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(subject.labels));
 }
 
+/** Rendered snippets by config and (namespace, stage): YAML rendering costs far more than judging. */
+const snippets = new WeakMap<object, Map<string, string>>();
+
 /** A ready-to-apply policy: the stage's own generated policy, or the default-deny when no stage is known. */
 function snippet(subject: PodSubject, ctx: RuleContext): string {
-  const policy = subject.stage
-    ? stagePolicy(subject.stage, subject.namespace.name, ctx.config)
-    : managedPolicies(subject.namespace.name, { ...ctx.config, defaultDeny: { enabled: true, allowDNS: false } })[0];
-  return stringify(policy, { lineWidth: 0 }).trimEnd();
+  let cache = snippets.get(ctx.config);
+  if (!cache) {
+    cache = new Map();
+    snippets.set(ctx.config, cache);
+  }
+  const key = `${subject.namespace.name}\u0000${subject.stage?.id ?? ''}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const policy = subject.stage
+      ? stagePolicy(subject.stage, subject.namespace.name, ctx.config)
+      : managedPolicies(subject.namespace.name, { ...ctx.config, defaultDeny: { enabled: true, allowDNS: false } })[0];
+    text = stringify(policy, { lineWidth: 0 }).trimEnd();
+    if (cache.size >= 10_000) cache.clear(); // bounded: namespaces come and go
+    cache.set(key, text);
+  }
+  return text;
 }
 
 function coverageRule(direction: Direction) {
