@@ -260,26 +260,30 @@ function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View
   return view.policiesIn(pod.namespace).filter((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(pod.labels));
 }
 
-/** The ports on which `to`'s ingress admits `from`: every port when no policy isolates `to` for Ingress. */
-export function ingressPorts(from: Endpoint, to: PodEndpoint, view: View): PortSet {
-  const policies = isolating(to, 'ingress', view);
+/**
+ * The ports that `pod`'s own policies open in one direction towards `peer` (a named port is the
+ * `destination`'s): every port when no policy isolates `pod` in that direction.
+ */
+function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer: Endpoint, destination: Endpoint, view: View): PortSet {
+  const policies = isolating(pod, direction, view);
   if (policies.length === 0) return ALL_PORTS;
   let ports = NO_PORTS;
   for (const policy of policies) {
-    for (const rule of policy.ingressRules) if (ruleAdmits(rule, from, policy.namespace, view)) ports = union(ports, rulePorts(rule, to));
+    for (const rule of direction === 'ingress' ? policy.ingressRules : policy.egressRules) {
+      if (ruleAdmits(rule, peer, policy.namespace, view)) ports = union(ports, rulePorts(rule, destination));
+    }
   }
   return ports;
 }
 
-/** The ports on which `from`'s egress lets it reach `to`: every port when no policy isolates `from` for Egress. */
+/** The ports on which `to`'s ingress admits `from`. */
+export function ingressPorts(from: Endpoint, to: PodEndpoint, view: View): PortSet {
+  return directionPorts('ingress', to, from, to, view);
+}
+
+/** The ports on which `from`'s egress lets it reach `to`. */
 export function egressPorts(from: PodEndpoint, to: Endpoint, view: View): PortSet {
-  const policies = isolating(from, 'egress', view);
-  if (policies.length === 0) return ALL_PORTS;
-  let ports = NO_PORTS;
-  for (const policy of policies) {
-    for (const rule of policy.egressRules) if (ruleAdmits(rule, to, policy.namespace, view)) ports = union(ports, rulePorts(rule, to));
-  }
-  return ports;
+  return directionPorts('egress', from, to, to, view);
 }
 
 /** Every (protocol, port) on which traffic from `from` reaches `to`: egress of the one AND ingress of the other. */

@@ -33,3 +33,29 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+export interface ServeProcess {
+  readonly child: import('node:child_process').ChildProcessWithoutNullStreams;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  readonly port: number;
+  readonly metricsPort: number;
+}
+
+/** Runs `stagewall serve ARGS` (from source) on free ports and waits until it serves. */
+export async function startServeProcess(args: readonly string[]): Promise<ServeProcess> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', ...args, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => /"event":"started"/.test(out), 30_000, 'the server to start');
+  return {
+    child,
+    output: () => out,
+    port: Number(/"port":(\d+)/.exec(out)?.[1]),
+    metricsPort: Number(/"metricsPort":(\d+)/.exec(out)?.[1]),
+  };
+}

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/server/log.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { staticViewSource, type ViewSource } from '../../src/server/view-source.js';
 import { admissionReview, pod } from '../helpers/review.js';
-import { postJson, waitFor } from '../helpers/https.js';
+import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
 import { examplesView } from '../helpers/view.js';
 
 function quietIo(): CliIo & { output: string[] } {
@@ -175,16 +175,8 @@ describe('server/serve: the real HTTPS server', function () {
 
   it('on SIGTERM stops accepting, finishes the request in flight and exits 0', async function () {
     this.timeout(60_000);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '-c', join(dir, 'stagewall.yaml'), '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => /"event":"started"/.test(out), 30_000, 'the server to start');
-    const port = Number(/"port":(\d+)/.exec(out)?.[1]);
+    const serve = await startServeProcess(['-c', join(dir, 'stagewall.yaml'), '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
+    const { child, port } = serve;
     // Send headers and half the body, then SIGTERM, then the rest.
     const payload = JSON.stringify(admissionReview(unlabelled));
     const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca: readFileSync(join(dir, 'ca.crt')) });
@@ -195,7 +187,7 @@ describe('server/serve: the real HTTPS server', function () {
     socket.write(payload.slice(0, 100));
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
-    await waitFor(() => /shutting down/.test(out), 10_000, 'the shutdown log');
+    await waitFor(() => /shutting down/.test(serve.output()), 10_000, 'the shutdown log');
     socket.end(payload.slice(100));
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     assert.equal(code, 0);
@@ -209,21 +201,12 @@ describe('server/serve: shutdown delay', function () {
   it('with --shutdown-delay, SIGTERM makes /readyz fail at once while admissions are still answered, then exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-delay-'));
     await makeCerts(dir);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1', '--shutdown-delay', '1500'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor(() => /"event":"started"/.test(out), 30_000, 'the server to start');
-    const port = Number(/"port":(\d+)/.exec(out)?.[1]);
-    const metricsPort = Number(/"metricsPort":(\d+)/.exec(out)?.[1]);
+    const serve = await startServeProcess(['-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--shutdown-delay', '1500']);
+    const { child, port, metricsPort } = serve;
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     child.kill('SIGTERM');
-    await waitFor(() => /shutting down/.test(out), 10_000, 'the shutdown log');
+    await waitFor(() => /shutting down/.test(serve.output()), 10_000, 'the shutdown log');
     const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
     assert.equal(ready.status, 503);
     assert.match(JSON.stringify(await ready.json()), /shutting down/);
