@@ -62,6 +62,8 @@ export class ClusterViewSource implements ViewSource {
   private reconciler: DefaultDenyReconciler | undefined;
   private readonly knownPolicies = new Set<string>();
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly lookups = new Map<string, Promise<void>>();
+  private readonly missing = new Map<string, number>();
 
   constructor(private readonly options: ClusterSourceOptions) {
     const kc = options.kubeConfig ?? loadKubeConfig();
@@ -172,13 +174,35 @@ export class ClusterViewSource implements ViewSource {
     this.reconciler?.resyncAll();
   }
 
-  async ensureNamespace(name: string): Promise<void> {
-    try {
-      const ns = (await this.core.readNamespace({ name })) as unknown as KubeObject;
-      if (!this.view.namespace(name)) this.view.upsertNamespace(ns);
-    } catch (err) {
-      this.options.logger.debug({ event: 'namespace-lookup-failed', namespace: name, error: (err as Error).message }, 'namespace lookup failed');
+  /**
+   * One lookup per name at a time, at most 2 s, and a miss is remembered for 10 s: a caller
+   * sending made-up namespaces cannot turn the webhook into a load on the API server.
+   */
+  ensureNamespace(name: string): Promise<void> {
+    const now = Date.now();
+    if ((this.missing.get(name) ?? 0) > now) return Promise.resolve();
+    let lookup = this.lookups.get(name);
+    if (!lookup) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out after 2 s')), 2000);
+      });
+      lookup = Promise.race([this.core.readNamespace({ name }) as unknown as Promise<KubeObject>, timeout])
+        .then((ns) => {
+          if (!this.view.namespace(name)) this.view.upsertNamespace(ns);
+        })
+        .catch((err: unknown) => {
+          if (this.missing.size > 10_000) this.missing.clear();
+          this.missing.set(name, Date.now() + 10_000);
+          this.options.logger.debug({ event: 'namespace-lookup-failed', namespace: name, error: (err as Error).message }, 'namespace lookup failed');
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          this.lookups.delete(name);
+        });
+      this.lookups.set(name, lookup);
     }
+    return lookup;
   }
 
   async stop(): Promise<void> {
