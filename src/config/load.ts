@@ -136,19 +136,24 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
     });
   });
 
+  // Adjacency in one pass over the edges (a scan per stage was quadratic in large configs).
+  const incoming = new Map<string, Set<string>>();
+  const outgoing = new Map<string, Set<string>>();
+  for (const key of edges) {
+    const [from = '', to = ''] = key.split('>');
+    if (!incoming.has(to)) incoming.set(to, new Set());
+    if (!outgoing.has(from)) outgoing.set(from, new Set());
+    incoming.get(to)?.add(from);
+    outgoing.get(from)?.add(to);
+  }
   const stages = new Map<string, Stage>();
   const pipelines = new Map<string, Pipeline>();
   doc.pipelines.forEach((p, pi) => {
     const own: Stage[] = p.stages.map((s, si) => {
       const id = stageId(p.name, s.name);
       const path = `/pipelines/${pi}/stages/${si}`;
-      const ingressFrom = new Set<string>();
-      const egressTo = new Set<string>();
-      for (const key of edges) {
-        const [from = '', to = ''] = key.split('>');
-        if (to === id) ingressFrom.add(from);
-        if (from === id) egressTo.add(to);
-      }
+      const ingressFrom = incoming.get(id) ?? new Set<string>();
+      const egressTo = outgoing.get(id) ?? new Set<string>();
       const stage: Stage = {
         id,
         pipeline: p.name,
