@@ -65,6 +65,20 @@ function compileRequirement(expr: LabelSelectorRequirement, where: string): Requ
  * selector, which in a NetworkPolicy (podSelector, namespaceSelector) selects everything.
  */
 export function compileSelector(selector: LabelSelector | undefined | null, where = 'selector'): CompiledSelector {
+  // Identical selectors repeat across a cluster's policies (the same pipeline and stage labels in
+  // every namespace): compile each once and share it. Compiled selectors are immutable.
+  const key = JSON.stringify(selector ?? {});
+  const cached = compiled.get(key);
+  if (cached) return cached;
+  const result = compileUncached(selector, where);
+  if (compiled.size >= 50_000) compiled.clear();
+  compiled.set(key, result);
+  return result;
+}
+
+const compiled = new Map<string, CompiledSelector>();
+
+function compileUncached(selector: LabelSelector | undefined | null, where: string): CompiledSelector {
   const requirements: Requirement[] = [];
   for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
     requirements.push({ key, operator: 'In', values: new Set([String(value)]) });
