@@ -42,7 +42,6 @@ export interface CompiledPolicy {
   readonly egress: boolean;
   readonly ingressRules: readonly CompiledRule[];
   readonly egressRules: readonly CompiledRule[];
-  readonly managed: boolean;
 }
 
 /**
@@ -107,7 +106,6 @@ export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'defaul
     egress: types.egress,
     ingressRules: compileRules('ingress', (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))),
     egressRules: compileRules('egress', (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))),
-    managed: isManagedPolicy(policy),
   };
 }
 

@@ -118,12 +118,4 @@ export class IndexedView implements View {
       this.changes += 1;
     }
   }
-
-  /** Drops everything, e.g. before a relist. */
-  clear(): void {
-    this.changes += 1;
-    this.namespacesByName.clear();
-    this.policiesByNamespace.clear();
-    this.policyLists.clear();
-  }
 }
