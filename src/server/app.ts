@@ -80,6 +80,13 @@ function logDecision(deps: WebhookDeps, endpoint: Endpoint, request: AdmissionRe
   }
 }
 
+/** The `decision` label of the requests metric. */
+function decisionLabel(endpoint: Endpoint, handled: Handled): string {
+  if (endpoint === 'mutate') return handled.patch && handled.patch.length > 0 ? 'patch' : 'allow';
+  if (handled.decision?.skipped === 'kind-not-judged') return 'ignored';
+  return handled.decision?.verdict ?? 'allow';
+}
+
 function badBody(deps: WebhookDeps, endpoint: Endpoint, res: ServerResponse, err: BodyError): void {
   if (err.type === 'entity.too.large') {
     deps.metrics.badRequests.inc({ endpoint, reason: 'too-large' });
@@ -105,7 +112,13 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
       const ns = (body as { request?: { namespace?: unknown } } | undefined)?.request?.namespace;
       if (deps.ensureNamespace && typeof ns === 'string' && ns !== '' && !deps.context().view.namespace(ns)) {
         // Rare: the informer has not seen this namespace yet. Look it up rather than judge it blind.
-        void deps.ensureNamespace(ns).finally(() => answer(body, res, started));
+        void deps
+          .ensureNamespace(ns)
+          .then(() => answer(body, res, started))
+          .catch((error: unknown) => {
+            deps.logger.error({ event: 'error', endpoint, err: error }, 'admission request failed');
+            if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error while judging the request');
+          });
         return;
       }
       answer(body, res, started);
@@ -141,14 +154,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
       return;
     }
     sendJson(res, 200, encodeReview(decoded.apiVersion, handled.response));
-    const decision =
-      endpoint === 'mutate'
-        ? handled.patch && handled.patch.length > 0
-          ? 'patch'
-          : 'allow'
-        : handled.decision?.skipped === 'kind-not-judged'
-          ? 'ignored'
-          : (handled.decision?.verdict ?? 'allow');
+    const decision = decisionLabel(endpoint, handled);
     record(endpoint, kind, request.operation, decision, handled.decision?.mode ?? ctx.config.mode, (performance.now() - started) / 1000);
     logDecision(deps, endpoint, request, handled);
   }
