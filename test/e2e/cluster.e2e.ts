@@ -81,6 +81,16 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     assert.match(metrics, /stagewall_namespace_to_policy_seconds_count [1-9]/);
   });
 
+  it("stagewall's RBAC lets it write its two managed policies and no other", async () => {
+    const can = async (...args: string[]) => (await cluster.kubectl(['auth', 'can-i', ...args, '-n', 'etl-a'], { user: 'stagewall' })).stdout.trim();
+    assert.equal(await can('patch', 'networkpolicies/stagewall-default-deny'), 'yes');
+    assert.equal(await can('create', 'networkpolicies/stagewall-allow-dns'), 'yes');
+    assert.equal(await can('patch', 'networkpolicies/someone-elses'), 'no');
+    assert.equal(await can('create', 'networkpolicies'), 'no');
+    assert.equal(await can('delete', 'networkpolicies/stagewall-default-deny'), 'no');
+    assert.equal(await can('list', 'networkpolicies'), 'yes');
+  });
+
   it('a pod without a stage label is refused, with the rule id in the message', async () => {
     const r = await cluster.kubectl(['apply', '-f', '-'], { input: pod('etl-a', 'no-stage') });
     assert.notEqual(r.code, 0, 'refused');
