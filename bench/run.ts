@@ -2,7 +2,8 @@
 // run, with the same TLS settings and payloads; then `check` on 10,000 objects. Writes
 // bench/last.json and prints a table. Ratios, not absolute numbers, are what to compare across
 // machines: both servers are measured in the same run on the same machine.
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,13 +31,27 @@ const duration = flag('--duration', 15);
 const connections = flag('--connections', 16);
 const rounds = flag('--rounds', 5);
 
+/**
+ * Pin the load generator to CPU 0 and each server to CPU 1 (all their threads), when taskset is
+ * there and there are two CPUs: otherwise where the scheduler happens to put the three processes
+ * moves the ratio by more than its margin from round to round.
+ */
+const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+function pin(pid: number, cpu: number): void {
+  if (PIN) spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+pin(process.pid, 0);
+
 /** The same V8 flags as the Deployment in manifests/ (NODE_OPTIONS), for both servers. */
 const NODE_FLAGS = ['--max-old-space-size=192'];
 
 function startChild(kind: 'stagewall' | 'baseline', certDir: string): Promise<{ child: ChildProcess; port: number; rss_mb: number }> {
   const child = fork(new URL('./server.mjs', import.meta.url).pathname, [kind, certDir, viewFiles.config, viewFiles.manifests], { execArgv: NODE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
-    child.once('message', (m: { port: number; rss_mb: number }) => resolve({ child, ...m }));
+    child.once('message', (m: { port: number; rss_mb: number }) => {
+      pin(child.pid as number, 1); // once started: its threads exist by now
+      resolve({ child, ...m });
+    });
     child.once('exit', (code) => reject(new Error(`${kind} server exited ${code}`)));
   });
 }
@@ -132,7 +147,7 @@ const last = {
   ratio: Number(both.ratio.toFixed(3)),
   rounds: both.rounds,
   check: { objects: check.objects, cli_ms: Math.round(check.cliMs), parse_ms: Math.round(check.parseMs), judge_ms: Math.round(check.judgeMs) },
-  settings: { duration_s: duration, rounds, connections, node: process.version, date: new Date().toISOString() },
+  settings: { duration_s: duration, rounds, connections, pinned: PIN, node: process.version, date: new Date().toISOString() },
 };
 writeFileSync(new URL('./last.json', import.meta.url), `${JSON.stringify(last, null, 2)}\n`);
 
