@@ -1,7 +1,7 @@
 // The AdmissionReview protocol (admission.k8s.io v1 and v1beta1): decoding requests and
 // building responses. Pure translation; no policy lives here.
 import { StagewallError } from '../errors.js';
-import type { KubeObject, Operation, UserInfo } from '../engine/types.js';
+import { isRecord, type KubeObject, type Operation, type UserInfo } from '../engine/types.js';
 import type { JsonPatchOperation } from '../engine/mutate.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
@@ -42,9 +42,6 @@ function bad(message: string): StagewallError {
   return new StagewallError('ADMISSION_BAD_REQUEST', message);
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Checks the envelope of a decoded body; throws ADMISSION_BAD_REQUEST naming what is wrong. */
 export function decodeReview(body: unknown): DecodedReview {

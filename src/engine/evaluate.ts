@@ -7,12 +7,12 @@ import type { RuleContext, Violation } from './rule.js';
 import {
   describeRef,
   objectRef,
-  pipelineOfNamespace,
   podSubject,
   policySubject,
   type ObjectRef,
   type Subject,
 } from './subjects.js';
+import { pipelineOfNamespace } from './peers.js';
 import type { KubeObject, NetworkPolicy, Operation, UserInfo } from './types.js';
 import { namespaceInfo, syntheticNamespace } from './view.js';
 import { podTemplateOf, WORKLOAD_KINDS } from './workloads.js';

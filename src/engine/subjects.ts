@@ -3,7 +3,7 @@
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
 import type { CompiledPolicy, Direction } from './policies.js';
 import { openPeerReason } from './policies.js';
-import { pipelineOfNamespace, resolvePeer, stagesMatching, type Target } from './peers.js';
+import { resolvePeer, stagesMatching, type Target } from './peers.js';
 import type { KubeObject, Labels, NetworkPolicy, Operation, PodTemplate, UserInfo } from './types.js';
 import type { NamespaceInfo, View } from './view.js';
 
@@ -186,4 +186,3 @@ export function policySubject(
   };
 }
 
-export { pipelineOfNamespace };

@@ -104,3 +104,8 @@ export interface UserInfo {
   uid?: string;
   groups?: string[];
 }
+
+/** A JSON object (not null, not an array): the shape every decoded Kubernetes object has. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,11 +1,11 @@
 // Workloads whose pod template is judged as a pod of the object's namespace, so a bad
 // Deployment is refused at `kubectl apply`, not later in ReplicaSet events.
-import type { KubeObject, PodTemplate } from './types.js';
+import { isRecord, type KubeObject, type PodTemplate } from './types.js';
 
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isRecord(value) ? value : undefined;
 }
 
 /** The pod template of a workload, or of a Pod the pod itself; undefined when there is none. */

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { CORE_SCHEMA, load, type YAMLException } from 'js-yaml';
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { StagewallError } from '../errors.js';
-import type { KubeObject } from '../engine/types.js';
+import { isRecord, type KubeObject } from '../engine/types.js';
 import { classifyKind } from './kinds.js';
 import { shapeProblem } from './shape.js';
 
@@ -29,9 +29,6 @@ export interface LoadOptions {
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function classify(value: unknown, source: SourcePosition, options: LoadOptions): LoadedObject | undefined {
   const at = `${source.file}:${source.line}`;

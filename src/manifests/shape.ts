@@ -2,7 +2,7 @@
 // server guarantees these shapes in the webhook; a manifest on disk guarantees nothing, and a
 // wrong shape must be a MANIFEST_SHAPE error naming file and field, not a crash in the engine.
 // Checks chain with `??`, which is lazy: each runs only when the ones before it found nothing.
-import type { KubeObject } from '../engine/types.js';
+import { isRecord, type KubeObject } from '../engine/types.js';
 import { templateMetadataPointer, WORKLOAD_KINDS } from '../engine/workloads.js';
 
 type Problem = string | undefined;
@@ -14,9 +14,6 @@ function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'a mapping' : `${typeof value} ${JSON.stringify(value)}`;
 }
 
-function isRecord(value: unknown): value is Fields {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function optionalMapping(value: unknown, path: string): Problem {
   return value === undefined || isRecord(value) ? undefined : `${path} must be a mapping, not ${kindOf(value)}`;
