@@ -6,7 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
 import { parseCidr, type IpRange } from './cidr.js';
 import { pipelineOfNamespace } from './peers.js';
-import type { CompiledPeer, CompiledPolicy, CompiledRule } from './policies.js';
+import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
 import type { ContainerPort, Labels, NetworkPolicyPort } from './types.js';
 import { syntheticNamespace, type View } from './view.js';
 
@@ -257,7 +257,7 @@ function ruleAdmits(rule: CompiledRule, endpoint: Endpoint, policyNamespace: str
 
 /** The policies that isolate `pod` in one direction: of its namespace, selecting it, with the direction in their effective policyTypes. */
 function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View): CompiledPolicy[] {
-  return view.policiesIn(pod.namespace).filter((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(pod.labels));
+  return view.policiesIn(pod.namespace).filter((p) => isolates(p, direction, pod.labels));
 }
 
 /**

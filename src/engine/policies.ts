@@ -3,7 +3,7 @@
 import { StagewallError } from '../errors.js';
 import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from './cidr.js';
 import { compileSelector, type CompiledSelector } from './selectors.js';
-import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
+import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'stagewall';
@@ -54,6 +54,14 @@ export function effectivePolicyTypes(spec: NetworkPolicySpec | undefined): { ing
     return { ingress: declared.includes('Ingress'), egress: declared.includes('Egress') };
   }
   return { ingress: true, egress: (spec?.egress?.length ?? 0) > 0 };
+}
+
+/**
+ * Does `policy` isolate a pod with these labels in `direction`? It must select the pod and have
+ * the direction in its effective policyTypes (the policy's namespace is the caller's concern).
+ */
+export function isolates(policy: CompiledPolicy, direction: Direction, labels: Labels): boolean {
+  return (direction === 'ingress' ? policy.ingress : policy.egress) && policy.podSelector.matches(labels);
 }
 
 export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {

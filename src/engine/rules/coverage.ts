@@ -1,13 +1,11 @@
 import { stringify } from 'yaml';
 import { managedPolicies, stagePolicy } from '../generate.js';
-import type { Direction } from '../policies.js';
+import { isolates, type Direction } from '../policies.js';
 import { defineRule, type RuleContext } from '../rule.js';
 import type { PodSubject } from '../subjects.js';
 
 function isCovered(subject: PodSubject, direction: Direction, { view }: RuleContext): boolean {
-  return view
-    .policiesIn(subject.namespace.name)
-    .some((p) => (direction === 'ingress' ? p.ingress : p.egress) && p.podSelector.matches(subject.labels));
+  return view.policiesIn(subject.namespace.name).some((p) => isolates(p, direction, subject.labels));
 }
 
 /** Rendered snippets by config and (namespace, stage): YAML rendering costs far more than judging. */
