@@ -11,7 +11,7 @@ import type { EngineContext } from '../engine/evaluate.js';
 import { isStagewallError } from '../errors.js';
 import { readJsonBody, sendJson, type BodyError } from './body.js';
 import type { Logger } from './log.js';
-import { admissionRecorder, type Metrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -38,7 +38,7 @@ function logDecision(deps: WebhookDeps, endpoint: Endpoint, request: AdmissionRe
   const { decision } = handled;
   const user = request.userInfo?.username;
   if (decision) {
-    for (const v of decision.violations) deps.metrics.violations.inc({ rule: v.rule, severity: v.severity });
+    for (const v of decision.violations) deps.metrics.admissions.violation(v.rule, v.severity);
     if (decision.mode === 'audit') {
       for (const v of decision.violations) {
         deps.logger.warn(
@@ -101,7 +101,8 @@ function badBody(deps: WebhookDeps, endpoint: Endpoint, res: ServerResponse, err
 }
 
 function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: AdmissionRequest, ctx: EngineContext) => Handled) {
-  const record = admissionRecorder(deps.metrics);
+  const tally = deps.metrics.admissions;
+  const record = tally.admission.bind(tally);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
     readJsonBody(req, res, MAX_BODY_BYTES, (err, body) => {
