@@ -4,9 +4,9 @@
 // machines: both servers are measured in the same run on the same machine.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { writeCertificates } from '../dist/certs/make.js';
 import { runCheckBench } from './check-large.js';
@@ -20,6 +20,8 @@ interface Measured {
   p99_ms: number;
   errors: number;
   non2xx: number;
+  /** The server process's CPU time (user + system, all threads) per request answered. */
+  cpu_us: number;
 }
 
 const args = process.argv.slice(2);
@@ -30,6 +32,10 @@ const flag = (name: string, fallback: number) => {
 const duration = flag('--duration', 15);
 const connections = flag('--connections', 16);
 const rounds = flag('--rounds', 5);
+const profileAt = args.indexOf('--profile');
+/** With --profile DIR: CPU profiles of both servers over the measured rounds (DevTools format). */
+const profileArg = args[profileAt + 1];
+const profileDir = profileAt < 0 ? undefined : resolve(profileArg && !profileArg.startsWith('--') ? profileArg : 'bench/profiles');
 
 /**
  * Pin the load generator to CPU 0 and each server to CPU 1 (all their threads), when taskset is
@@ -56,14 +62,33 @@ function startChild(kind: 'stagewall' | 'baseline', certDir: string): Promise<{ 
   });
 }
 
-function askRss(child: ChildProcess): Promise<number> {
+/** Asks a server (bench/server.mjs) for something; it answers with a message of the same type. */
+function ask<T>(child: ChildProcess, message: { type: string; file?: string }): Promise<T> {
   return new Promise((resolve) => {
-    child.once('message', (m: { rss_mb: number }) => resolve(m.rss_mb));
-    child.send({ type: 'rss' });
+    const listener = (m: { type?: string }) => {
+      if (m.type !== message.type) return;
+      child.off('message', listener);
+      resolve(m as T);
+    };
+    child.on('message', listener);
+    child.send(message);
   });
 }
 
-async function load(port: number, seconds: number): Promise<Measured> {
+const cpuTime = async (child: ChildProcess) => {
+  const { cpu_us } = await ask<{ cpu_us: { user: number; system: number } }>(child, { type: 'cpu' });
+  return cpu_us.user + cpu_us.system;
+};
+
+/** One round of load against a server, with its CPU time per request. */
+async function measure(child: ChildProcess, port: number, seconds: number): Promise<Measured> {
+  const before = await cpuTime(child);
+  const m = await load(port, seconds);
+  const requests = Math.max(1, m.requests);
+  return { ...m.measured, cpu_us: ((await cpuTime(child)) - before) / requests };
+}
+
+async function load(port: number, seconds: number): Promise<{ measured: Omit<Measured, 'cpu_us'>; requests: number }> {
   const bodies = reviewPayloads();
   const result = await autocannon({
     url: `https://127.0.0.1:${port}`,
@@ -72,7 +97,10 @@ async function load(port: number, seconds: number): Promise<Measured> {
     duration: seconds,
     requests: bodies.map((body) => ({ method: 'POST', path: '/validate', headers: { 'content-type': 'application/json' }, body })),
   });
-  return { rps: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  return {
+    measured: { rps: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx },
+    requests: result.requests.total,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -93,11 +121,19 @@ async function measureBoth(
     await load(base.port, warm);
     await load(sw.port, warm); // JIT, TLS sessions, caches
     const per = Math.max(1, Math.round(duration / rounds));
+    if (profileDir) await Promise.all([ask(base.child, { type: 'profile-start' }), ask(sw.child, { type: 'profile-start' })]);
     const b: Measured[] = [];
     const w: Measured[] = [];
     for (let i = 0; i < rounds; i += 1) {
-      b.push(await load(base.port, per));
-      w.push(await load(sw.port, per));
+      b.push(await measure(base.child, base.port, per));
+      w.push(await measure(sw.child, sw.port, per));
+    }
+    if (profileDir) {
+      mkdirSync(profileDir, { recursive: true });
+      for (const [name, child] of [['baseline', base.child], ['stagewall', sw.child]] as const) {
+        const { file } = await ask<{ file: string }>(child, { type: 'profile-stop', file: join(profileDir, `${name}.cpuprofile`) });
+        console.log(`CPU profile of the ${name} server over the measured rounds: ${file}`);
+      }
     }
     const combine = (ms: Measured[]): Measured => ({
       rps: Math.round(ms.reduce((n, m) => n + m.rps, 0) / ms.length),
@@ -105,6 +141,7 @@ async function measureBoth(
       p99_ms: Math.max(...ms.map((m) => m.p99_ms)),
       errors: ms.reduce((n, m) => n + m.errors, 0),
       non2xx: ms.reduce((n, m) => n + m.non2xx, 0),
+      cpu_us: median(ms.map((m) => m.cpu_us)),
     });
     const baseline = combine(b);
     const stagewall = combine(w);
@@ -113,7 +150,7 @@ async function measureBoth(
       stagewall,
       ratio: stagewall.rps / baseline.rps,
       rounds: b.map((m, i) => ({ baseline: m.rps, stagewall: (w[i] as Measured).rps })),
-      rss_mb: await askRss(sw.child),
+      rss_mb: (await ask<{ rss_mb: number }>(sw.child, { type: 'rss' })).rss_mb,
       idle_rss_mb: sw.rss_mb,
     };
   } finally {
@@ -145,18 +182,23 @@ const last = {
   namespaces: BENCH_SET.namespaces,
   rss_mb: stagewall.rss_mb,
   ratio: Number(both.ratio.toFixed(3)),
+  cpu_us_per_request: { baseline: Number(baseline.m.cpu_us.toFixed(1)), stagewall: Number(stagewall.m.cpu_us.toFixed(1)) },
   rounds: both.rounds,
   check: { objects: check.objects, cli_ms: Math.round(check.cliMs), parse_ms: Math.round(check.parseMs), judge_ms: Math.round(check.judgeMs) },
   settings: { duration_s: duration, rounds, connections, pinned: PIN, node: process.version, date: new Date().toISOString() },
 };
 writeFileSync(new URL('./last.json', import.meta.url), `${JSON.stringify(last, null, 2)}\n`);
 
-const row = (name: string, m: Measured) => `| ${name.padEnd(9)} | ${String(m.rps).padStart(7)} | ${m.p50_ms.toFixed(2).padStart(6)} | ${m.p99_ms.toFixed(2).padStart(6)} | ${String(m.errors + m.non2xx).padStart(6)} |`;
-console.log('\n| server    |   req/s | p50 ms | p99 ms | errors |');
-console.log('|-----------|---------|--------|--------|--------|');
+const row = (name: string, m: Measured) =>
+  `| ${name.padEnd(9)} | ${String(m.rps).padStart(7)} | ${m.p50_ms.toFixed(2).padStart(6)} | ${m.p99_ms.toFixed(2).padStart(6)} | ${m.cpu_us.toFixed(1).padStart(10)} | ${String(m.errors + m.non2xx).padStart(6)} |`;
+console.log('\n| server    |   req/s | p50 ms | p99 ms | CPU µs/req | errors |');
+console.log('|-----------|---------|--------|--------|------------|--------|');
 console.log(row('baseline', baseline.m));
 console.log(row('stagewall', stagewall.m));
 console.log(`\nthroughput ratio stagewall/baseline over all rounds: ${last.ratio} (target >= 0.75); per round: ${both.rounds.map((r) => (r.stagewall / r.baseline).toFixed(2)).join(' ')}`);
+console.log(
+  `server CPU per request (median round): stagewall ${stagewall.m.cpu_us.toFixed(1)} µs, baseline ${baseline.m.cpu_us.toFixed(1)} µs; stagewall's extra is what judging costs`,
+);
 console.log(`stagewall p99: ${stagewall.m.p99_ms} ms (target <= 10 ms)`);
 console.log(`stagewall RSS with ${policies} policies in ${BENCH_SET.namespaces} namespaces: ${stagewall.rss_mb} MB after load, ${stagewall.idle_rss_mb} MB idle (target <= 200 MB)`);
 console.log(`check on ${check.objects} objects: ${last.check.cli_ms} ms end to end (target < 3000 ms)`);

@@ -2,8 +2,10 @@
 // (no TypeScript loader), so neither the load generator nor a loader shares its CPU or memory:
 //   node bench/server.mjs stagewall CERT_DIR CONFIG MANIFESTS
 //   node bench/server.mjs baseline CERT_DIR
-// It reports {port, rss_mb} over IPC once listening, and {rss_mb} when asked.
-import { readFileSync } from 'node:fs';
+// It reports {port, rss_mb} over IPC once listening, and its RSS, CPU time or a CPU profile when
+// asked (see `handlers`).
+import { readFileSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
 import { createServer } from 'node:https';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -53,8 +55,31 @@ function startBaseline() {
 
 const port = kind === 'stagewall' ? await startStagewall() : await startBaseline();
 process.send?.({ port, rss_mb: rss() });
-process.on('message', (m) => {
-  if (m?.type === 'rss') process.send?.({ rss_mb: rss() });
+
+// Requests from bench/run.ts, each answered with a message of the same type.
+let session;
+const handlers = {
+  rss: () => ({ rss_mb: rss() }),
+  /** CPU time of the whole process (all threads), µs: per request, what a server spends. */
+  cpu: () => ({ cpu_us: process.cpuUsage() }),
+  'profile-start': async () => {
+    session = new inspector.Session();
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+    return {};
+  },
+  'profile-stop': async (m) => {
+    const { profile } = await post('Profiler.stop');
+    writeFileSync(m.file, JSON.stringify(profile));
+    session.disconnect();
+    return { file: m.file };
+  },
+};
+const post = (method) => new Promise((resolve, reject) => session.post(method, (err, result) => (err ? reject(err) : resolve(result))));
+process.on('message', async (m) => {
+  const handler = handlers[m?.type];
+  if (handler) process.send?.({ type: m.type, ...(await handler(m)) });
 });
 process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => process.exit(0));
