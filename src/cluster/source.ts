@@ -1,12 +1,13 @@
 // The cluster view: reflectors over Namespaces and NetworkPolicies filling an IndexedView, and
 // the default-deny reconciler fed by the same events. Works in-cluster and from a kubeconfig.
-import { CoreV1Api, KubeConfig, NetworkingV1Api, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
+import { KubeConfig, NetworkingV1Api, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { StagewallConfig } from '../config/model.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { IndexedView } from '../engine/view.js';
 import type { Logger } from '../server/log.js';
 import type { Metrics } from '../server/metrics.js';
 import type { ViewSource } from '../server/view-source.js';
+import { getJson, listAll, NAMESPACES, NETWORK_POLICIES } from './api.js';
 import { DefaultDenyReconciler } from './reconciler.js';
 import { Reflector, type WatchFn } from './reflector.js';
 
@@ -55,7 +56,7 @@ export function serverSideApply(networking: NetworkingV1Api): (policy: NetworkPo
 export class ClusterViewSource implements ViewSource {
   readonly view = new IndexedView();
   readonly description: string;
-  private readonly core: CoreV1Api;
+  private readonly kc: KubeConfig;
   private readonly networking: NetworkingV1Api;
   private readonly namespaces: Reflector<KubeObject>;
   private readonly policies: Reflector<KubeObject>;
@@ -67,8 +68,8 @@ export class ClusterViewSource implements ViewSource {
 
   constructor(private readonly options: ClusterSourceOptions) {
     const kc = options.kubeConfig ?? loadKubeConfig();
+    this.kc = kc;
     this.description = `cluster at ${kc.getCurrentCluster()?.server ?? '(unknown server)'}`;
-    this.core = kc.makeApiClient(CoreV1Api);
     this.networking = kc.makeApiClient(NetworkingV1Api);
     const watch = new Watch(kc);
     const { logger } = options;
@@ -78,8 +79,8 @@ export class ClusterViewSource implements ViewSource {
       name: 'namespaces',
       logger,
       ...backoff,
-      list: () => this.core.listNamespace() as unknown as Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
-      watch: watchFn(watch, '/api/v1/namespaces'),
+      list: () => this.list(NAMESPACES),
+      watch: watchFn(watch, NAMESPACES.path),
       onReplace: (items) => {
         const names = new Set(items.map((i) => i.metadata?.name ?? ''));
         for (const ns of [...this.view.namespaces()]) if (!names.has(ns.name)) this.view.deleteNamespace(ns.name);
@@ -101,8 +102,8 @@ export class ClusterViewSource implements ViewSource {
       name: 'networkpolicies',
       logger,
       ...backoff,
-      list: () => this.networking.listNetworkPolicyForAllNamespaces() as unknown as Promise<{ items: KubeObject[]; metadata?: { resourceVersion?: string } }>,
-      watch: watchFn(watch, '/apis/networking.k8s.io/v1/networkpolicies'),
+      list: () => this.list(NETWORK_POLICIES),
+      watch: watchFn(watch, NETWORK_POLICIES.path),
       onReplace: (items) => {
         const keys = new Set(items.map((i) => `${i.metadata?.namespace}/${i.metadata?.name}`));
         for (const key of [...this.knownPolicies]) {
@@ -125,6 +126,12 @@ export class ClusterViewSource implements ViewSource {
         this.reconciler?.policyChanged(object);
       },
     });
+  }
+
+  /** A full list as wire JSON (see cluster/api.ts), in the reflector's shape. */
+  private async list(type: { path: string; apiVersion: string; kind: string }): Promise<{ items: KubeObject[]; metadata: { resourceVersion: string } }> {
+    const { items, resourceVersion } = await listAll(this.kc, type.path, type);
+    return { items, metadata: { resourceVersion } };
   }
 
   private storePolicy(object: KubeObject): void {
@@ -187,9 +194,9 @@ export class ClusterViewSource implements ViewSource {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out after 2 s')), 2000);
       });
-      lookup = Promise.race([this.core.readNamespace({ name }) as unknown as Promise<KubeObject>, timeout])
+      lookup = Promise.race([getJson(this.kc, `${NAMESPACES.path}/${encodeURIComponent(name)}`, {}, 2000), timeout])
         .then((ns) => {
-          if (!this.view.namespace(name)) this.view.upsertNamespace(ns);
+          if (!this.view.namespace(name)) this.view.upsertNamespace(ns as KubeObject);
         })
         .catch((err: unknown) => {
           if (this.missing.size > 10_000) this.missing.clear();

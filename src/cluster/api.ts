@@ -1,0 +1,91 @@
+// Reads from the API server as wire JSON. client-node's typed clients turn answers into model
+// classes that rename fields (a NetworkPolicy ingress rule's `from` becomes `_from`) and dates
+// into Date objects; the engine reads objects as the API server writes them, as the watch
+// delivers them. The kubeconfig still decides everything about the connection (TLS, credentials,
+// exec plugins, proxies) through client-node.
+import type { IncomingMessage } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { isRecord, type KubeObject } from '../engine/types.js';
+
+/** The API server answered with an error status (its Status message when it sent one). */
+export class ApiStatusError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiStatusError';
+  }
+}
+
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** GET `path` (with `query`) from the kubeconfig's current cluster; resolves with the parsed body. */
+export async function getJson(kc: KubeConfig, path: string, query: Record<string, string | number | undefined> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+  await kc.applyToHTTPSOptions(options); // credentials, CA, client certificate and an agent (proxy aware)
+  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300 && body !== undefined) {
+          resolve(body);
+          return;
+        }
+        const message = isRecord(body) && typeof body['message'] === 'string' ? body['message'] : text.trim().slice(0, 200) || res.statusMessage || 'no message';
+        reject(new ApiStatusError(status, message));
+      });
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url.origin} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface ListResult {
+  readonly items: KubeObject[];
+  /** The resourceVersion of the list, to watch from. */
+  readonly resourceVersion: string;
+}
+
+/** Items per list call: big clusters are read in pages rather than one huge answer. */
+export const LIST_PAGE_SIZE = 500;
+
+/**
+ * Lists every object at `path` (e.g. /api/v1/namespaces), page by page; the pages of one list are
+ * one consistent snapshot. Items get `apiVersion` and `kind` back (lists leave them out).
+ */
+export async function listAll(kc: KubeConfig, path: string, type: { apiVersion: string; kind: string }, pageSize = LIST_PAGE_SIZE): Promise<ListResult> {
+  const items: KubeObject[] = [];
+  let continueToken: string | undefined;
+  let resourceVersion = '';
+  do {
+    const page = await getJson(kc, path, { limit: pageSize, continue: continueToken });
+    if (!isRecord(page) || !Array.isArray(page['items'])) throw new Error(`${path} did not answer with a list`);
+    for (const item of page['items'] as unknown[]) if (isRecord(item)) items.push({ ...item, apiVersion: type.apiVersion, kind: type.kind } as KubeObject);
+    const metadata = isRecord(page['metadata']) ? page['metadata'] : {};
+    resourceVersion = typeof metadata['resourceVersion'] === 'string' ? metadata['resourceVersion'] : resourceVersion;
+    continueToken = typeof metadata['continue'] === 'string' && metadata['continue'] !== '' ? metadata['continue'] : undefined;
+  } while (continueToken);
+  return { items, resourceVersion };
+}
+
+export const NAMESPACES = { path: '/api/v1/namespaces', apiVersion: 'v1', kind: 'Namespace' } as const;
+export const NETWORK_POLICIES = { path: '/apis/networking.k8s.io/v1/networkpolicies', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;
