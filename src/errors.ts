@@ -14,6 +14,7 @@ export const ErrorCodes = {
   CIDR_INVALID: 'a CIDR or IP address is invalid',
   ADMISSION_BAD_REQUEST: 'an AdmissionReview is malformed',
   CERTS: 'certificates cannot be made or loaded',
+  CLUSTER: 'the cluster cannot be reached or read',
   USAGE: 'the command line is wrong',
 } as const;
 

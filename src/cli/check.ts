@@ -1,6 +1,7 @@
 // `stagewall check`: judges manifests as CREATE against a view made of those same manifests.
 import type { StagewallConfig } from '../config/model.js';
 import { evaluate, type Decision } from '../engine/evaluate.js';
+import type { KubeObject } from '../engine/types.js';
 import { loadManifests, type LoadedObject, type SourcePosition } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
@@ -14,8 +15,9 @@ export interface CheckReport {
   readonly summary: { readonly objects: number; readonly denied: number; readonly warned: number };
 }
 
-export function checkObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default'): CheckReport {
-  const view = buildStaticView(objects, defaultNamespace, config);
+/** Judges `objects`; `live` (a cluster's Namespaces and NetworkPolicies) only fills the view. */
+export function checkObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default', live: readonly KubeObject[] = []): CheckReport {
+  const view = buildStaticView(objects, defaultNamespace, config, live);
   const ctx = { config, view, pipelineRules: true };
   const results: CheckResult[] = [];
   for (const { object, source, judged } of objects) {
@@ -35,10 +37,10 @@ export function checkObjects(objects: readonly LoadedObject[], config: Stagewall
 export function checkPaths(
   paths: readonly string[],
   config: StagewallConfig,
-  options: { defaultNamespace?: string; ignoreUnknown?: boolean; stdin?: () => string } = {},
+  options: { defaultNamespace?: string; ignoreUnknown?: boolean; stdin?: () => string; live?: readonly KubeObject[] } = {},
 ): CheckReport {
   const objects = loadManifests(paths, options);
-  return checkObjects(objects, config, options.defaultNamespace);
+  return checkObjects(objects, config, options.defaultNamespace, options.live);
 }
 
 /** 0 when nothing is denied, 1 otherwise (2, bad input, is decided by the caller). */

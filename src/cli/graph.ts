@@ -3,6 +3,7 @@
 // engine's connectivity decides every edge; this file only draws. Output is deterministic.
 import type { Stage, StagewallConfig } from '../config/model.js';
 import { formatPorts, stageFlow, type EdgeKind, type StageEdge, type StageFlow } from '../engine/connectivity.js';
+import type { KubeObject } from '../engine/types.js';
 import { loadManifests } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
@@ -13,12 +14,14 @@ export interface GraphOptions {
   readonly defaultNamespace?: string;
   readonly ignoreUnknown?: boolean;
   readonly stdin?: () => string;
+  /** A live cluster's Namespaces and NetworkPolicies, under the manifests (graph --cluster). */
+  readonly live?: readonly KubeObject[];
 }
 
 /** The flow of the config against a view made of the manifests under `paths` (none: an empty view). */
 export function graphPaths(paths: readonly string[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
   const objects = loadManifests(paths, options);
-  return stageFlow(config, buildStaticView(objects, options.defaultNamespace, config));
+  return stageFlow(config, buildStaticView(objects, options.defaultNamespace, config, options.live));
 }
 
 interface Style {

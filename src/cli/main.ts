@@ -1,6 +1,8 @@
 // The `stagewall` command line: thin commands over the engine and the adapters.
 import { Command, CommanderError, Option } from 'commander';
+import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
+import type { KubeObject } from '../engine/types.js';
 import { isStagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { checkPaths, exitCodeOf } from './check.js';
@@ -19,6 +21,20 @@ export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml
 /** Exit codes of every command: 0 fine, 1 denials, 2 bad input, config or usage. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2 } as const;
 
+interface LiveOptions {
+  readonly cluster: boolean;
+  readonly kubeconfig?: string;
+  readonly context?: string;
+}
+
+/** With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on stderr. */
+async function liveObjects(opts: LiveOptions, io: CliIo): Promise<readonly KubeObject[] | undefined> {
+  if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return undefined;
+  const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
+  io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies), with the manifests applied on top`);
+  return snapshot.objects;
+}
+
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('stagewall')
     .description('Keeps pipeline stages inside their NetworkPolicies: admission webhook and CI linter.')
@@ -35,9 +51,13 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
     .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
     .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
-    .action((paths: string[], opts: { config: string; output: string; namespace: string; ignoreUnknown: boolean }) => {
+    .option('--cluster', "judge against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top", false)
+    .option('--kubeconfig <file>', 'kubeconfig for --cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster); implies --cluster')
+    .option('--context <name>', 'kubeconfig context for --cluster (default: the current one); implies --cluster')
+    .action(async (paths: string[], opts: { config: string; output: string; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
       const config = loadConfigFile(opts.config);
-      const report = checkPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+      const live = await liveObjects(opts, io);
+      const report = checkPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin, ...(live ? { live } : {}) });
       const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
         opts.output as 'text' | 'json' | 'junit' | 'sarif'
       ];
@@ -74,9 +94,13 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
     .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
     .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
-    .action((paths: string[], opts: { config: string; format: GraphFormat; namespace: string; ignoreUnknown: boolean }) => {
+    .option('--cluster', "draw against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top", false)
+    .option('--kubeconfig <file>', 'kubeconfig for --cluster; implies --cluster')
+    .option('--context <name>', 'kubeconfig context for --cluster; implies --cluster')
+    .action(async (paths: string[], opts: { config: string; format: GraphFormat; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
       const config = loadConfigFile(opts.config);
-      const flow = graphPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+      const live = await liveObjects(opts, io);
+      const flow = graphPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin, ...(live ? { live } : {}) });
       io.out(renderGraph(flow, config, opts.format));
     });
 

@@ -1,6 +1,7 @@
-// A static view made of manifests: what `stagewall check` and `serve --view` judge against.
+// A static view made of manifests: what `stagewall check` and `serve --view` judge against,
+// optionally on top of a snapshot of a live cluster (`check --cluster`).
 import { isStagewallError, StagewallError } from '../errors.js';
-import type { NetworkPolicy } from '../engine/types.js';
+import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { IndexedView } from '../engine/view.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { LoadedObject } from './load.js';
@@ -16,9 +17,23 @@ function configuredPipeline(namespace: string, config: StagewallConfig): string 
  * synthesized with its `kubernetes.io/metadata.name` label, as the API server would label it,
  * plus the pipeline label when the config places a pipeline's stages there: a repository that
  * keeps its Namespace objects elsewhere must not make `check` judge nothing.
+ *
+ * `live` (Namespaces and NetworkPolicies read from a cluster) goes in first; a manifest then
+ * replaces the live object of the same kind, namespace and name, as `kubectl apply` would.
  */
-export function buildStaticView(objects: readonly LoadedObject[], defaultNamespace = 'default', config?: StagewallConfig): IndexedView {
+export function buildStaticView(objects: readonly LoadedObject[], defaultNamespace = 'default', config?: StagewallConfig, live: readonly KubeObject[] = []): IndexedView {
   const view = new IndexedView();
+  for (const object of live) {
+    if (object.kind === 'Namespace') view.upsertNamespace(object);
+    if (object.kind !== 'NetworkPolicy') continue;
+    try {
+      view.upsertPolicy(object as NetworkPolicy);
+    } catch (err) {
+      if (!isStagewallError(err)) throw err;
+      const { namespace, name } = object.metadata ?? {};
+      throw new StagewallError(err.code, `NetworkPolicy ${namespace}/${name} in the cluster: ${err.message}`, err.details);
+    }
+  }
   for (const { object } of objects) {
     if (object.kind === 'Namespace') view.upsertNamespace(object);
   }

@@ -1,9 +1,10 @@
 // stagewall against a real kube-apiserver and etcd: every behaviour asserted as kubectl sees it.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { loadKubeConfigChoice, readClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Cluster, ROOT, Stagewall, waitUntil } from './harness.js';
 
 const CONFIG = `apiVersion: stagewall.dev/v1alpha1
@@ -154,6 +155,29 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     assert.match(r.stderr, /\[ingress-open\]/, r.stderr);
     r = await cluster.kubectl(['apply', '-f', '-'], { input: policy('from-extract', [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }]) });
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  it('check --cluster judges manifests against the live cluster, whose objects it reads as the API server wrote them', async () => {
+    const dir = mkdtempSync(join(cluster.work, 'check-cluster-'));
+    const configFile = join(dir, 'stagewall.yaml');
+    const podFile = join(dir, 'pod.yaml');
+    writeFileSync(configFile, CONFIG);
+    writeFileSync(podFile, `${namespaceYaml('etl-a', 'etl')}---\n${pod('etl-a', 'transformer', { 'stagewall.dev/stage': 'transform' })}`);
+    const check = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'check', '-c', configFile, podFile, ...args], { encoding: 'utf8' });
+    // Alone, the pod's namespace has no policy in the view; in the cluster, the injected default-deny covers it.
+    const alone = check();
+    assert.equal(alone.status, 1, alone.stdout + alone.stderr);
+    assert.match(alone.stdout, /ingress-uncovered/);
+    const live = check('--cluster', '--kubeconfig', cluster.kubeconfig('admin'));
+    assert.equal(live.status, 0, live.stdout + live.stderr);
+    assert.match(live.stderr, /^stagewall: view: the cluster at https:\/\/127\.0\.0\.1:\d+ \(\d+ namespaces, \d+ NetworkPolicies\), with the manifests applied on top$/m);
+    // stagewall's own least-privilege account can read the snapshot too, and every field survives
+    // the trip (client-node's typed models would have renamed an ingress rule's `from` to `_from`).
+    const snapshot = await readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: cluster.kubeconfig('stagewall') }));
+    const read = snapshot.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === 'etl-a' && o.metadata?.name === 'from-extract');
+    const stored = JSON.parse(await cluster.must(['get', 'networkpolicy', 'from-extract', '-n', 'etl-a', '-o', 'json'])) as { spec: unknown };
+    assert.deepEqual(read?.['spec'], stored.spec);
+    assert.deepEqual((stored.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from, [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }]);
   });
 
   it('removing the pipeline label of a namespace is refused (it would switch stagewall off there)', async () => {

@@ -1,0 +1,103 @@
+import { strict as assert } from 'node:assert';
+import { loadManifests } from '../../src/manifests/load.js';
+import { startStandInApi, type StandInApi } from '../helpers/api-server.js';
+import { run, STACK_LINE } from './fake-io.js';
+
+const CONFIG = ['-c', 'examples/stagewall.yaml'];
+const GOOD = 'examples/pipeline/manifests';
+const WORKLOADS = `${GOOD}/workloads.yaml`;
+const DRIFT = 'examples/drift/drift.yaml';
+
+/** What the example cluster holds: the example pipeline's Namespaces and NetworkPolicies. */
+const LIVE = loadManifests([GOOD])
+  .map((o) => o.object)
+  .filter((o) => o.kind === 'Namespace' || o.kind === 'NetworkPolicy');
+
+interface JsonReport {
+  summary: { objects: number; denied: number; warned: number };
+  results: { kind: string; namespace?: string; name: string; verdict: string; violations: { rule: string }[] }[];
+}
+
+describe('cli: check and graph --cluster (a snapshot of a live cluster as the view)', () => {
+  let api: StandInApi;
+  let kubeconfig: string;
+  before(async () => {
+    api = await startStandInApi(LIVE);
+    kubeconfig = api.kubeconfig();
+  });
+  after(() => api.close());
+
+  it("workloads alone are denied: the view holds only what the manifests hold", async () => {
+    const r = await run(['check', ...CONFIG, WORKLOADS, '-o', 'json']);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.out) as JsonReport;
+    assert.ok(report.results.every((x) => x.violations.some((v) => v.rule === 'ingress-uncovered')));
+  });
+
+  it('with --cluster the same workloads pass, judged against the live policies, with the same verdicts as the whole repository', async () => {
+    const live = await run(['check', ...CONFIG, WORKLOADS, '-o', 'json', '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(live.code, 0, live.out + live.err);
+    const count = (kind: string) => LIVE.filter((o) => o.kind === kind).length;
+    assert.equal(
+      live.err,
+      `stagewall: view: the cluster at ${api.url} (${count('Namespace')} namespaces, ${count('NetworkPolicy')} NetworkPolicies), with the manifests applied on top\n`,
+    );
+    const whole = JSON.parse((await run(['check', ...CONFIG, GOOD, '-o', 'json'])).out) as JsonReport;
+    const judged = JSON.parse(live.out) as JsonReport;
+    assert.equal(judged.summary.objects, 4, 'only the manifests are judged, not the live objects');
+    const key = (x: JsonReport['results'][number]) => `${x.kind} ${x.namespace}/${x.name}`;
+    assert.deepEqual(judged.results, whole.results.filter((x) => judged.results.some((y) => key(y) === key(x))));
+  });
+
+  it('--kubeconfig and --context imply --cluster', async () => {
+    const r = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', kubeconfig, '--context', 'other']);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.err, /view: the cluster at/);
+  });
+
+  it('a manifest replaces the live object of the same name, as kubectl apply would: a drifted stage policy blocks a declared edge', async () => {
+    // flow-blocked is reported on Namespace manifests, for the pipeline as it would be after the apply.
+    const flowBlocked = (r: { out: string }) =>
+      (JSON.parse(r.out) as JsonReport).results
+        .filter((x) => x.violations.some((v) => v.rule === 'flow-blocked'))
+        .map((x) => x.name)
+        .sort();
+    const clean = await run(['check', ...CONFIG, `${GOOD}/namespaces.yaml`, '-o', 'json', '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(clean.code, 0, clean.out);
+    assert.deepEqual(flowBlocked(clean), [], 'the live policies let the declared flow through');
+    const drifted = await run(['check', ...CONFIG, `${GOOD}/namespaces.yaml`, DRIFT, '-o', 'json', '--cluster', '--kubeconfig', kubeconfig]);
+    // Had the drifted policy been added beside the live one of its name, policies being additive,
+    // nothing could be blocked: it replaced it. Same findings as the repository holding both.
+    assert.deepEqual(flowBlocked(drifted), ['etl-transform']);
+    assert.deepEqual(flowBlocked(drifted), flowBlocked(await run(['check', ...CONFIG, GOOD, DRIFT, '-o', 'json'])));
+  });
+
+  it('graph --cluster with no manifests draws the live cluster: the same graph as from the manifests it was made of', async () => {
+    const live = await run(['graph', ...CONFIG, '--format', 'json', '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(live.code, 0, live.err);
+    const fromFiles = await run(['graph', ...CONFIG, '--format', 'json', GOOD]);
+    assert.deepEqual(JSON.parse(live.out), JSON.parse(fromFiles.out));
+  });
+
+  it('an unreachable cluster, a refusal or an unknown context is bad input (exit 2), named, without a stack trace', async () => {
+    api.fail = { code: 403, message: 'networkpolicies.networking.k8s.io is forbidden' };
+    try {
+      const refused = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', kubeconfig]);
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /^stagewall: error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at http:\/\/127\.0\.0\.1:\d+: HTTP 403: networkpolicies.networking.k8s.io is forbidden/);
+      assert.doesNotMatch(refused.err, STACK_LINE);
+    } finally {
+      api.fail = undefined;
+    }
+    const context = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', kubeconfig, '--context', 'prod']);
+    assert.equal(context.code, 2);
+    assert.match(context.err, /the kubeconfig has no context "prod" \(it has: standin, other\)/);
+    const gone = await startStandInApi([]);
+    const goneConfig = gone.kubeconfig();
+    await gone.close();
+    const unreachable = await run(['graph', ...CONFIG, '--kubeconfig', goneConfig]);
+    assert.equal(unreachable.code, 2);
+    assert.match(unreachable.err, /error CLUSTER: .*ECONNREFUSED/);
+    assert.equal(unreachable.out, '');
+  });
+});
