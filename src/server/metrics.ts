@@ -109,7 +109,7 @@ function talliedHistogram(registry: Registry, tally: AdmissionTally): void {
   const name = 'stagewall_admission_duration_seconds';
   const metric = {
     name,
-    help: 'Time to answer an admission request, from body parsed to response written.',
+    help: 'Time to answer an admission request, from its arrival (body read and parsed included) to the response written.',
     type: 'histogram',
     aggregator: 'sum',
     get() {
