@@ -218,7 +218,8 @@ function entryPorts(entry: NetworkPolicyPort, destination: Endpoint): PortSet {
   return portSetOf(numbered, names);
 }
 
-function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
+/** The ports one policy rule opens towards `destination` (named ports resolved against it). */
+export function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
   // No ports, or an empty list: the rule matches every port of every protocol.
   if (rule.ports.length === 0) return ALL_PORTS;
   return rule.ports.reduce((acc, entry) => union(acc, entryPorts(entry, destination)), NO_PORTS);

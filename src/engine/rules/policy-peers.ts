@@ -1,7 +1,9 @@
 // The three peer rules of a NetworkPolicy, per direction: -open (a rule or peer admits
 // everything), -flow (a peer may match pods outside the declared flow), -external (an ipBlock
 // reaches beyond the approved CIDRs).
+import type { Stage, StagewallConfig } from '../../config/model.js';
 import { rangeToCidrs, rangesWithin, subtract } from '../cidr.js';
+import { formatPorts, isEmpty, representativePod, rulePorts, servedPorts, subtract as subtractPorts } from '../connectivity.js';
 import { formatSelector } from '../format.js';
 import { describeAllowed, describeTarget, targetAllowed } from '../peers.js';
 import type { CompiledPeer, Direction } from '../policies.js';
@@ -56,6 +58,42 @@ function openRule(direction: Direction) {
   });
 }
 
+/**
+ * Ports a rule opens beyond the declared flow: traffic into a stage that declares `ports` is
+ * limited to them, whoever sends it (ingress of that stage, egress of its sources). Per rule, for
+ * the peers inside the flow (those outside it are the peer check's finding), as the policy writes
+ * them: a number is not a name. Stages that declare no ports take any port.
+ */
+function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: number, config: StagewallConfig): string[] {
+  const entries = subject.analysis(direction).filter((e) => e.ruleNumber === ruleNumber);
+  if (entries.some((e) => e.open)) return []; // the -open rule's finding already
+  const rule = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules)[ruleNumber - 1];
+  if (!rule) return [];
+  const problems: string[] = [];
+  const exceeds = (destination: Stage, namespace: string, what: (extra: string, served: string) => string) => {
+    const served = servedPorts(destination);
+    if (!served) return;
+    const extra = subtractPorts(rulePorts(rule, representativePod(destination, namespace, config)), served);
+    if (isEmpty(extra)) return;
+    problems.push(what(rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', '), formatPorts(served).join(', ')));
+  };
+  for (const stage of subject.selectedStages) {
+    const inFlow = entries.flatMap((e) => e.targets).filter((t) => t.kind !== 'external' && targetAllowed(t, stage, direction, config));
+    if (inFlow.length === 0) continue;
+    if (direction === 'ingress') {
+      exceeds(stage, subject.policy.namespace, (extra, served) => `stage ${stage.id} serves ${served}, but the rule also admits ${extra}`);
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const target of inFlow) {
+      if (target.kind !== 'stage' || seen.has(target.stage.id)) continue;
+      seen.add(target.stage.id);
+      exceeds(target.stage, target.namespace ?? '', (extra, served) => `stage ${target.stage.id} serves ${served}, but the rule also opens ${extra} towards it from stage ${stage.id}`);
+    }
+  }
+  return problems;
+}
+
 function flowRule(direction: Direction) {
   return defineRule({
     id: `${direction}-flow`,
@@ -63,8 +101,8 @@ function flowRule(direction: Direction) {
     appliesTo: 'NetworkPolicy',
     description:
       direction === 'ingress'
-        ? 'An ingress peer may only match stages, pipelines or namespaces the selected stage receives from.'
-        : "An egress peer may only match the selected stage's egressTo stages and egressNamespaces.",
+        ? 'An ingress peer may only match stages, pipelines or namespaces the selected stage receives from, and only on the ports the stage declares.'
+        : "An egress peer may only match the selected stage's egressTo stages and egressNamespaces, and a stage only on the ports it declares.",
     subject: 'policy',
     *check(subject, { config }) {
       if (!judged(subject, direction)) return;
@@ -83,6 +121,16 @@ function flowRule(direction: Direction) {
           message:
             `${where(subject, direction, entry)}${describePeer(subject, direction, entry)} is outside the declared flow: ${problems.join('; ')}. ` +
             'Fix: narrow the peer to the allowed ones (select namespaces by kubernetes.io/metadata.name or the pipeline label, and pods by the stage label), or declare the flow in the stagewall config.',
+        };
+      }
+      const rules = direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules;
+      for (let ruleNumber = 1; ruleNumber <= rules.length; ruleNumber += 1) {
+        const problems = portProblems(subject, direction, ruleNumber, config);
+        if (problems.length === 0) continue;
+        yield {
+          message:
+            `${subject.display}: ${direction} rule ${ruleNumber} opens ports outside the declared flow: ${problems.join('; ')}. ` +
+            "Fix: list only the declared ports in the rule's ports (stagewall generate writes them), or declare the ports in the stagewall config.",
         };
       }
     },

@@ -269,6 +269,114 @@ describe('engine/rules/policy-peers', () => {
     ]);
   });
 
+  describe('ingress-flow and egress-flow: declared ports', () => {
+    // transform serves TCP 8080 and the named port metrics; load serves UDP 5000-5010; extract declares none.
+    const PORTED = makeConfig({
+      pipelines: [
+        {
+          name: 'etl',
+          stages: [
+            { name: 'extract' },
+            { name: 'transform', ports: [{ port: 8080 }, { port: 'metrics' }] },
+            { name: 'load', ports: [{ port: 5000, endPort: 5010, protocol: 'UDP' }], ingressNamespaces: ['monitoring'] },
+          ],
+        },
+      ],
+    });
+    type Ports = { port?: number | string; endPort?: number; protocol?: string }[];
+    const from = (selected: string, peers: NetworkPolicyPeer[], ports?: Ports): NetworkPolicySpec => ({
+      podSelector: stage(selected),
+      policyTypes: ['Ingress'],
+      ingress: [{ from: peers, ...(ports ? { ports } : {}) }],
+    });
+    const to = (selected: string, peers: NetworkPolicyPeer[], ports?: Ports): NetworkPolicySpec => ({
+      podSelector: stage(selected),
+      policyTypes: ['Egress'],
+      egress: [{ to: peers, ...(ports ? { ports } : {}) }],
+    });
+    run([
+      { name: 'ingress on exactly the declared ports is allowed', spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080 }, { port: 'metrics' }]), want: [], config: PORTED },
+      { name: 'ingress on a subset of the declared ports is allowed', spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080, protocol: 'TCP' }]), want: [], config: PORTED },
+      {
+        name: 'ingress with no ports admits every port: fires, naming what the stage serves',
+        spec: from('transform', [{ podSelector: stage('extract') }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/NetworkPolicy etl\/np: ingress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also admits any port \(it lists no ports\)\./],
+      },
+      {
+        name: 'an undeclared port fires, and only it is named',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080 }, { port: 22 }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/but the rule also admits TCP 22\./],
+      },
+      {
+        name: 'the declared number on another protocol fires',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080, protocol: 'UDP' }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/also admits UDP 8080/],
+      },
+      {
+        name: 'a range inside the declared range is allowed; one reaching past it fires',
+        spec: from('load', [{ podSelector: stage('transform') }], [{ port: 5000, endPort: 5011, protocol: 'UDP' }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/stage etl\/load serves UDP 5000-5010, but the rule also admits UDP 5011/],
+      },
+      { name: 'a range inside the declared range is allowed', spec: from('load', [{ podSelector: stage('transform') }], [{ port: 5002, endPort: 5004, protocol: 'UDP' }]), want: [], config: PORTED },
+      {
+        name: 'a protocol-only entry is every port of that protocol',
+        spec: from('load', [{ podSelector: stage('transform') }], [{ protocol: 'UDP' }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/also admits UDP 1-4999, UDP 5011-65535/],
+      },
+      {
+        name: 'a number is not a name: 9102 where the stage declares the named port metrics fires',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080 }, { port: 9102 }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/also admits TCP 9102/],
+      },
+      {
+        name: 'ingressNamespaces are held to the stage\'s ports too (as generate writes them)',
+        spec: from('load', [{ namespaceSelector: named('monitoring') }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/stage etl\/load serves UDP 5000-5010, but the rule also admits any port/],
+      },
+      { name: 'a stage that declares no ports takes any port', spec: from('extract', [{ podSelector: stage('transform') }]), want: ['ingress-flow'], config: PORTED, omits: [/opens ports/] },
+      {
+        name: 'a peer outside the flow is the peer finding only, not also a port finding',
+        spec: from('transform', [{ podSelector: stage('load') }]),
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/may match stage etl\/load/],
+        omits: [/opens ports/],
+      },
+      { name: 'egress to the next stage on its declared ports is allowed', spec: to('extract', [{ podSelector: stage('transform') }], [{ port: 8080 }]), want: [], config: PORTED },
+      {
+        name: 'egress to the next stage on every port fires, naming the destination and the source',
+        spec: to('extract', [{ podSelector: stage('transform') }]),
+        want: ['egress-flow'],
+        config: PORTED,
+        mentions: [/egress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also opens any port \(it lists no ports\) towards it from stage etl\/extract\./],
+      },
+      { name: 'egress to a namespace takes any port (egressNamespaces declare none)', spec: to('load', [{ namespaceSelector: named('warehouse') }]), want: ['egress-flow'], config: PORTED, omits: [/opens ports/] },
+      { name: 'DNS egress takes port 53 whatever the stages serve', spec: to('transform', [dnsPeer], [{ port: 53, protocol: 'UDP' }]), want: [], config: PORTED },
+      {
+        name: 'rules are judged one by one: a second, wider rule fires on its own number',
+        spec: { podSelector: stage('transform'), policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: stage('extract') }], ports: [{ port: 8080 }] }, { from: [{ podSelector: stage('extract') }], ports: [{ port: 8443 }] }] },
+        want: ['ingress-flow'],
+        config: PORTED,
+        mentions: [/ingress rule 2 opens ports outside the declared flow/],
+        omits: [/ingress rule 1 opens/],
+      },
+    ]);
+  });
+
   describe('ingress-external and egress-external', () => {
     run([
       { name: 'an ipBlock inside the approved CIDR is allowed', spec: egress('extract', [ip('203.0.113.0/25')]), want: [] },
