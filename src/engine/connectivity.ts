@@ -188,13 +188,17 @@ export function formatPorts(set: PortSet): string[] {
   return out;
 }
 
+/** Ports of the config (a stage's, an external entry's) as a set: numbers, ranges and names. */
+export function portSetOfSpecs(ports: readonly PortSpec[]): PortSet {
+  return portSetOf(
+    ports.flatMap((p): [string, Interval[]][] => (typeof p.port === 'number' ? [[p.protocol, [[p.port, Math.max(p.port, p.endPort ?? p.port)]]]] : [])),
+    ports.flatMap((p) => (typeof p.port === 'string' ? [nameKey(p.protocol, p.port)] : [])),
+  );
+}
+
 /** The ports a stage declares it serves, as a set; undefined when it declares none. */
 export function servedPorts(stage: Stage): PortSet | undefined {
-  if (stage.ports.length === 0) return undefined;
-  return portSetOf(
-    stage.ports.flatMap((p): [string, Interval[]][] => (typeof p.port === 'number' ? [[p.protocol, [[p.port, Math.max(p.port, p.endPort ?? p.port)]]]] : [])),
-    stage.ports.flatMap((p) => (typeof p.port === 'string' ? [nameKey(p.protocol, p.port)] : [])),
-  );
+  return stage.ports.length === 0 ? undefined : portSetOfSpecs(stage.ports);
 }
 
 /** The ports one entry of a rule admits, named ports resolved against the destination pod. */

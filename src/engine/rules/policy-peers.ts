@@ -1,13 +1,26 @@
 // The three peer rules of a NetworkPolicy, per direction: -open (a rule or peer admits
 // everything), -flow (a peer may match pods outside the declared flow), -external (an ipBlock
 // reaches beyond the approved CIDRs).
-import type { Stage, StagewallConfig } from '../../config/model.js';
-import { rangeToCidrs, rangesWithin, subtract } from '../cidr.js';
-import { formatPorts, isEmpty, representativePod, rulePorts, servedPorts, subtract as subtractPorts } from '../connectivity.js';
+import type { PortSpec, Stage, StagewallConfig } from '../../config/model.js';
+import { rangeToCidrs, rangesWithin, subtract, type IpRange } from '../cidr.js';
+import {
+  ALL_PORTS,
+  formatPorts,
+  isEmpty,
+  NO_PORTS,
+  portSetOfSpecs,
+  representativePod,
+  rulePorts,
+  servedPorts,
+  subtract as subtractPorts,
+  union as unionPorts,
+  type IpEndpoint,
+  type PortSet,
+} from '../connectivity.js';
 import { formatSelector } from '../format.js';
 import { describeAllowed, describeTarget, targetAllowed } from '../peers.js';
 import type { CompiledPeer, Direction } from '../policies.js';
-import { defineRule } from '../rule.js';
+import { defineRule, type Finding } from '../rule.js';
 import type { PeerAnalysis, PolicySubject } from '../subjects.js';
 
 function where(subject: PolicySubject, direction: Direction, entry: PeerAnalysis): string {
@@ -94,6 +107,20 @@ function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: 
   return problems;
 }
 
+/** One finding per rule (1-based) that `problemsOf` has something to say about. */
+function* portFindings(
+  subject: PolicySubject,
+  direction: Direction,
+  problemsOf: (ruleNumber: number) => string[],
+  message: (ruleNumber: number, problems: string) => string,
+): Iterable<Finding> {
+  const count = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules).length;
+  for (let n = 1; n <= count; n += 1) {
+    const problems = problemsOf(n);
+    if (problems.length > 0) yield { message: message(n, problems.join('; ')) };
+  }
+}
+
 function flowRule(direction: Direction) {
   return defineRule({
     id: `${direction}-flow`,
@@ -123,18 +150,59 @@ function flowRule(direction: Direction) {
             'Fix: narrow the peer to the allowed ones (select namespaces by kubernetes.io/metadata.name or the pipeline label, and pods by the stage label), or declare the flow in the stagewall config.',
         };
       }
-      const rules = direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules;
-      for (let ruleNumber = 1; ruleNumber <= rules.length; ruleNumber += 1) {
-        const problems = portProblems(subject, direction, ruleNumber, config);
-        if (problems.length === 0) continue;
-        yield {
-          message:
-            `${subject.display}: ${direction} rule ${ruleNumber} opens ports outside the declared flow: ${problems.join('; ')}. ` +
-            "Fix: list only the declared ports in the rule's ports (stagewall generate writes them), or declare the ports in the stagewall config.",
-        };
-      }
+      yield* portFindings(
+        subject,
+        direction,
+        (n) => portProblems(subject, direction, n, config),
+        (n, problems) =>
+          `${subject.display}: ${direction} rule ${n} opens ports outside the declared flow: ${problems}. ` +
+          "Fix: list only the declared ports in the rule's ports (stagewall generate writes them), or declare the ports in the stagewall config.",
+      );
     },
   });
+}
+
+/** An address outside the pods, as a destination: named ports open nothing there. */
+const AN_ADDRESS: IpEndpoint = { ip: '0.0.0.0' };
+const within = (inner: IpRange, outer: IpRange) => inner.family === outer.family && outer.start <= inner.start && inner.end <= outer.end;
+const sameRange = (a: IpRange, b: IpRange) => a.family === b.family && a.start === b.start && a.end === b.end;
+/** `ranges` ∩ `range`. */
+const clip = (ranges: readonly IpRange[], range: IpRange) => subtract(ranges, subtract(ranges, [range]));
+
+/**
+ * Ports a rule opens to or from approved external CIDRs beyond the ports approved for them. An
+ * address may use the ports of every entry that contains it (CIDRs nest or are disjoint); an
+ * entry without ports approves every port, on ingress the stage's declared ones (as `generate`
+ * writes them). Addresses outside every entry are the CIDR check's finding.
+ */
+function externalPortProblems(subject: PolicySubject, direction: Direction, ruleNumber: number, config: StagewallConfig): string[] {
+  const entries = subject.analysis(direction).filter((e) => e.ruleNumber === ruleNumber);
+  if (entries.some((e) => e.open)) return [];
+  const rule = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules)[ruleNumber - 1];
+  const targets = entries.flatMap((e) => e.targets).filter((t): t is Extract<typeof t, { kind: 'external' }> => t.kind === 'external');
+  if (!rule || targets.length === 0) return [];
+  const problems: string[] = [];
+  for (const stage of subject.selectedStages) {
+    const approved = direction === 'ingress' ? stage.ingressExternal : stage.egressExternal;
+    const portsOf = (ports: readonly PortSpec[]): PortSet =>
+      ports.length > 0 ? portSetOfSpecs(ports) : direction === 'ingress' ? (servedPorts(stage) ?? ALL_PORTS) : ALL_PORTS;
+    // On ingress the stage's pods are the destination (named ports are theirs); an address has none.
+    const opened = rulePorts(rule, direction === 'ingress' ? representativePod(stage, subject.policy.namespace, config) : AN_ADDRESS);
+    for (const target of targets) {
+      for (const entry of approved) {
+        const range: IpRange = entry.cidr;
+        const nested = approved.filter((e) => within(e.cidr, range) && !sameRange(e.cidr, range)).map((e) => e.cidr as IpRange);
+        const part = subtract(clip(target.ranges, range), nested);
+        if (part.length === 0) continue;
+        const allowed = approved.filter((e) => within(range, e.cidr)).reduce((acc, e) => unionPorts(acc, portsOf(e.ports)), NO_PORTS);
+        const extra = subtractPorts(opened, allowed);
+        if (isEmpty(extra)) continue;
+        const shown = rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', ');
+        problems.push(`${target.text} opens ${shown} for ${part.flatMap(rangeToCidrs).slice(0, 3).join(', ')}, where stage ${stage.id} approves ${formatPorts(allowed).join(', ')} (${entry.cidr.text})`);
+      }
+    }
+  }
+  return problems;
 }
 
 function externalRule(direction: Direction) {
@@ -142,9 +210,9 @@ function externalRule(direction: Direction) {
     id: `${direction}-external`,
     severity: 'deny',
     appliesTo: 'NetworkPolicy',
-    description: `An ipBlock (after except) must lie inside the selected stage's approved ${direction}External CIDRs.`,
+    description: `An ipBlock (after except) must lie inside the selected stage's approved ${direction}External CIDRs, and open only their ports.`,
     subject: 'policy',
-    *check(subject) {
+    *check(subject, { config }) {
       if (!judged(subject, direction)) return;
       for (const entry of subject.analysis(direction)) {
         if (entry.open) continue;
@@ -166,6 +234,14 @@ function externalRule(direction: Direction) {
           message: `${where(subject, direction, entry)}: ${problems.join('; ')}. Fix: narrow the ipBlock (or add except entries), or approve the CIDR in ${direction}External of the stage.`,
         };
       }
+      yield* portFindings(
+        subject,
+        direction,
+        (n) => externalPortProblems(subject, direction, n, config),
+        (n, problems) =>
+          `${subject.display}: ${direction} rule ${n} opens ports the approved ${direction}External entries do not: ${problems}. ` +
+          `Fix: list only the approved ports in the rule's ports, or add them to the entry's ports in ${direction}External.`,
+      );
     },
   });
 }
