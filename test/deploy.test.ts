@@ -1,0 +1,97 @@
+// The deployment manifests hard-code what the shipped config says: the pipeline label, the exempt
+// namespaces, stagewall's own namespace and service account. These tests keep the two in step, so
+// an edit to one side without the other fails here rather than in a cluster.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { loadAll } from 'js-yaml';
+import { loadConfigFile } from '../src/config/load.js';
+import { isRecord } from '../src/engine/types.js';
+
+const config = loadConfigFile('manifests/stagewall.yaml');
+const docs = (file: string) => (loadAll(readFileSync(file, 'utf8')) as unknown[]).filter(isRecord);
+
+interface Webhook {
+  name: string;
+  clientConfig: { service: { name: string; namespace: string; path: string } };
+  namespaceSelector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  matchConditions?: { name: string; expression: string }[];
+}
+
+const webhooks: Webhook[] = docs('manifests/webhooks.yaml').flatMap((d) => (d['webhooks'] as Webhook[]) ?? []);
+const OWN_NAMESPACE = 'stagewall-system';
+const LABEL = config.labels.pipeline;
+const exempt = [...config.exemptNamespaces].sort();
+
+describe('deploy: manifests/ agree with the config they ship', () => {
+  it('there are the webhooks the README describes', () => {
+    assert.deepEqual(webhooks.map((w) => w.name).sort(), [
+      'namespace-labels.validate.stagewall.dev',
+      'namespaces.mutate.stagewall.dev',
+      'namespaces.validate.stagewall.dev',
+      'networkpolicies.validate.stagewall.dev',
+      'pods.mutate.stagewall.dev',
+      'pods.validate.stagewall.dev',
+      'workloads.validate.stagewall.dev',
+    ]);
+  });
+
+  it("the config exempts kube-system and stagewall's own namespace", () => {
+    assert.ok(config.exemptNamespaces.has('kube-system'));
+    assert.ok(config.exemptNamespaces.has(OWN_NAMESPACE));
+  });
+
+  for (const webhook of webhooks) {
+    describe(webhook.name, () => {
+      it(`calls the stagewall Service in ${OWN_NAMESPACE}`, () => {
+        assert.equal(webhook.clientConfig.service.name, 'stagewall');
+        assert.equal(webhook.clientConfig.service.namespace, OWN_NAMESPACE);
+        assert.match(webhook.clientConfig.service.path, webhook.name.includes('.mutate.') ? /^\/mutate$/ : /^\/validate$/);
+      });
+
+      it('never sees an exempt namespace: the same list as the config, by selector or by condition', () => {
+        const notIn = webhook.namespaceSelector?.matchExpressions?.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
+        if (notIn) {
+          assert.deepEqual([...(notIn.values ?? [])].sort(), exempt);
+          return;
+        }
+        // Namespace label changes are matched on the old labels, by matchConditions.
+        const condition = webhook.matchConditions?.find((c) => c.name === 'not-a-system-namespace');
+        assert.ok(condition, 'a webhook without the namespaceSelector needs the not-a-system-namespace condition');
+        const listed = [...condition.expression.matchAll(/'([^']+)'/g)].map((m) => m[1]).sort();
+        assert.deepEqual(listed, exempt);
+      });
+
+      it(`selects pipeline namespaces by the config's pipeline label (${LABEL})`, () => {
+        const text = JSON.stringify(webhook);
+        if (webhook.namespaceSelector) {
+          assert.ok(webhook.namespaceSelector.matchExpressions?.some((e) => e.key === LABEL && e.operator === 'Exists'));
+        } else {
+          assert.ok(text.includes(`'${LABEL}'`), 'the label is named in its conditions');
+        }
+        const otherLabels = [...text.matchAll(/stagewall\.dev\/[a-z-]+/g)].map((m) => m[0]).filter((l) => l !== LABEL);
+        assert.deepEqual(otherLabels, [], 'no other stagewall.dev label is selected on');
+      });
+
+      it("lets stagewall's own service account through where it says so, by the config's name", () => {
+        for (const condition of webhook.matchConditions ?? []) {
+          for (const [, user] of condition.expression.matchAll(/'(system:serviceaccount:[^']+)'/g)) {
+            if (user?.startsWith(`system:serviceaccount:${OWN_NAMESPACE}:`)) assert.equal(user, config.serviceAccount);
+          }
+        }
+      });
+    });
+  }
+
+  it("the Deployment runs in stagewall's namespace, with the config mounted where --config points", () => {
+    const deployment = docs('manifests/deployment.yaml').find((d) => d['kind'] === 'Deployment') as { metadata: { namespace: string } } | undefined;
+    assert.equal(deployment?.metadata.namespace, OWN_NAMESPACE);
+    const text = readFileSync('manifests/deployment.yaml', 'utf8');
+    assert.match(text, /--config=\/etc\/stagewall\/stagewall\.yaml/);
+    assert.match(text, /mountPath: \/etc\/stagewall\n/);
+  });
+
+  it('the ServiceAccount is the one the config names', () => {
+    const sa = docs('manifests/serviceaccount.yaml').find((d) => d['kind'] === 'ServiceAccount') as { metadata: { name: string; namespace: string } } | undefined;
+    assert.equal(`system:serviceaccount:${sa?.metadata.namespace}:${sa?.metadata.name}`, config.serviceAccount);
+  });
+});
