@@ -15,11 +15,12 @@ import {
   subtract as subtractPorts,
   union as unionPorts,
   type IpEndpoint,
+  type PodEndpoint,
   type PortSet,
 } from '../connectivity.js';
 import { formatSelector } from '../format.js';
 import { describeAllowed, describeTarget, targetAllowed } from '../peers.js';
-import type { CompiledPeer, Direction } from '../policies.js';
+import type { CompiledPeer, CompiledRule, Direction } from '../policies.js';
 import { defineRule, type Finding } from '../rule.js';
 import type { PeerAnalysis, PolicySubject } from '../subjects.js';
 
@@ -72,6 +73,17 @@ function openRule(direction: Direction) {
 }
 
 /**
+ * A pod of `stage` as a rule's destination: the stage's declared named ports, plus any other name
+ * the rule lists. Real pods may well have a container port of that name (its number unknown here),
+ * so a named port the stage does not declare counts as opened, not as nothing.
+ */
+function podOf(stage: Stage, namespace: string, rule: CompiledRule, config: StagewallConfig): PodEndpoint {
+  const pod = representativePod(stage, namespace, config);
+  const named = rule.ports.filter((p) => typeof p.port === 'string').map((p) => ({ name: p.port as string, protocol: p.protocol ?? 'TCP' }));
+  return { ...pod, containerPorts: [...(pod.containerPorts ?? []), ...named] };
+}
+
+/**
  * Ports a rule opens beyond the declared flow: traffic into a stage that declares `ports` is
  * limited to them, whoever sends it (ingress of that stage, egress of its sources). Per rule, for
  * the peers inside the flow (those outside it are the peer check's finding), as the policy writes
@@ -86,7 +98,7 @@ function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: 
   const exceeds = (destination: Stage, namespace: string, what: (extra: string, served: string) => string) => {
     const served = servedPorts(destination);
     if (!served) return;
-    const extra = subtractPorts(rulePorts(rule, representativePod(destination, namespace, config)), served);
+    const extra = subtractPorts(rulePorts(rule, podOf(destination, namespace, rule, config)), served);
     if (isEmpty(extra)) return;
     problems.push(what(rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', '), formatPorts(served).join(', ')));
   };
@@ -187,7 +199,7 @@ function externalPortProblems(subject: PolicySubject, direction: Direction, rule
     const portsOf = (ports: readonly PortSpec[]): PortSet =>
       ports.length > 0 ? portSetOfSpecs(ports) : direction === 'ingress' ? (servedPorts(stage) ?? ALL_PORTS) : ALL_PORTS;
     // On ingress the stage's pods are the destination (named ports are theirs); an address has none.
-    const opened = rulePorts(rule, direction === 'ingress' ? representativePod(stage, subject.policy.namespace, config) : AN_ADDRESS);
+    const opened = rulePorts(rule, direction === 'ingress' ? podOf(stage, subject.policy.namespace, rule, config) : AN_ADDRESS);
     for (const target of targets) {
       for (const entry of approved) {
         const range: IpRange = entry.cidr;
