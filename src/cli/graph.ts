@@ -4,7 +4,7 @@
 import type { Stage, StagewallConfig } from '../config/model.js';
 import { formatPorts, stageFlow, type EdgeKind, type StageEdge, type StageFlow } from '../engine/connectivity.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadManifests } from '../manifests/load.js';
+import { loadManifests, type LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
@@ -20,7 +20,11 @@ export interface GraphOptions {
 
 /** The flow of the config against a view made of the manifests under `paths` (none: an empty view). */
 export function graphPaths(paths: readonly string[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
-  const objects = loadManifests(paths, options);
+  return graphObjects(loadManifests(paths, options), config, options);
+}
+
+/** The flow of the config against a view made of loaded manifests (on top of `options.live`). */
+export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
   return stageFlow(config, buildStaticView(objects, options.defaultNamespace, config, options.live));
 }
 

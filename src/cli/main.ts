@@ -2,10 +2,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
-import type { KubeObject } from '../engine/types.js';
+import { compilePolicy } from '../engine/policies.js';
+import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { loadManifests } from '../manifests/load.js';
 import { isStagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { checkPaths, exitCodeOf } from './check.js';
+import { checkObjects, exitCodeOf } from './check.js';
 import { processIo, type CliIo } from './io.js';
 import { renderJson } from './report/json.js';
 import { renderJunit } from './report/junit.js';
@@ -13,7 +15,7 @@ import { renderSarif } from './report/sarif.js';
 import { renderText } from './report/text.js';
 import { renderRules } from './rules.js';
 import { runGenerate } from './generate.js';
-import { GRAPH_FORMATS, graphPaths, renderGraph, type GraphFormat } from './graph.js';
+import { GRAPH_FORMATS, graphObjects, renderGraph, type GraphFormat } from './graph.js';
 import { runCerts, runServe } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
@@ -27,12 +29,30 @@ interface LiveOptions {
   readonly context?: string;
 }
 
-/** With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on stderr. */
+/**
+ * With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on
+ * stderr. A live policy stagewall cannot read is skipped with a warning, as the webhook's informer
+ * skips it: the cluster's content is not the manifests' author's input error.
+ */
 async function liveObjects(opts: LiveOptions, io: CliIo): Promise<readonly KubeObject[] | undefined> {
   if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return undefined;
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
-  io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies), with the manifests applied on top`);
-  return snapshot.objects;
+  const objects = snapshot.objects.filter((object) => {
+    if (object.kind !== 'NetworkPolicy') return true;
+    try {
+      compilePolicy(object as NetworkPolicy);
+      return true;
+    } catch (err) {
+      if (!isStagewallError(err)) throw err;
+      io.err(`stagewall: warning: skipping NetworkPolicy ${object.metadata?.namespace}/${object.metadata?.name} of the cluster: ${err.message}`);
+      return false;
+    }
+  });
+  const skipped = snapshot.objects.length - objects.length;
+  io.err(
+    `stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped > 0 ? `, ${skipped} skipped` : ''}), with the manifests applied on top`,
+  );
+  return objects;
 }
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -56,8 +76,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--context <name>', 'kubeconfig context for --cluster (default: the current one); implies --cluster')
     .action(async (paths: string[], opts: { config: string; output: string; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
       const config = loadConfigFile(opts.config);
-      const live = await liveObjects(opts, io);
-      const report = checkPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin, ...(live ? { live } : {}) });
+      // Bad input is named before the cluster is asked anything.
+      const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+      const report = checkObjects(objects, config, opts.namespace, await liveObjects(opts, io));
       const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
         opts.output as 'text' | 'json' | 'junit' | 'sarif'
       ];
@@ -99,8 +120,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--context <name>', 'kubeconfig context for --cluster; implies --cluster')
     .action(async (paths: string[], opts: { config: string; format: GraphFormat; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
       const config = loadConfigFile(opts.config);
+      const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
       const live = await liveObjects(opts, io);
-      const flow = graphPaths(paths, config, { defaultNamespace: opts.namespace, ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin, ...(live ? { live } : {}) });
+      const flow = graphObjects(objects, config, { defaultNamespace: opts.namespace, ...(live ? { live } : {}) });
       io.out(renderGraph(flow, config, opts.format));
     });
 

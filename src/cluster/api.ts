@@ -22,17 +22,38 @@ export class ApiStatusError extends Error {
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/** GET `path` (with `query`) from the kubeconfig's current cluster; resolves with the parsed body. */
+/**
+ * GET `path` (with `query`) from the kubeconfig's current cluster; resolves with the parsed body.
+ * `timeoutMs` is one deadline for everything: credentials (an exec plugin may wait for a login),
+ * connecting, and the whole answer, however slowly it trickles in.
+ */
 export async function getJson(kc: KubeConfig, path: string, query: Record<string, string | number | undefined> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
   for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+  let timer: NodeJS.Timeout | undefined;
+  let onDeadline: () => void = () => undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`no answer from ${url.origin} within ${timeoutMs} ms`);
+      onDeadline();
+      reject(err);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([deadline, request(kc, url, (abort) => (onDeadline = abort))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function request(kc: KubeConfig, url: URL, setAbort: (abort: () => void) => void): Promise<unknown> {
   const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
   await kc.applyToHTTPSOptions(options); // credentials, CA, client certificate and an agent (proxy aware)
-  const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = request(url, options, (res: IncomingMessage) => {
+    const req = send(url, options, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -53,7 +74,7 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
         reject(new ApiStatusError(status, message));
       });
     });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url.origin} within ${timeoutMs} ms`)));
+    setAbort(() => req.destroy());
     req.on('error', reject);
     req.end();
   });
@@ -73,6 +94,21 @@ export const LIST_PAGE_SIZE = 500;
  * one consistent snapshot. Items get `apiVersion` and `kind` back (lists leave them out).
  */
 export async function listAll(kc: KubeConfig, path: string, type: { apiVersion: string; kind: string }, pageSize = LIST_PAGE_SIZE): Promise<ListResult> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await listPages(kc, path, type, pageSize);
+    } catch (err) {
+      // A continue token expires (410 Gone) when the list outlives etcd's compaction window: start
+      // over, as client-go does, rather than stitch pages of two different snapshots.
+      if (!(err instanceof ApiStatusError && err.statusCode === 410) || attempt >= MAX_LIST_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** How often a list that keeps expiring mid-way is started over. */
+const MAX_LIST_ATTEMPTS = 3;
+
+async function listPages(kc: KubeConfig, path: string, type: { apiVersion: string; kind: string }, pageSize: number): Promise<ListResult> {
   const items: KubeObject[] = [];
   let continueToken: string | undefined;
   let resourceVersion = '';

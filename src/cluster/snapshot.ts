@@ -30,6 +30,11 @@ export function loadKubeConfigChoice(choice: KubeConfigChoice): KubeConfig {
   } catch (err) {
     throw new StagewallError('CLUSTER', `cannot load the kubeconfig ${choice.kubeconfig ?? '(default)'}: ${(err as Error).message}`);
   }
+  // With nothing to load, client-node falls back to an unauthenticated http://localhost:8080.
+  const cluster = kc.getCurrentCluster();
+  if (!choice.kubeconfig && cluster?.name === 'cluster' && cluster.server === 'http://localhost:8080' && kc.getCurrentUser()?.name === 'user') {
+    throw new StagewallError('CLUSTER', 'no kubeconfig found: set $KUBECONFIG, write ~/.kube/config, run in a pod, or pass --kubeconfig FILE');
+  }
   if (choice.context) {
     if (!kc.getContextObject(choice.context)) {
       const known = kc.getContexts().map((c) => c.name);

@@ -54,7 +54,7 @@ export class AdmissionTally {
   /** Counts one admission and the seconds it took to answer. */
   admission(endpoint: string, kind: string, operation: string, decision: string, mode: string, seconds: number): void {
     const k = kindLabel(kind);
-    const key = `${endpoint} ${k} ${operation} ${decision} ${mode}`;
+    const key = `${endpoint}\u0000${k}\u0000${operation}\u0000${decision}\u0000${mode}`;
     const slot = this.requests.get(key);
     if (slot) slot.count += 1;
     else this.requests.set(key, { labels: { endpoint, kind: k, operation, decision, mode }, count: 1 });
@@ -73,7 +73,7 @@ export class AdmissionTally {
 
   /** Counts one violation found by a rule, by the severity it was reported with. */
   violation(rule: string, severity: string): void {
-    const key = `${rule} ${severity}`;
+    const key = `${rule}\u0000${severity}`;
     const slot = this.violations.get(key);
     if (slot) slot.count += 1;
     else this.violations.set(key, { labels: { rule, severity }, count: 1 });
@@ -86,7 +86,10 @@ export class AdmissionTally {
   }
 }
 
-/** A prom-client Counter whose value is read from tally slots at scrape time. */
+/**
+ * A prom-client Counter whose value is read from tally slots at scrape time (so resetting it alone
+ * lasts until the next scrape; Registry.resetMetrics() resets the tally too).
+ */
 function talliedCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], slots: () => Iterable<CountSlot<L>>): Counter<L> {
   return new Counter<L>({
     name,
@@ -109,7 +112,7 @@ function talliedHistogram(registry: Registry, tally: AdmissionTally): void {
   const name = 'stagewall_admission_duration_seconds';
   const metric = {
     name,
-    help: 'Time to answer an admission request, from its arrival (body read and parsed included) to the response written.',
+    help: 'Time to judge and answer an admission request, from its arrival: reading the body, and looking up a namespace the view lacks, included.',
     type: 'histogram',
     aggregator: 'sum',
     get() {
@@ -131,7 +134,9 @@ function talliedHistogram(registry: Registry, tally: AdmissionTally): void {
       tally.reset();
     },
   };
-  // The registry only calls get() and reset(); prom-client's typings admit only its own classes.
+  // The registry only calls get() and reset() (and reads name, help, type, aggregator); its typings
+  // admit only prom-client's own classes. So registry.getSingleMetric() of this name returns an
+  // object without observe(): the tally is the only way in.
   registry.registerMetric(metric as unknown as Histogram);
 }
 

@@ -4,6 +4,8 @@ import { ApiStatusError, getJson, listAll, NETWORK_POLICIES } from '../../src/cl
 import type { KubeObject } from '../../src/engine/types.js';
 import { startStandInApi, type StandInApi } from '../helpers/api-server.js';
 
+const page = (i: number): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `p${i}`, namespace: 'etl' }, spec: { podSelector: {} } });
+
 const POLICY: KubeObject = {
   apiVersion: 'networking.k8s.io/v1',
   kind: 'NetworkPolicy',
@@ -40,5 +42,31 @@ describe('cluster/api: reading from the API server as wire JSON', () => {
       api.fail = undefined;
     }
     await assert.rejects(getJson(kc, '/api/v1/nothing-here'), (err: unknown) => err instanceof ApiStatusError && err.statusCode === 404);
+  });
+
+  it('a continue token that expires mid-list (410) starts the list over: one snapshot, no page twice', async () => {
+    const big = await startStandInApi([1, 2, 3, 4, 5].map(page));
+    try {
+      const bigKc = new KubeConfig();
+      bigKc.loadFromFile(big.kubeconfig());
+      big.expireNextContinue = true;
+      const { items } = await listAll(bigKc, NETWORK_POLICIES.path, NETWORK_POLICIES, 2);
+      assert.deepEqual(items.map((i) => i.metadata?.name), ['p1', 'p2', 'p3', 'p4', 'p5']);
+      const calls = big.requests.map((r) => new URL(r, 'http://x').searchParams.get('continue'));
+      assert.deepEqual(calls, [null, '2', null, '2', '4'], 'after the 410 the list started again without a token');
+    } finally {
+      await big.close();
+    }
+  });
+
+  it('one deadline covers the whole answer: a server that trickles bytes forever is given up on', async () => {
+    api.trickle = true;
+    try {
+      const started = Date.now();
+      await assert.rejects(getJson(kc, '/api/v1/namespaces', {}, 1500), /no answer from http:\/\/127\.0\.0\.1:\d+ within 1500 ms/);
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      api.trickle = false;
+    }
   });
 });

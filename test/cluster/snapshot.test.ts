@@ -1,4 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadKubeConfigChoice, readClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { isStagewallError } from '../../src/errors.js';
 import { loadManifests } from '../../src/manifests/load.js';
@@ -75,6 +78,21 @@ describe('cluster/snapshot: reading Namespaces and NetworkPolicies from a cluste
       assert.match(err.message, /ECONNREFUSED/);
       return true;
     });
+  });
+
+  it('with no kubeconfig anywhere, says so (rather than trying http://localhost:8080)', () => {
+    const saved = { KUBECONFIG: process.env['KUBECONFIG'], HOME: process.env['HOME'], KUBERNETES_SERVICE_HOST: process.env['KUBERNETES_SERVICE_HOST'] };
+    delete process.env['KUBECONFIG'];
+    delete process.env['KUBERNETES_SERVICE_HOST'];
+    process.env['HOME'] = mkdtempSync(join(tmpdir(), 'stagewall-nohome-'));
+    try {
+      assert.throws(() => loadKubeConfigChoice({}), (err: unknown) => isStagewallError(err) && err.code === 'CLUSTER' && /no kubeconfig found/.test(err.message));
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
 
   it('chooses a context by name, and names the contexts there are when it has no such one', () => {

@@ -5,6 +5,8 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ClusterViewSource } from '../../src/cluster/source.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { silentLogger } from '../../src/server/log.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { startStandInApi } from '../helpers/api-server.js';
 
 describe('cluster/source: namespace lookups on a cache miss', () => {
   let server: Server;
@@ -51,3 +53,38 @@ describe('cluster/source: namespace lookups on a cache miss', () => {
     assert.equal(source.view.namespace('ghost'), undefined);
   });
 });
+
+describe('cluster/source: the informer lists objects as the API server wrote them', () => {
+  it("a listed policy keeps its ingress `from` (client-node's typed lists renamed it `_from`: open to every source)", async () => {
+    const api = await startStandInApi([
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'etl-transform', labels: { 'stagewall.dev/pipeline': 'etl' } } },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'from-extract', namespace: 'etl-transform' },
+        spec: { podSelector: {}, policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }] },
+      },
+    ]);
+    const kc = new KubeConfig();
+    kc.loadFromFile(api.kubeconfig());
+    const source = new ClusterViewSource({ logger: silentLogger(), metrics: createMetrics({ defaultMetrics: false }), kubeConfig: kc, reconcile: false, initialBackoffMs: 60_000 });
+    try {
+      await source.start(() => loadConfigFile('examples/stagewall.yaml'));
+      await waitFor(() => source.synced());
+      const [policy] = source.view.policiesIn('etl-transform');
+      assert.equal(policy?.ingressRules[0]?.peers.length, 1, 'the rule has its one peer, not none');
+      assert.equal(source.view.namespace('etl-transform')?.labels['stagewall.dev/pipeline'], 'etl');
+    } finally {
+      await source.stop();
+      await api.close();
+    }
+  });
+});
+
+async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

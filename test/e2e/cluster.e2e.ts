@@ -173,9 +173,11 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     assert.match(live.stderr, /^stagewall: view: the cluster at https:\/\/127\.0\.0\.1:\d+ \(\d+ namespaces, \d+ NetworkPolicies\), with the manifests applied on top$/m);
     // stagewall's own least-privilege account can read the snapshot too, and every field survives
     // the trip (client-node's typed models would have renamed an ingress rule's `from` to `_from`).
+    const fromExtract = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'snapshot-from-extract', namespace: 'etl-a' }, spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } }, ingress: [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }] } };
+    await cluster.must(['apply', '-f', '-'], stringify(fromExtract));
     const snapshot = await readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: cluster.kubeconfig('stagewall') }));
-    const read = snapshot.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === 'etl-a' && o.metadata?.name === 'from-extract');
-    const stored = JSON.parse(await cluster.must(['get', 'networkpolicy', 'from-extract', '-n', 'etl-a', '-o', 'json'])) as { spec: unknown };
+    const read = snapshot.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === 'etl-a' && o.metadata?.name === 'snapshot-from-extract');
+    const stored = JSON.parse(await cluster.must(['get', 'networkpolicy', 'snapshot-from-extract', '-n', 'etl-a', '-o', 'json'])) as { spec: unknown };
     assert.deepEqual(read?.['spec'], stored.spec);
     assert.deepEqual((stored.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from, [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }]);
   });

@@ -15,6 +15,10 @@ export interface StandInApi {
   readonly requests: string[];
   /** Set to answer every request with this HTTP status and a Status body. */
   fail?: { code: number; message: string } | undefined;
+  /** Set to answer the next request that carries a continue token with 410 Gone (an expired token). */
+  expireNextContinue?: boolean;
+  /** Set to send the headers and then a byte a second, forever: a server that never finishes. */
+  trickle?: boolean;
   /** A kubeconfig file whose current context points here. */
   kubeconfig(): string;
   close(): Promise<void>;
@@ -37,6 +41,16 @@ export async function startStandInApi(objects: readonly KubeObject[]): Promise<S
       res.end(JSON.stringify(body));
     };
     if (api.fail) return answer(api.fail.code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: api.fail.message, code: api.fail.code });
+    if (api.trickle) {
+      res.writeHead(200);
+      const timer = setInterval(() => res.write(' '), 1000);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (api.expireNextContinue && url.searchParams.has('continue')) {
+      api.expireNextContinue = false;
+      return answer(410, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', message: 'The provided continue parameter is too old', code: 410 });
+    }
     const list = LISTS[url.pathname];
     if (!list) return answer(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
     const all = objects.filter((o) => o.kind === list.kind).map(({ kind: _k, apiVersion: _a, ...item }) => item);
@@ -64,6 +78,10 @@ export async function startStandInApi(objects: readonly KubeObject[]): Promise<S
       );
       return file;
     },
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   }) as StandInApi;
 }

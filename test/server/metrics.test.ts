@@ -67,6 +67,15 @@ describe('server/metrics: admission tally, exported when scraped', () => {
     assert.equal(s.get('stagewall_violations_total{rule="ingress-open",severity="warn"}'), 1);
   });
 
+  it('label values never run into each other: a rule id with a space is its own series', async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    metrics.admissions.violation('a b', 'c');
+    metrics.admissions.violation('a', 'b c');
+    const s = await samples(metrics);
+    assert.equal(s.get('stagewall_violations_total{rule="a b",severity="c"}'), 1);
+    assert.equal(s.get('stagewall_violations_total{rule="a",severity="b c"}'), 1);
+  });
+
   it('scraping twice reports the same totals (a scrape reads, it does not drain)', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
     metrics.admissions.admission('validate', 'Pod', 'CREATE', 'allow', 'enforce', 0.001);
