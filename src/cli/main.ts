@@ -2,8 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
-import { compilePolicy } from '../engine/policies.js';
-import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import type { KubeObject } from '../engine/types.js';
 import { loadManifests } from '../manifests/load.js';
 import { isStagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -29,30 +28,14 @@ interface LiveOptions {
   readonly context?: string;
 }
 
-/**
- * With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on
- * stderr. A live policy stagewall cannot read is skipped with a warning, as the webhook's informer
- * skips it: the cluster's content is not the manifests' author's input error.
- */
+/** With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on stderr. */
 async function liveObjects(opts: LiveOptions, io: CliIo): Promise<readonly KubeObject[] | undefined> {
   if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return undefined;
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
-  const objects = snapshot.objects.filter((object) => {
-    if (object.kind !== 'NetworkPolicy') return true;
-    try {
-      compilePolicy(object as NetworkPolicy);
-      return true;
-    } catch (err) {
-      if (!isStagewallError(err)) throw err;
-      io.err(`stagewall: warning: skipping NetworkPolicy ${object.metadata?.namespace}/${object.metadata?.name} of the cluster: ${err.message}`);
-      return false;
-    }
-  });
-  const skipped = snapshot.objects.length - objects.length;
-  io.err(
-    `stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped > 0 ? `, ${skipped} skipped` : ''}), with the manifests applied on top`,
-  );
-  return objects;
+  for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
+  const skipped = snapshot.skipped.length > 0 ? `, ${snapshot.skipped.length} skipped` : '';
+  io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped}), with the manifests applied on top`);
+  return snapshot.objects;
 }
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {

@@ -2,8 +2,9 @@
 // `check --cluster` and `graph --cluster` judge manifests against (with the manifests applied on
 // top, as `kubectl apply` would). Needs only get/list on those two kinds.
 import { KubeConfig } from '@kubernetes/client-node';
-import { StagewallError } from '../errors.js';
-import type { KubeObject } from '../engine/types.js';
+import { compilePolicy } from '../engine/policies.js';
+import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { ApiStatusError, LIST_PAGE_SIZE, listAll, NAMESPACES, NETWORK_POLICIES } from './api.js';
 
 export interface KubeConfigChoice {
@@ -16,10 +17,15 @@ export interface KubeConfigChoice {
 export interface ClusterSnapshot {
   /** The API server's URL, for messages. */
   readonly server: string;
-  /** Namespaces then NetworkPolicies, with apiVersion and kind set. */
+  /** Namespaces then NetworkPolicies, with apiVersion and kind set; without the skipped ones. */
   readonly objects: readonly KubeObject[];
   readonly namespaces: number;
   readonly policies: number;
+  /**
+   * Live policies stagewall cannot read (an old cluster may hold a CIDR with leading zeros): left
+   * out, as the webhook's informer leaves them out, since they are not the checked manifests' fault.
+   */
+  readonly skipped: readonly { readonly policy: string; readonly reason: string }[];
 }
 
 export function loadKubeConfigChoice(choice: KubeConfigChoice): KubeConfig {
@@ -68,8 +74,20 @@ export async function readClusterSnapshot(kc: KubeConfig, pageSize = LIST_PAGE_S
   try {
     const namespaces = await listAll(kc, NAMESPACES.path, NAMESPACES, pageSize);
     const policies = await listAll(kc, NETWORK_POLICIES.path, NETWORK_POLICIES, pageSize);
-    return { server, objects: [...namespaces.items, ...policies.items], namespaces: namespaces.items.length, policies: policies.items.length };
+    const skipped: { policy: string; reason: string }[] = [];
+    const readable = policies.items.filter((policy) => {
+      try {
+        compilePolicy(policy as NetworkPolicy);
+        return true;
+      } catch (err) {
+        if (!isStagewallError(err)) throw err;
+        skipped.push({ policy: `${policy.metadata?.namespace}/${policy.metadata?.name}`, reason: err.message });
+        return false;
+      }
+    });
+    return { server, objects: [...namespaces.items, ...readable], namespaces: namespaces.items.length, policies: policies.items.length, skipped };
   } catch (err) {
+    if (isStagewallError(err)) throw err;
     throw new StagewallError('CLUSTER', `cannot read Namespaces and NetworkPolicies from the cluster at ${server}: ${reasonOf(err)}`);
   }
 }
