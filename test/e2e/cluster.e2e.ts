@@ -180,6 +180,11 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     const stored = JSON.parse(await cluster.must(['get', 'networkpolicy', 'snapshot-from-extract', '-n', 'etl-a', '-o', 'json'])) as { spec: unknown };
     assert.deepEqual(read?.['spec'], stored.spec);
     assert.deepEqual((stored.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from, [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }]);
+    // An account without the two list permissions: bad input (exit 2), in the API server's words.
+    const refused = check('--cluster', '--kubeconfig', cluster.kubeconfig('nobody'));
+    assert.equal(refused.status, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at https:\/\/127\.0\.0\.1:\d+: HTTP 403: namespaces is forbidden: User "e2e-nobody" cannot list resource "namespaces"/);
+    assert.match(refused.stderr, /needs get and list on namespaces and on networkpolicies/);
   });
 
   it('removing the pipeline label of a namespace is refused (it would switch stagewall off there)', async () => {

@@ -116,6 +116,8 @@ export class Cluster {
   private apiPort = 0;
   private readonly adminToken = randomBytes(24).toString('hex');
   private readonly stagewallToken = randomBytes(24).toString('hex');
+  /** An authenticated user with no RBAC at all: what a CI account without permissions sees. */
+  private readonly nobodyToken = randomBytes(24).toString('hex');
 
   static async start(): Promise<Cluster> {
     const cluster = new Cluster();
@@ -138,7 +140,8 @@ export class Cluster {
     writeFileSync(
       this.path('tokens.csv'),
       `${this.adminToken},e2e-admin,e2e-admin,"system:masters"\n` +
-        `${this.stagewallToken},${STAGEWALL_USER},stagewall-uid,"system:serviceaccounts,system:serviceaccounts:stagewall-system,system:authenticated"\n`,
+        `${this.stagewallToken},${STAGEWALL_USER},stagewall-uid,"system:serviceaccounts,system:serviceaccounts:stagewall-system,system:authenticated"\n` +
+        `${this.nobodyToken},e2e-nobody,nobody-uid,"system:authenticated"\n`,
     );
 
     const etcdPort = await freePort();
@@ -180,6 +183,7 @@ export class Cluster {
     ], this.path('kube-apiserver.log'));
     this.writeKubeconfig('admin', this.adminToken);
     this.writeKubeconfig('stagewall', this.stagewallToken);
+    this.writeKubeconfig('nobody', this.nobodyToken);
     await this.startApiServer();
   }
 
@@ -217,7 +221,7 @@ export class Cluster {
     );
   }
 
-  kubeconfig(user: 'admin' | 'stagewall' | string): string {
+  kubeconfig(user: 'admin' | 'stagewall' | 'nobody' | string): string {
     return this.path(`kubeconfig-${user}`);
   }
 
