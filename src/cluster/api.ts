@@ -32,28 +32,23 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
   if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
   for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-  let timer: NodeJS.Timeout | undefined;
-  let onDeadline: () => void = () => undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new Error(`no answer from ${url.origin} within ${timeoutMs} ms`);
-      onDeadline();
-      reject(err);
-    }, timeoutMs);
-  });
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url.origin} within ${timeoutMs} ms`)), timeoutMs);
   try {
-    return await Promise.race([deadline, request(kc, url, (abort) => (onDeadline = abort))]);
+    return await request(kc, url, controller.signal);
   } finally {
     clearTimeout(timer);
   }
 }
 
-async function request(kc: KubeConfig, url: URL, setAbort: (abort: () => void) => void): Promise<unknown> {
+async function request(kc: KubeConfig, url: URL, signal: AbortSignal): Promise<unknown> {
   const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-  await kc.applyToHTTPSOptions(options); // credentials, CA, client certificate and an agent (proxy aware)
+  // Credentials, CA, client certificate and an agent (proxy aware); an exec plugin may hang.
+  await Promise.race([kc.applyToHTTPSOptions(options), aborted(signal)]);
+  signal.throwIfAborted();
   const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, options, (res: IncomingMessage) => {
+    const req = send(url, { ...options, signal }, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);
@@ -74,9 +69,17 @@ async function request(kc: KubeConfig, url: URL, setAbort: (abort: () => void) =
         reject(new ApiStatusError(status, message));
       });
     });
-    setAbort(() => req.destroy());
-    req.on('error', reject);
+    // An abort (the deadline) destroys the request; report the deadline, not "AbortError".
+    req.on('error', (err) => reject(signal.aborted ? signal.reason : err));
     req.end();
+  });
+}
+
+/** Rejects with the signal's reason once it is aborted. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
   });
 }
 

@@ -59,6 +59,20 @@ describe('cluster/api: reading from the API server as wire JSON', () => {
     }
   });
 
+  it('the deadline covers credentials too: an exec plugin waiting for a login does not hang the caller', async () => {
+    // The plugin says nothing for 4 s (then exits, so the test run is not held open).
+    const hanging = new KubeConfig();
+    hanging.loadFromOptions({
+      clusters: [{ name: 'c', server: api.url, skipTLSVerify: true }],
+      users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', 'setTimeout(() => {}, 4000)'], interactiveMode: 'Never' } }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const started = Date.now();
+    await assert.rejects(getJson(hanging, '/api/v1/namespaces', {}, 1500), /within 1500 ms/);
+    assert.ok(Date.now() - started < 5000);
+  });
+
   it('one deadline covers the whole answer: a server that trickles bytes forever is given up on', async () => {
     api.trickle = true;
     try {
