@@ -2,6 +2,8 @@
 // this layer only translates its decision into the protocol.
 import { evaluate, type Decision, type EngineContext, type Review } from '../engine/evaluate.js';
 import { mutations, type JsonPatchOperation } from '../engine/mutate.js';
+import { shapeProblem } from '../engine/shape.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
 export const VIOLATIONS_AUDIT_KEY = 'violations';
@@ -30,8 +32,27 @@ export function denialMessage(decision: Decision): string {
     .join('\n');
 }
 
+/**
+ * The API server only sends objects of the right shape; a review made by hand may not. When the
+ * engine fails on an object, a shape problem found in it is the answer (a 400 naming the field),
+ * and only a well-shaped object that still fails is a bug. Checked after the fact, so well-formed
+ * traffic pays nothing for it.
+ */
+function judging<T>(request: AdmissionRequest, judge: () => T): T {
+  try {
+    return judge();
+  } catch (err) {
+    if (isStagewallError(err)) throw err;
+    for (const [field, object] of [['object', request.object], ['oldObject', request.oldObject]] as const) {
+      const problem = object ? shapeProblem(object) : undefined;
+      if (problem) throw new StagewallError('ADMISSION_BAD_REQUEST', `request.${field}: ${problem}`);
+    }
+    throw err;
+  }
+}
+
 export function handleValidate(request: AdmissionRequest, ctx: EngineContext): Handled {
-  const decision = evaluate(reviewOf(request), ctx);
+  const decision = judging(request, () => evaluate(reviewOf(request), ctx));
   const uid = request.uid;
   if (decision.violations.length === 0) return { response: allowed(uid), decision };
   // Warnings are single header lines; the full message is in the denial or the audit event.
@@ -44,6 +65,6 @@ export function handleValidate(request: AdmissionRequest, ctx: EngineContext): H
 }
 
 export function handleMutate(request: AdmissionRequest, ctx: EngineContext): Handled {
-  const patch = mutations(reviewOf(request), ctx);
+  const patch = judging(request, () => mutations(reviewOf(request), ctx));
   return { response: patched(request.uid, patch), patch };
 }

@@ -7,7 +7,7 @@ import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { StagewallError } from '../errors.js';
 import { isRecord, type KubeObject } from '../engine/types.js';
 import { classifyKind } from './kinds.js';
-import { shapeProblem } from './shape.js';
+import { shapeProblem } from '../engine/shape.js';
 
 export interface SourcePosition {
   readonly file: string;

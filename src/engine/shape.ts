@@ -1,9 +1,11 @@
 // The shape of the fields the engine reads, checked once when a manifest is loaded. The API
 // server guarantees these shapes in the webhook; a manifest on disk guarantees nothing, and a
 // wrong shape must be a MANIFEST_SHAPE error naming file and field, not a crash in the engine.
+// (A hand-made AdmissionReview guarantees nothing either: the admission handlers consult this
+// when judging fails, off the hot path.)
 // Checks chain with `??`, which is lazy: each runs only when the ones before it found nothing.
-import { isRecord, type KubeObject } from '../engine/types.js';
-import { templateMetadataPointer, WORKLOAD_KINDS } from '../engine/workloads.js';
+import { isRecord, type KubeObject } from './types.js';
+import { templateMetadataPointer, WORKLOAD_KINDS } from './workloads.js';
 
 type Problem = string | undefined;
 type Fields = Record<string, unknown>;
