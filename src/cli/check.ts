@@ -2,7 +2,7 @@
 import type { StagewallConfig } from '../config/model.js';
 import { evaluate, type Decision } from '../engine/evaluate.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadManifests, type LoadedObject, type SourcePosition } from '../manifests/load.js';
+import type { LoadedObject, SourcePosition } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
 export interface CheckResult {
@@ -32,15 +32,6 @@ export function checkObjects(objects: readonly LoadedObject[], config: Stagewall
       warned: results.filter((r) => r.decision.verdict === 'warn').length,
     },
   };
-}
-
-export function checkPaths(
-  paths: readonly string[],
-  config: StagewallConfig,
-  options: { defaultNamespace?: string; ignoreUnknown?: boolean; stdin?: () => string; live?: readonly KubeObject[] } = {},
-): CheckReport {
-  const objects = loadManifests(paths, options);
-  return checkObjects(objects, config, options.defaultNamespace, options.live);
 }
 
 /** 0 when nothing is denied, 1 otherwise (2, bad input, is decided by the caller). */

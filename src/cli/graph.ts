@@ -4,28 +4,15 @@
 import type { Stage, StagewallConfig } from '../config/model.js';
 import { formatPorts, stageFlow, type EdgeKind, type StageEdge, type StageFlow } from '../engine/connectivity.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadManifests, type LoadedObject } from '../manifests/load.js';
+import type { LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
 export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
 export type GraphFormat = (typeof GRAPH_FORMATS)[number];
 
-export interface GraphOptions {
-  readonly defaultNamespace?: string;
-  readonly ignoreUnknown?: boolean;
-  readonly stdin?: () => string;
-  /** A live cluster's Namespaces and NetworkPolicies, under the manifests (graph --cluster). */
-  readonly live?: readonly KubeObject[];
-}
-
-/** The flow of the config against a view made of the manifests under `paths` (none: an empty view). */
-export function graphPaths(paths: readonly string[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
-  return graphObjects(loadManifests(paths, options), config, options);
-}
-
-/** The flow of the config against a view made of loaded manifests (on top of `options.live`). */
-export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, options: GraphOptions = {}): StageFlow {
-  return stageFlow(config, buildStaticView(objects, options.defaultNamespace, config, options.live));
+/** The flow of the config against a view made of loaded manifests (on top of `live`, a cluster's objects). */
+export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default', live: readonly KubeObject[] = []): StageFlow {
+  return stageFlow(config, buildStaticView(objects, defaultNamespace, config, live));
 }
 
 interface Style {

@@ -2,7 +2,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
-import type { KubeObject } from '../engine/types.js';
 import { loadManifests } from '../manifests/load.js';
 import { isStagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -22,20 +21,40 @@ export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml
 /** Exit codes of every command: 0 fine, 1 denials, 2 bad input, config or usage. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2 } as const;
 
-interface LiveOptions {
+/** The options of the commands that judge manifests against a view: check and graph. */
+interface ViewOptions {
+  readonly config: string;
+  readonly namespace: string;
+  readonly ignoreUnknown: boolean;
   readonly cluster: boolean;
   readonly kubeconfig?: string;
   readonly context?: string;
 }
 
-/** With --cluster (or --kubeconfig / --context): the live cluster's objects for the view, said on stderr. */
-async function liveObjects(opts: LiveOptions, io: CliIo): Promise<readonly KubeObject[] | undefined> {
-  if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return undefined;
+function withViewOptions(command: Command, verb: string): Command {
+  return command
+    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
+    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
+    .option('--cluster', `${verb} against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top`, false)
+    .option('--kubeconfig <file>', 'kubeconfig for --cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster); implies --cluster')
+    .option('--context <name>', 'kubeconfig context for --cluster (default: the current one); implies --cluster');
+}
+
+/**
+ * The config, the manifests and, with --cluster (or --kubeconfig / --context), the live cluster's
+ * objects, said on stderr. The manifests are read first: bad input is named before the cluster is
+ * asked anything.
+ */
+async function viewInputs(paths: readonly string[], opts: ViewOptions, io: CliIo) {
+  const config = loadConfigFile(opts.config);
+  const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+  if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return { config, objects, live: [] };
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
   for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
   const skipped = snapshot.skipped.length > 0 ? `, ${snapshot.skipped.length} skipped` : '';
   io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped}), with the manifests applied on top`);
-  return snapshot.objects;
+  return { config, objects, live: snapshot.objects };
 }
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -46,22 +65,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError();
 
-  program
-    .command('check')
-    .description('judge manifests (files, folders, - for stdin) as CREATE against a view made of them')
-    .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin')
-    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+  withViewOptions(
+    program
+      .command('check')
+      .description('judge manifests (files, folders, - for stdin) as CREATE against a view made of them')
+      .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin'),
+    'judge',
+  )
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
-    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
-    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
-    .option('--cluster', "judge against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top", false)
-    .option('--kubeconfig <file>', 'kubeconfig for --cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster); implies --cluster')
-    .option('--context <name>', 'kubeconfig context for --cluster (default: the current one); implies --cluster')
-    .action(async (paths: string[], opts: { config: string; output: string; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
-      const config = loadConfigFile(opts.config);
-      // Bad input is named before the cluster is asked anything.
-      const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
-      const report = checkObjects(objects, config, opts.namespace, await liveObjects(opts, io));
+    .action(async (paths: string[], opts: ViewOptions & { output: string }) => {
+      const { config, objects, live } = await viewInputs(paths, opts, io);
+      const report = checkObjects(objects, config, opts.namespace, live);
       const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
         opts.output as 'text' | 'json' | 'junit' | 'sarif'
       ];
@@ -90,23 +104,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       for (const file of result.files ?? []) io.err(`wrote ${file}`);
     });
 
-  program
-    .command('graph')
-    .description('draw each pipeline: the declared flow against what the policies in the manifests allow (blocked edges, backdoors)')
-    .argument('[paths...]', 'files or folders of YAML/JSON manifests, or - for stdin (none: the declared flow alone)')
-    .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
+  withViewOptions(
+    program
+      .command('graph')
+      .description('draw each pipeline: the declared flow against what the policies in the manifests allow (blocked edges, backdoors)')
+      .argument('[paths...]', 'files or folders of YAML/JSON manifests, or - for stdin (none: the declared flow alone)'),
+    'draw',
+  )
     .addOption(new Option('-f, --format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
-    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
-    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
-    .option('--cluster', "draw against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top", false)
-    .option('--kubeconfig <file>', 'kubeconfig for --cluster; implies --cluster')
-    .option('--context <name>', 'kubeconfig context for --cluster; implies --cluster')
-    .action(async (paths: string[], opts: { config: string; format: GraphFormat; namespace: string; ignoreUnknown: boolean } & LiveOptions) => {
-      const config = loadConfigFile(opts.config);
-      const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
-      const live = await liveObjects(opts, io);
-      const flow = graphObjects(objects, config, { defaultNamespace: opts.namespace, ...(live ? { live } : {}) });
-      io.out(renderGraph(flow, config, opts.format));
+    .action(async (paths: string[], opts: ViewOptions & { format: GraphFormat }) => {
+      const { config, objects, live } = await viewInputs(paths, opts, io);
+      io.out(renderGraph(graphObjects(objects, config, opts.namespace, live), config, opts.format));
     });
 
   program
