@@ -6,7 +6,7 @@ import { compilePolicy, type CompiledPeer, type Direction } from '../../src/engi
 import { compileSelector } from '../../src/engine/selectors.js';
 import type { LabelSelector, NetworkPolicyPeer } from '../../src/engine/types.js';
 import { IndexedView, NAMESPACE_NAME_LABEL, syntheticNamespace } from '../../src/engine/view.js';
-import { etlConfig, makeConfig } from '../helpers/config.js';
+import { ETL_PIPELINE, etlConfig, makeConfig } from '../helpers/config.js';
 
 const PIPELINE = 'stagewall.dev/pipeline';
 const STAGE = 'stagewall.dev/stage';
@@ -15,14 +15,7 @@ const NAME = NAMESPACE_NAME_LABEL;
 /** etl (extract → transform → load) and a second pipeline, report (collect → render). */
 const CONFIG = etlConfig({
   pipelines: [
-    {
-      name: 'etl',
-      stages: [
-        { name: 'extract', egressExternal: ['203.0.113.0/24'] },
-        { name: 'transform' },
-        { name: 'load', egressNamespaces: ['warehouse'], ingressNamespaces: ['monitoring'] },
-      ],
-    },
+    ETL_PIPELINE,
     { name: 'report', stages: [{ name: 'collect', ingressFrom: ['etl/load'] }, { name: 'render' }] },
   ],
 });
