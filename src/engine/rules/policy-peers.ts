@@ -19,7 +19,7 @@ import {
   type PortSet,
 } from '../connectivity.js';
 import { formatSelector } from '../format.js';
-import { describeAllowed, describeTarget, targetAllowed } from '../peers.js';
+import { describeAllowed, describeTarget, targetAllowed, type Target } from '../peers.js';
 import type { CompiledPeer, CompiledRule, Direction } from '../policies.js';
 import { defineRule, type Finding } from '../rule.js';
 import type { PeerAnalysis, PolicySubject } from '../subjects.js';
@@ -89,11 +89,7 @@ function podOf(stage: Stage, namespace: string, rule: CompiledRule, config: Stag
  * the peers inside the flow (those outside it are the peer check's finding), as the policy writes
  * them: a number is not a name. Stages that declare no ports take any port.
  */
-function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: number, config: StagewallConfig): string[] {
-  const entries = subject.analysis(direction).filter((e) => e.ruleNumber === ruleNumber);
-  if (entries.some((e) => e.open)) return []; // the -open rule's finding already
-  const rule = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules)[ruleNumber - 1];
-  if (!rule) return [];
+function portProblems(subject: PolicySubject, direction: Direction, rule: CompiledRule, targets: readonly Target[], config: StagewallConfig): string[] {
   const problems: string[] = [];
   const exceeds = (destination: Stage, namespace: string, what: (extra: string, served: string) => string) => {
     const served = servedPorts(destination);
@@ -103,7 +99,7 @@ function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: 
     problems.push(what(rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', '), formatPorts(served).join(', ')));
   };
   for (const stage of subject.selectedStages) {
-    const inFlow = entries.flatMap((e) => e.targets).filter((t) => t.kind !== 'external' && targetAllowed(t, stage, direction, config));
+    const inFlow = targets.filter((t) => t.kind !== 'external' && targetAllowed(t, stage, direction, config));
     if (inFlow.length === 0) continue;
     if (direction === 'ingress') {
       exceeds(stage, subject.policy.namespace, (extra, served) => `stage ${stage.id} serves ${served}, but the rule also admits ${extra}`);
@@ -119,17 +115,23 @@ function portProblems(subject: PolicySubject, direction: Direction, ruleNumber: 
   return problems;
 }
 
-/** One finding per rule (1-based) that `problemsOf` has something to say about. */
+/**
+ * One finding per rule (1-based) that `problemsOf` has something to say about, given the rule and
+ * everything its peers may match. A rule that admits every peer is the -open rule's finding.
+ */
 function* portFindings(
   subject: PolicySubject,
   direction: Direction,
-  problemsOf: (ruleNumber: number) => string[],
+  problemsOf: (rule: CompiledRule, targets: readonly Target[]) => string[],
   message: (ruleNumber: number, problems: string) => string,
 ): Iterable<Finding> {
-  const count = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules).length;
-  for (let n = 1; n <= count; n += 1) {
-    const problems = problemsOf(n);
-    if (problems.length > 0) yield { message: message(n, problems.join('; ')) };
+  const rules = direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules;
+  const analysis = subject.analysis(direction);
+  for (const [index, rule] of rules.entries()) {
+    const entries = analysis.filter((e) => e.ruleNumber === index + 1);
+    if (entries.some((e) => e.open)) continue;
+    const problems = problemsOf(rule, entries.flatMap((e) => e.targets));
+    if (problems.length > 0) yield { message: message(index + 1, problems.join('; ')) };
   }
 }
 
@@ -165,7 +167,7 @@ function flowRule(direction: Direction) {
       yield* portFindings(
         subject,
         direction,
-        (n) => portProblems(subject, direction, n, config),
+        (rule, targets) => portProblems(subject, direction, rule, targets, config),
         (n, problems) =>
           `${subject.display}: ${direction} rule ${n} opens ports outside the declared flow: ${problems}. ` +
           "Fix: list only the declared ports in the rule's ports (stagewall generate writes them), or declare the ports in the stagewall config.",
@@ -187,12 +189,9 @@ const clip = (ranges: readonly IpRange[], range: IpRange) => subtract(ranges, su
  * entry without ports approves every port, on ingress the stage's declared ones (as `generate`
  * writes them). Addresses outside every entry are the CIDR check's finding.
  */
-function externalPortProblems(subject: PolicySubject, direction: Direction, ruleNumber: number, config: StagewallConfig): string[] {
-  const entries = subject.analysis(direction).filter((e) => e.ruleNumber === ruleNumber);
-  if (entries.some((e) => e.open)) return [];
-  const rule = (direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules)[ruleNumber - 1];
-  const targets = entries.flatMap((e) => e.targets).filter((t): t is Extract<typeof t, { kind: 'external' }> => t.kind === 'external');
-  if (!rule || targets.length === 0) return [];
+function externalPortProblems(subject: PolicySubject, direction: Direction, rule: CompiledRule, allTargets: readonly Target[], config: StagewallConfig): string[] {
+  const targets = allTargets.filter((t): t is Extract<Target, { kind: 'external' }> => t.kind === 'external');
+  if (targets.length === 0) return [];
   const problems: string[] = [];
   for (const stage of subject.selectedStages) {
     const approved = direction === 'ingress' ? stage.ingressExternal : stage.egressExternal;
@@ -249,7 +248,7 @@ function externalRule(direction: Direction) {
       yield* portFindings(
         subject,
         direction,
-        (n) => externalPortProblems(subject, direction, n, config),
+        (rule, targets) => externalPortProblems(subject, direction, rule, targets, config),
         (n, problems) =>
           `${subject.display}: ${direction} rule ${n} opens ports the approved ${direction}External entries do not: ${problems}. ` +
           `Fix: list only the approved ports in the rule's ports, or add them to the entry's ports in ${direction}External.`,
