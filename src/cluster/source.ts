@@ -13,6 +13,9 @@ import { Reflector, type WatchFn } from './reflector.js';
 
 export const FIELD_MANAGER = 'stagewall';
 
+/** How long an admission waits for a namespace the view does not know yet. */
+const NAMESPACE_LOOKUP_TIMEOUT_MS = 2000;
+
 export interface ClusterSourceOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -190,11 +193,8 @@ export class ClusterViewSource implements ViewSource {
     if ((this.missing.get(name) ?? 0) > now) return Promise.resolve();
     let lookup = this.lookups.get(name);
     if (!lookup) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out after 2 s')), 2000);
-      });
-      lookup = Promise.race([getJson(this.kc, `${NAMESPACES.path}/${encodeURIComponent(name)}`, {}, 2000), timeout])
+      // getJson's deadline covers credentials and the whole answer.
+      lookup = getJson(this.kc, `${NAMESPACES.path}/${encodeURIComponent(name)}`, {}, NAMESPACE_LOOKUP_TIMEOUT_MS)
         .then((ns) => {
           if (!this.view.namespace(name)) this.view.upsertNamespace(ns as KubeObject);
         })
@@ -203,10 +203,7 @@ export class ClusterViewSource implements ViewSource {
           this.missing.set(name, Date.now() + 10_000);
           this.options.logger.debug({ event: 'namespace-lookup-failed', namespace: name, error: (err as Error).message }, 'namespace lookup failed');
         })
-        .finally(() => {
-          clearTimeout(timer);
-          this.lookups.delete(name);
-        });
+        .finally(() => this.lookups.delete(name));
       this.lookups.set(name, lookup);
     }
     return lookup;
