@@ -169,13 +169,15 @@ run_step "compiling kube-apiserver and kubectl $k8s_version" 1 "$here" \
   go build -trimpath -tags="$k8s_tags" -ldflags="$k8s_ldflags" -o "$tmp/" \
   k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
 
-# Sanity: each binary runs and reports the expected version.
-"$tmp/etcd" --version 2>&1 | grep -q "etcd Version: ${etcd_version#v}" ||
-  die "built etcd does not report version ${etcd_version#v}: $("$tmp/etcd" --version 2>&1 | head -3)"
-"$tmp/kube-apiserver" --version 2>&1 | grep -qxF "Kubernetes $k8s_version" ||
-  die "built kube-apiserver does not report $k8s_version: $("$tmp/kube-apiserver" --version 2>&1 | head -3)"
-"$tmp/kubectl" version --client 2>&1 | grep -qF "Client Version: $k8s_version" ||
-  die "built kubectl does not report $k8s_version: $("$tmp/kubectl" version --client 2>&1 | head -3)"
+# Sanity: each binary runs and reports the expected version (expect-output.sh captures the
+# output before matching it, so the check cannot race with SIGPIPE).
+expect() { "$here/expect-output.sh" "$@"; }
+expect TEXT "etcd Version: ${etcd_version#v}" "$tmp/etcd" --version ||
+  die "built etcd does not report version ${etcd_version#v} (its output is above)"
+expect LINE "Kubernetes $k8s_version" "$tmp/kube-apiserver" --version ||
+  die "built kube-apiserver does not report $k8s_version (its output is above)"
+expect TEXT "Client Version: $k8s_version" "$tmp/kubectl" version --client ||
+  die "built kubectl does not report $k8s_version (its output is above)"
 
 # Install: binaries first, the stamp last (a half-installed cache has no valid stamp).
 rm -f "$stamp"

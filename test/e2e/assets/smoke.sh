@@ -32,7 +32,8 @@ for b in etcd kube-apiserver kubectl; do
   [[ -x "$assets/$b" ]] || die "$assets/$b is missing or not executable"
 done
 log "assets: $assets"
-"$assets/etcd" --version | head -1 >&2
+etcd_says=$("$assets/etcd" --version 2>&1) || true # no pipe into head: SIGPIPE under pipefail
+printf '%s\n' "${etcd_says%%$'\n'*}" >&2
 "$assets/kube-apiserver" --version >&2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stagewall-smoke.XXXXXX")
