@@ -48,13 +48,74 @@ const count = (n: number) => n.toLocaleString('en-US');
 /**
  * Refuses an object nested deeper than MAX_DEPTH, or holding more than MAX_ITEMS items in one
  * list or mapping or in all, with a StagewallError that names the field (under `root`, e.g.
- * `object`) and the limit. Iterative, with an explicit stack no deeper than MAX_DEPTH; it reads
- * every value once and allocates one key list per mapping. Shared values (YAML aliases) are
- * walked at each place they appear, so the total also bounds an alias bomb, and a cycle is
- * refused as too deep.
+ * `object`) and the limit. Iterative: no recursion however deep the object. Shared values (YAML
+ * aliases) are walked at each place they appear, so the total also bounds an alias bomb, and a
+ * cycle is refused as too deep.
+ *
+ * On the hot path (every admission) it is one pass over a reused flat stack that allocates
+ * nothing per value; only when that pass finds an object beyond a limit does a second pass
+ * track keys, to name the field.
  */
 export function checkStructure(value: unknown, root: string): void {
   if (typeof value !== 'object' || value === null) return;
+  if (withinLimits(value)) return;
+  describeExcess(value, root);
+}
+
+const stackValues: object[] = [];
+const stackDepths: number[] = [];
+
+/** The fast pass: true when the object is within every limit. */
+function withinLimits(value: object): boolean {
+  // Module-level buffers, emptied before returning: the engine is synchronous, never re-entered.
+  const values = stackValues;
+  const depths = stackDepths;
+  let top = 0;
+  let total = 0;
+  values[0] = value;
+  depths[0] = 1;
+  top = 1;
+  try {
+    while (top > 0) {
+      top -= 1;
+      const container = values[top]!;
+      const depth = depths[top]!;
+      let items = 0;
+      if (Array.isArray(container)) {
+        items = container.length;
+        if (items > MAX_ITEMS) return false;
+        for (let i = 0; i < items; i += 1) {
+          const child: unknown = container[i];
+          if (typeof child !== 'object' || child === null) continue;
+          if (depth >= MAX_DEPTH) return false;
+          values[top] = child;
+          depths[top] = depth + 1;
+          top += 1;
+        }
+      } else {
+        for (const key in container) {
+          items += 1;
+          const child: unknown = (container as Record<string, unknown>)[key];
+          if (typeof child !== 'object' || child === null) continue;
+          if (depth >= MAX_DEPTH) return false;
+          values[top] = child;
+          depths[top] = depth + 1;
+          top += 1;
+        }
+        if (items > MAX_ITEMS) return false;
+      }
+      total += items;
+      if (total > MAX_ITEMS) return false;
+    }
+    return true;
+  } finally {
+    values.length = 0;
+    depths.length = 0;
+  }
+}
+
+/** The slow pass, off the hot path: walks with the keys of the path, and throws naming the field. */
+function describeExcess(value: object, root: string): void {
   const containers: object[] = [];
   const keyLists: (string[] | undefined)[] = [];
   const positions: number[] = [];
