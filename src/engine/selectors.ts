@@ -103,7 +103,25 @@ function intersectIn(sets: readonly ReadonlySet<string>[], excluded: ReadonlySet
   return ordered;
 }
 
+/** One requirement alone on its key, the common case: its own value set, nothing copied. */
+function foldOne(req: Requirement): KeyConstraint {
+  const isIn = req.operator === 'In';
+  const excluded = req.operator === 'NotIn' ? req.values : NO_VALUES;
+  const presentOk = req.operator !== 'DoesNotExist';
+  const allowed = isIn ? req.values : undefined;
+  return {
+    key: req.key,
+    requirements: [req],
+    absentOk: !isIn && req.operator !== 'Exists',
+    presentOk,
+    allowed,
+    excluded,
+    presentSatisfiable: presentOk && (allowed ? allowed.size > 0 : !excluded.has(OTHER_VALUE)),
+  };
+}
+
 function foldKey(key: string, requirements: readonly Requirement[]): KeyConstraint {
+  if (requirements.length === 1) return foldOne(requirements[0]!);
   const inSets: ReadonlySet<string>[] = [];
   let excluded: Set<string> | undefined;
   let exists = false;
@@ -159,34 +177,44 @@ function compileUncached(selector: LabelSelector | undefined | null, where: stri
     if (!constraint.absentOk) requiredKeys += 1;
     if (!constraint.absentOk && !constraint.presentSatisfiable) impossibleKeys += 1;
   }
-  const valueOf = (labels: Labels, key: string) => (hasOwn(labels, key) ? labels[key] : undefined);
-  const byConstraints = (labels: Labels): boolean => {
-    for (const c of constraints) if (!holds(c, valueOf(labels, c.key))) return false;
-    return true;
-  };
-  return {
-    selectsAll: requirements.length === 0,
-    requirements,
-    byKey,
-    requiredKeys,
-    impossibleKeys,
-    matches(labels) {
-      const l = labels ?? EMPTY_LABELS;
-      if (constraints.length <= FEW_REQUIREMENTS || !isRecord(l)) return byConstraints(l);
+  return new FoldedSelector(requirements, byKey, constraints, requiredKeys, impossibleKeys);
+}
+
+/** A class, so that compiling a selector creates no closures: one per review adds up. */
+class FoldedSelector implements CompiledSelector {
+  readonly selectsAll: boolean;
+
+  constructor(
+    readonly requirements: readonly Requirement[],
+    readonly byKey: ReadonlyMap<string, KeyConstraint>,
+    private readonly constraints: readonly KeyConstraint[],
+    readonly requiredKeys: number,
+    readonly impossibleKeys: number,
+  ) {
+    this.selectsAll = requirements.length === 0;
+  }
+
+  matches(labels: Labels | undefined): boolean {
+    const l = labels ?? EMPTY_LABELS;
+    const constraints = this.constraints;
+    if (constraints.length > FEW_REQUIREMENTS && isRecord(l)) {
       // Many keys (a hostile selector against a namespace's few labels): walk the labels, and
       // count the keys that must be present among them.
       const keys = Object.keys(l);
-      if (keys.length >= constraints.length) return byConstraints(l);
-      let found = 0;
-      for (const key of keys) {
-        const c = byKey.get(key);
-        if (c === undefined) continue;
-        if (!holds(c, l[key])) return false;
-        if (!c.absentOk) found += 1;
+      if (keys.length < constraints.length) {
+        let found = 0;
+        for (const key of keys) {
+          const c = this.byKey.get(key);
+          if (c === undefined) continue;
+          if (!holds(c, l[key])) return false;
+          if (!c.absentOk) found += 1;
+        }
+        return found === this.requiredKeys;
       }
-      return found === requiredKeys;
-    },
-  };
+    }
+    for (const c of constraints) if (!holds(c, hasOwn(l, c.key) ? l[c.key] : undefined)) return false;
+    return true;
+  }
 }
 
 /** A value that no selector names, standing for "some other value" in satisfiability checks. */
