@@ -227,9 +227,18 @@ export function portSetOfSpecs(ports: readonly PortSpec[]): PortSet {
   );
 }
 
+/** Served ports per stage: a stage is immutable, and asked once per rule it judges. Lives as long as its config. */
+const servedByStage = new WeakMap<Stage, PortSet>();
+
 /** The ports a stage declares it serves, as a set; undefined when it declares none. */
 export function servedPorts(stage: Stage): PortSet | undefined {
-  return stage.ports.length === 0 ? undefined : portSetOfSpecs(stage.ports);
+  if (stage.ports.length === 0) return undefined;
+  let set = servedByStage.get(stage);
+  if (set === undefined) {
+    set = portSetOfSpecs(stage.ports);
+    servedByStage.set(stage, set);
+  }
+  return set;
 }
 
 /** The destination's container ports by name, so that each named entry of a rule finds its own at once. */
