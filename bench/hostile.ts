@@ -3,7 +3,7 @@
 // shapes of issue 10 at the issue's sizes, each against a small normal policy measured right
 // after it in the same run; then what the memory shape leaves on the heap after GC.
 // Ratios, not absolute numbers, are what to compare: the machine is shared and noisy.
-// Writes bench/hostile-last.json.
+// A full run (without --only) writes bench/hostile-last.json.
 import { writeFileSync } from 'node:fs';
 import { loadConfigFile } from '../src/config/load.js';
 import { evaluate, type EngineContext } from '../src/engine/evaluate.js';
@@ -126,8 +126,9 @@ const kept = only ? undefined : heapKept();
 if (kept !== undefined) console.log(`\nheap kept after 80 reviews of 20,000-key selectors (after GC): ${kept.toFixed(1)} MiB`);
 else if (!only) console.log('\n(run with node --expose-gc for the memory row)');
 
-writeFileSync(
+// Only a full run is a record worth keeping; --only is for looking at one shape.
+if (!only) writeFileSync(
   new URL('./hostile-last.json', import.meta.url),
   `${JSON.stringify({ small_policy_us: Number(smallUs.toFixed(1)), small_pod_us: Number(podUs.toFixed(1)), small_mutate_us: Number(mutateUs.toFixed(1)), structure_check_us: Number(checkUs.toFixed(2)), shapes: rows, heap_kept_mib: kept === undefined ? null : Number(kept.toFixed(1)), settings: { runs, node: process.version, date: new Date().toISOString() } }, null, 2)}\n`,
 );
-console.log('wrote bench/hostile-last.json');
+if (!only) console.log('wrote bench/hostile-last.json');
