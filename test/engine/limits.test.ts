@@ -7,7 +7,7 @@ import { mutations } from '../../src/engine/mutate.js';
 import type { KubeObject } from '../../src/engine/types.js';
 import { ErrorCodes, StagewallError } from '../../src/errors.js';
 import { parseManifests } from '../../src/manifests/load.js';
-import { deepPeerField, nested, smallPod, smallPolicy } from '../../bench/hostile-shapes.js';
+import { deepPeerField, manyExcepts, manyRequirements, manyRules, nested, smallPod, smallPolicy } from '../../bench/hostile-shapes.js';
 import { examplesView } from '../helpers/view.js';
 
 /** `depth` levels in all, the object itself being level 1: {a: {a: … {}}}. */
@@ -125,6 +125,19 @@ describe('engine/limits: the engine entry points refuse an object beyond the lim
     assert.equal(err.code, 'OBJECT_TOO_LARGE');
     assert.match(err.message, /^bomb\.yaml:1: object holds more than 1,572,864 values in all/);
   });
+
+  // The limits are a last resort: the hostile shapes of issue 10, at the issue's sizes, are valid
+  // objects and are judged (their verdicts are those of the old, quadratic engine).
+  const valid: { name: string; object: () => KubeObject; verdict: string }[] = [
+    { name: '20,000 ingress rules (2.4 MB)', object: () => manyRules(20_000), verdict: 'deny' },
+    { name: 'an ipBlock with 16,000 excepts', object: () => manyExcepts(16_000), verdict: 'deny' },
+    { name: '400 In requirements x 300 values and a NotIn (800 KB)', object: () => manyRequirements(400, 300), verdict: 'allow' },
+  ];
+  for (const c of valid) {
+    it(`a valid policy of ${c.name} is judged, not refused`, () => {
+      assert.equal(evaluate({ operation: 'CREATE', object: c.object() }, ctx).verdict, c.verdict);
+    });
+  }
 
   it('a policy just under the depth limit is judged, not refused', () => {
     const decision = evaluate({ operation: 'CREATE', object: deepPeerField(MAX_DEPTH - 8) }, ctx);
