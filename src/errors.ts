@@ -12,6 +12,8 @@ export const ErrorCodes = {
   MANIFEST_SHAPE: 'a manifest has a field of the wrong shape',
   SELECTOR_INVALID: 'a label selector is invalid',
   CIDR_INVALID: 'a CIDR or IP address is invalid',
+  OBJECT_TOO_LARGE: 'an object holds more items than any request the API server accepts could (a structural limit)',
+  OBJECT_TOO_DEEP: 'an object is nested deeper than the structural limit',
   ADMISSION_BAD_REQUEST: 'an AdmissionReview is malformed',
   CERTS: 'certificates cannot be made or loaded',
   CLUSTER: 'the cluster cannot be reached or read',

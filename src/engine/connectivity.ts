@@ -7,7 +7,7 @@ import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
 import { parseCidr, type IpRange } from './cidr.js';
 import { pipelineOfNamespace } from './peers.js';
 import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
-import type { ContainerPort, Labels, NetworkPolicyPort } from './types.js';
+import type { ContainerPort, Labels } from './types.js';
 import { syntheticNamespace, type View } from './view.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -77,9 +77,16 @@ function normalize(intervals: readonly Interval[]): Interval[] {
 }
 
 function portSetOf(entries: Iterable<readonly [string, readonly Interval[]]>, names: Iterable<string> = []): PortSet {
-  const numbers = new Map<string, readonly Interval[]>();
+  // Gathered per protocol first, then normalized once: merging entry by entry was quadratic.
+  const gathered = new Map<string, Interval[]>();
   for (const [protocol, intervals] of entries) {
-    const merged = normalize([...(numbers.get(protocol) ?? []), ...intervals]);
+    const list = gathered.get(protocol);
+    if (list) for (const interval of intervals) list.push(interval);
+    else gathered.set(protocol, [...intervals]);
+  }
+  const numbers = new Map<string, readonly Interval[]>();
+  for (const [protocol, intervals] of gathered) {
+    const merged = normalize(intervals);
     if (merged.length > 0) numbers.set(protocol, merged);
   }
   return { numbers, names: new Set(names) };
@@ -109,33 +116,52 @@ export function union(a: PortSet, b: PortSet): PortSet {
   return portSetOf([...a.numbers, ...b.numbers], [...a.names, ...b.names]);
 }
 
+/** The union of many sets at once, in O(n log n): a union per set, accumulated, was quadratic. */
+export function unionAll(sets: Iterable<PortSet>): PortSet {
+  const nonEmpty: PortSet[] = [];
+  for (const set of sets) if (!isEmpty(set)) nonEmpty.push(set);
+  if (nonEmpty.length <= 1) return nonEmpty[0] ?? NO_PORTS;
+  const entries: (readonly [string, readonly Interval[]])[] = [];
+  const names: string[] = [];
+  for (const set of nonEmpty) {
+    for (const entry of set.numbers) entries.push(entry);
+    for (const name of set.names) names.push(name);
+  }
+  return portSetOf(entries, names);
+}
+
+// Both take the sorted disjoint intervals of a PortSet and sweep them together: O(a + b).
 function intersectIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
   const out: Interval[] = [];
-  for (const [s1, e1] of a) {
-    for (const [s2, e2] of b) {
-      const s = Math.max(s1, s2);
-      const e = Math.min(e1, e2);
-      if (s <= e) out.push([s, e]);
-    }
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [s1, e1] = a[i]!;
+    const [s2, e2] = b[j]!;
+    const s = Math.max(s1, s2);
+    const e = Math.min(e1, e2);
+    if (s <= e) out.push([s, e]);
+    if (e1 < e2) i += 1;
+    else j += 1;
   }
   return out;
 }
 
 function subtractIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
-  let result: Interval[] = [...a];
-  for (const [hs, he] of b) {
-    const next: Interval[] = [];
-    for (const [s, e] of result) {
-      if (he < s || hs > e) {
-        next.push([s, e]);
-        continue;
-      }
-      if (hs > s) next.push([s, hs - 1]);
-      if (he < e) next.push([he + 1, e]);
+  const out: Interval[] = [];
+  let j = 0;
+  for (const [s, e] of a) {
+    let start = s;
+    while (j < b.length && b[j]![1] < start) j += 1;
+    for (let k = j; k < b.length && b[k]![0] <= e; k += 1) {
+      const [hs, he] = b[k]!;
+      if (hs > start) out.push([start, hs - 1]);
+      start = Math.max(start, he + 1);
+      if (start > e) break;
     }
-    result = next;
+    if (start <= e) out.push([start, e]);
   }
-  return result;
+  return out;
 }
 
 function splitName(key: string): [string, string] {
@@ -172,7 +198,15 @@ export function isSubset(a: PortSet, b: PortSet): boolean {
 /** `TCP 8080`, `TCP 8000-8010`, `UDP *` (every UDP port), `TCP metrics`; `any port` for everything. */
 export function formatPorts(set: PortSet): string[] {
   if (PROTOCOLS.every((p) => coversProtocol(set, p))) return ['any port'];
-  const protocols = [...new Set([...PROTOCOLS, ...set.numbers.keys(), ...[...set.names].map((k) => splitName(k)[0])])];
+  // Names sorted once and grouped by protocol: sorting them again for every protocol was quadratic.
+  const namesByProtocol = new Map<string, string[]>();
+  for (const key of [...set.names].sort()) {
+    const [p, name] = splitName(key);
+    const list = namesByProtocol.get(p);
+    if (list) list.push(name);
+    else namesByProtocol.set(p, [name]);
+  }
+  const protocols = [...new Set([...PROTOCOLS, ...set.numbers.keys(), ...namesByProtocol.keys()])];
   const out: string[] = [];
   for (const protocol of protocols) {
     if (coversProtocol(set, protocol)) {
@@ -180,10 +214,7 @@ export function formatPorts(set: PortSet): string[] {
       continue;
     }
     for (const [s, e] of set.numbers.get(protocol) ?? []) out.push(s === e ? `${protocol} ${s}` : `${protocol} ${s}-${e}`);
-    for (const key of [...set.names].sort()) {
-      const [p, name] = splitName(key);
-      if (p === protocol) out.push(`${protocol} ${name}`);
-    }
+    for (const name of namesByProtocol.get(protocol) ?? []) out.push(`${protocol} ${name}`);
   }
   return out;
 }
@@ -196,37 +227,68 @@ export function portSetOfSpecs(ports: readonly PortSpec[]): PortSet {
   );
 }
 
+/** Served ports per stage: a stage is immutable, and asked once per rule it judges. Lives as long as its config. */
+const servedByStage = new WeakMap<Stage, PortSet>();
+
 /** The ports a stage declares it serves, as a set; undefined when it declares none. */
 export function servedPorts(stage: Stage): PortSet | undefined {
-  return stage.ports.length === 0 ? undefined : portSetOfSpecs(stage.ports);
+  if (stage.ports.length === 0) return undefined;
+  let set = servedByStage.get(stage);
+  if (set === undefined) {
+    set = portSetOfSpecs(stage.ports);
+    servedByStage.set(stage, set);
+  }
+  return set;
 }
 
-/** The ports one entry of a rule admits, named ports resolved against the destination pod. */
-function entryPorts(entry: NetworkPolicyPort, destination: Endpoint): PortSet {
-  const protocol = entry.protocol ?? DEFAULT_PROTOCOL;
-  if (entry.port === undefined || entry.port === null) return portSetOf([[protocol, [[MIN_PORT, MAX_PORT]]]]);
-  if (typeof entry.port === 'number') {
-    // endPort below port is refused by the API server; read it as the single port.
-    return portSetOf([[protocol, [[entry.port, Math.max(entry.port, entry.endPort ?? entry.port)]]]]);
-  }
-  // A named port is the destination pod's container port of that name and protocol, on ingress
-  // and egress alike; an address outside the pods has no named ports.
-  if (!isPod(destination)) return NO_PORTS;
-  const numbered: [string, Interval[]][] = [];
-  const names: string[] = [];
+/** The destination's container ports by name, so that each named entry of a rule finds its own at once. */
+function containerPortsByName(destination: PodEndpoint): Map<string, ContainerPort[]> {
+  const byName = new Map<string, ContainerPort[]>();
   for (const cp of destination.containerPorts ?? []) {
-    if (cp.name !== entry.port || (cp.protocol ?? DEFAULT_PROTOCOL) !== protocol) continue;
-    if (typeof cp.containerPort === 'number') numbered.push([protocol, [[cp.containerPort, cp.containerPort]]]);
-    else names.push(nameKey(protocol, cp.name));
+    if (typeof cp.name !== 'string') continue;
+    const list = byName.get(cp.name);
+    if (list) list.push(cp);
+    else byName.set(cp.name, [cp]);
   }
-  return portSetOf(numbered, names);
+  return byName;
 }
 
 /** The ports one policy rule opens towards `destination` (named ports resolved against it). */
 export function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
   // No ports, or an empty list: the rule matches every port of every protocol.
   if (rule.ports.length === 0) return ALL_PORTS;
-  return rule.ports.reduce((acc, entry) => union(acc, entryPorts(entry, destination)), NO_PORTS);
+  const numbered: [string, Interval[]][] = [];
+  const names: string[] = [];
+  let byName: Map<string, ContainerPort[]> | undefined;
+  /** (name, protocol) pairs already resolved: the same named entry twice opens nothing more. */
+  let resolved: Map<string, Set<unknown>> | undefined;
+  for (const entry of rule.ports) {
+    const protocol = entry.protocol ?? DEFAULT_PROTOCOL;
+    if (entry.port === undefined || entry.port === null) {
+      numbered.push([protocol, [[MIN_PORT, MAX_PORT]]]);
+      continue;
+    }
+    if (typeof entry.port === 'number') {
+      // endPort below port is refused by the API server; read it as the single port.
+      numbered.push([protocol, [[entry.port, Math.max(entry.port, entry.endPort ?? entry.port)]]]);
+      continue;
+    }
+    // A named port is the destination pod's container port of that name and protocol, on ingress
+    // and egress alike; an address outside the pods has no named ports.
+    if (!isPod(destination)) continue;
+    resolved ??= new Map();
+    const protocols = resolved.get(entry.port) ?? new Set<unknown>();
+    if (protocols.has(protocol)) continue;
+    protocols.add(protocol);
+    resolved.set(entry.port, protocols);
+    byName ??= containerPortsByName(destination);
+    for (const cp of byName.get(entry.port) ?? []) {
+      if ((cp.protocol ?? DEFAULT_PROTOCOL) !== protocol) continue;
+      if (typeof cp.containerPort === 'number') numbered.push([protocol, [[cp.containerPort, cp.containerPort]]]);
+      else names.push(nameKey(protocol, entry.port));
+    }
+  }
+  return portSetOf(numbered, names);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,13 +334,13 @@ function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View
 function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer: Endpoint, destination: Endpoint, view: View): PortSet {
   const policies = isolating(pod, direction, view);
   if (policies.length === 0) return ALL_PORTS;
-  let ports = NO_PORTS;
+  const opened: PortSet[] = [];
   for (const policy of policies) {
     for (const rule of direction === 'ingress' ? policy.ingressRules : policy.egressRules) {
-      if (ruleAdmits(rule, peer, policy.namespace, view)) ports = union(ports, rulePorts(rule, destination));
+      if (ruleAdmits(rule, peer, policy.namespace, view)) opened.push(rulePorts(rule, destination));
     }
   }
-  return ports;
+  return unionAll(opened);
 }
 
 /** The ports on which `to`'s ingress admits `from`. */
@@ -428,9 +490,9 @@ export function evaluateEdge(
   for (const fromNamespace of placements.get(from.id) ?? []) {
     for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view));
   }
-  const allowedAll = pairs.reduce((acc, p) => union(acc, p.allowed), NO_PORTS);
+  const allowedAll = unionAll(pairs.map((p) => p.allowed));
   const served = servedPorts(to);
-  const blocked = served ? pairs.reduce((acc, p) => (p.blocked ? union(acc, subtract(served, p.allowed)) : acc), NO_PORTS) : NO_PORTS;
+  const blocked = served ? unionAll(pairs.filter((p) => p.blocked).map((p) => subtract(served, p.allowed))) : NO_PORTS;
   const kind: EdgeKind = declared
     ? pairs.length === 0
       ? 'declared-unverified'

@@ -1,6 +1,7 @@
 // The engine: (review, view, config) -> decision. Pure and synchronous: no I/O, no clock.
 // The webhook and the CLI both call `evaluate`, so they give the same ids and messages.
 import type { Mode } from '../config/model.js';
+import { checkStructure } from './limits.js';
 import { compilePolicy } from './policies.js';
 import { RULES_BY_SUBJECT } from './rules/index.js';
 import type { RuleContext, Violation } from './rule.js';
@@ -134,8 +135,14 @@ export function verdictOf(violations: readonly Violation[]): Verdict {
   return violations.length > 0 ? 'warn' : 'allow';
 }
 
-/** Judges one admission. Throws a StagewallError only for objects the API server would reject. */
+/**
+ * Judges one admission. Throws a StagewallError only for objects the API server would reject,
+ * among them objects beyond the structural limits of limits.ts.
+ */
 export function evaluate(review: Review, ctx: EngineContext): Decision {
+  // Before anything reads them: an object beyond the structural limits is refused, not judged.
+  if (review.object) checkStructure(review.object, 'object');
+  if (review.oldObject) checkStructure(review.oldObject, 'oldObject');
   const object = review.operation === 'DELETE' ? (review.oldObject ?? review.object) : review.object;
   if (!object) {
     return { ref: { kind: 'Unknown', name: '(none)' }, verdict: 'allow', mode: ctx.config.mode, violations: [], skipped: 'kind-not-judged' };

@@ -2,6 +2,7 @@
 // webhook only serialises them.
 import { managedPolicyNames } from './generate.js';
 import { isProtectedNamespace, type EngineContext, type Review } from './evaluate.js';
+import { checkStructure } from './limits.js';
 import { pipelineOfNamespace } from './peers.js';
 import { effectivePodLabels } from './subjects.js';
 import type { KubeObject } from './types.js';
@@ -29,10 +30,11 @@ function setMapEntries(
   return changes.map(([k, v]) => ({ op: 'add', path: `${pointer}/${escapePointerToken(k)}`, value: v }));
 }
 
-/** The patch for one admission; empty when nothing changes. */
+/** The patch for one admission; empty when nothing changes. Throws a StagewallError for an object beyond the structural limits. */
 export function mutations(review: Review, ctx: EngineContext): JsonPatchOperation[] {
   const object: KubeObject | undefined = review.object;
   if (!object || review.operation !== 'CREATE') return [];
+  checkStructure(object, 'object');
   const { config, view } = ctx;
 
   if (object.kind === 'Namespace') {

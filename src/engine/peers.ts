@@ -4,7 +4,7 @@
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
 import type { IpRange } from './cidr.js';
 import type { CompiledPeer, Direction } from './policies.js';
-import { mayMatch, pinnedValues, type CompiledSelector } from './selectors.js';
+import { mayMatch, pinnedValues, requirementsOn, type CompiledSelector } from './selectors.js';
 import { NAMESPACE_NAME_LABEL, syntheticNamespace, type NamespaceInfo, type View } from './view.js';
 
 export type Target =
@@ -80,8 +80,8 @@ export function resolvePeer(peer: CompiledPeer, policyNamespace: string, view: V
   // A non-pipeline namespace has no pipeline label or one naming no declared pipeline.
   const pipelineLabel = config.labels.pipeline;
   const undeclared = [null, UNDECLARED_PIPELINE];
-  for (const req of nsSelector.requirements) {
-    if (req.key === pipelineLabel) for (const v of req.values) if (!config.pipelines.has(v)) undeclared.push(v);
+  for (const req of requirementsOn(nsSelector, pipelineLabel)) {
+    for (const v of req.values) if (!config.pipelines.has(v)) undeclared.push(v);
   }
   const nonPipeline = undeclared.some((v) => mayMatch(nsSelector, { [pipelineLabel]: v }, [NAMESPACE_NAME_LABEL]));
   if (nonPipeline && (!peer.podSelector || mayMatch(peer.podSelector, {}))) targets.push({ kind: 'any-namespace' });

@@ -2,7 +2,7 @@
 // effective policyTypes. The admission hot path only reads these.
 import { StagewallError } from '../errors.js';
 import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from './cidr.js';
-import { compileSelector, type CompiledSelector } from './selectors.js';
+import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -68,7 +68,7 @@ export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {
   return policy?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
-function compilePeer(peer: NetworkPolicyPeer, where: string): CompiledPeer {
+function compilePeer(peer: NetworkPolicyPeer, where: string, selectors: SelectorCache | undefined): CompiledPeer {
   if (peer.ipBlock) {
     if (peer.podSelector || peer.namespaceSelector) {
       throw new StagewallError('MANIFEST_SHAPE', `${where}: a peer with ipBlock must not also have podSelector or namespaceSelector`);
@@ -89,12 +89,20 @@ function compilePeer(peer: NetworkPolicyPeer, where: string): CompiledPeer {
   }
   return {
     raw: peer,
-    ...(peer.podSelector ? { podSelector: compileSelector(peer.podSelector, `${where}.podSelector`) } : {}),
-    ...(peer.namespaceSelector ? { namespaceSelector: compileSelector(peer.namespaceSelector, `${where}.namespaceSelector`) } : {}),
+    ...(peer.podSelector ? { podSelector: compileSelector(peer.podSelector, `${where}.podSelector`, selectors) } : {}),
+    ...(peer.namespaceSelector ? { namespaceSelector: compileSelector(peer.namespaceSelector, `${where}.namespaceSelector`, selectors) } : {}),
   };
 }
 
-export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'default'): CompiledPolicy {
+export interface CompileOptions {
+  /**
+   * Shares identical selectors between policies. Only a view passes one, for the policies it
+   * holds: a policy under review is compiled on its own, so it leaves nothing behind.
+   */
+  readonly selectors?: SelectorCache | undefined;
+}
+
+export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'default', { selectors }: CompileOptions = {}): CompiledPolicy {
   const name = policy.metadata?.name ?? '';
   const namespace = policy.metadata?.namespace ?? fallbackNamespace;
   const spec = policy.spec ?? {};
@@ -102,14 +110,14 @@ export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'defaul
   const types = effectivePolicyTypes(spec);
   const compileRules = (dir: Direction, rules: readonly { peers?: NetworkPolicyPeer[]; ports?: NetworkPolicyPort[] }[]): CompiledRule[] =>
     rules.map((rule, i) => ({
-      peers: (rule.peers ?? []).map((p, j) => compilePeer(p, `${where} spec.${dir}[${i}] peer ${j}`)),
+      peers: (rule.peers ?? []).map((p, j) => compilePeer(p, `${where} spec.${dir}[${i}] peer ${j}`, selectors)),
       ports: rule.ports ?? [],
     }));
   return {
     name,
     namespace,
     raw: policy,
-    podSelector: compileSelector(spec.podSelector ?? {}, `${where} spec.podSelector`),
+    podSelector: compileSelector(spec.podSelector ?? {}, `${where} spec.podSelector`, selectors),
     ingress: types.ingress,
     egress: types.egress,
     ingressRules: compileRules('ingress', (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))),

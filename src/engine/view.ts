@@ -2,6 +2,8 @@
 // fills one from informers, the CLI from manifests; both go through IndexedView so policies are
 // compiled once and looked up by namespace, never scanned.
 import { compilePolicy, type CompiledPolicy } from './policies.js';
+import type { BoundedCacheOptions } from './bounded-cache.js';
+import { createSelectorCache, type SelectorCache } from './selectors.js';
 import type { KubeObject, Labels, NetworkPolicy } from './types.js';
 
 /** Every namespace carries this label with its own name (set by the API server since 1.21). */
@@ -47,6 +49,12 @@ export class IndexedView implements View {
   private readonly policiesByNamespace = new Map<string, Map<string, CompiledPolicy>>();
   private readonly policyLists = new Map<string, readonly CompiledPolicy[]>();
   private changes = 0;
+  /** Identical selectors of the view's policies, compiled once; bounded (SELECTOR_CACHE_LIMITS by default). */
+  readonly selectors: SelectorCache;
+
+  constructor(options: { readonly selectorCache?: BoundedCacheOptions } = {}) {
+    this.selectors = createSelectorCache(options.selectorCache);
+  }
 
   get version(): number {
     return this.changes;
@@ -100,7 +108,7 @@ export class IndexedView implements View {
 
   /** Compiles and stores a policy; throws a StagewallError when it is invalid. */
   upsertPolicy(policy: NetworkPolicy, fallbackNamespace = 'default'): CompiledPolicy {
-    const compiled = compilePolicy(policy, fallbackNamespace);
+    const compiled = compilePolicy(policy, fallbackNamespace, { selectors: this.selectors });
     let byName = this.policiesByNamespace.get(compiled.namespace);
     if (!byName) {
       byName = new Map();

@@ -4,10 +4,11 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CORE_SCHEMA, load, type YAMLException } from 'js-yaml';
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
-import { StagewallError } from '../errors.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { isRecord, type KubeObject } from '../engine/types.js';
 import { classifyKind } from './kinds.js';
 import { shapeProblem } from '../engine/shape.js';
+import { checkStructure } from '../engine/limits.js';
 
 export interface SourcePosition {
   readonly file: string;
@@ -33,6 +34,12 @@ const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 function classify(value: unknown, source: SourcePosition, options: LoadOptions): LoadedObject | undefined {
   const at = `${source.file}:${source.line}`;
   if (!isRecord(value)) throw new StagewallError('MANIFEST_SHAPE', `${at}: a manifest must be a mapping with apiVersion and kind`);
+  try {
+    checkStructure(value, 'object');
+  } catch (err) {
+    if (isStagewallError(err)) throw new StagewallError(err.code, `${at}: ${err.message}`);
+    throw err;
+  }
   const { apiVersion, kind } = value;
   if (typeof apiVersion !== 'string' || apiVersion === '' || typeof kind !== 'string' || kind === '') {
     throw new StagewallError('MANIFEST_KIND', `${at}: the object has no apiVersion or kind`);

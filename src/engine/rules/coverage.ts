@@ -1,4 +1,6 @@
 import { stringify } from 'yaml';
+import type { StagewallConfig } from '../../config/model.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { managedPolicies, stagePolicy } from '../generate.js';
 import { isolates, type Direction } from '../policies.js';
 import { defineRule, type RuleContext } from '../rule.js';
@@ -8,16 +10,27 @@ function isCovered(subject: PodSubject, direction: Direction, { view }: RuleCont
   return view.policiesIn(subject.namespace.name).some((p) => isolates(p, direction, subject.labels));
 }
 
-/** Rendered snippets by config and (namespace, stage): YAML rendering costs far more than judging. */
-const snippets = new WeakMap<object, Map<string, string>>();
+/**
+ * Rendered snippets by config and (namespace, stage): YAML rendering costs far more than judging.
+ * Only namespaces of the view reach here (a pod is judged only in a pipeline namespace the view
+ * knows), and still each config's cache is bounded in entries and bytes.
+ */
+export const SNIPPET_CACHE_LIMITS = { maxEntries: 10_000, maxBytes: 16 * 2 ** 20 } as const;
+const snippets = new WeakMap<StagewallConfig, BoundedCache<string, string>>();
+
+/** The snippet cache of one config, for tests and metrics. */
+export function snippetCache(config: StagewallConfig): BoundedCache<string, string> {
+  let cache = snippets.get(config);
+  if (!cache) {
+    cache = new BoundedCache(SNIPPET_CACHE_LIMITS);
+    snippets.set(config, cache);
+  }
+  return cache;
+}
 
 /** A ready-to-apply policy: the stage's own generated policy, or the default-deny when no stage is known. */
 function snippet(subject: PodSubject, ctx: RuleContext): string {
-  let cache = snippets.get(ctx.config);
-  if (!cache) {
-    cache = new Map();
-    snippets.set(ctx.config, cache);
-  }
+  const cache = snippetCache(ctx.config);
   const key = `${subject.namespace.name}\u0000${subject.stage?.id ?? ''}`;
   let text = cache.get(key);
   if (text === undefined) {
@@ -25,8 +38,7 @@ function snippet(subject: PodSubject, ctx: RuleContext): string {
       ? stagePolicy(subject.stage, subject.namespace.name, ctx.config)
       : managedPolicies(subject.namespace.name, { ...ctx.config, defaultDeny: { enabled: true, allowDNS: false } })[0];
     text = stringify(policy, { lineWidth: 0 }).trimEnd();
-    if (cache.size >= 10_000) cache.clear(); // bounded: namespaces come and go
-    cache.set(key, text);
+    cache.set(key, text, 2 * (key.length + text.length) + 64);
   }
   return text;
 }

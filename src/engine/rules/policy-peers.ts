@@ -2,18 +2,17 @@
 // everything), -flow (a peer may match pods outside the declared flow), -external (an ipBlock
 // reaches beyond the approved CIDRs).
 import type { PortSpec, Stage, StagewallConfig } from '../../config/model.js';
-import { rangeToCidrs, rangesWithin, subtract, type IpRange } from '../cidr.js';
+import { rangesWithin, someCidrs, subtract, type IpRange } from '../cidr.js';
 import {
   ALL_PORTS,
   formatPorts,
   isEmpty,
-  NO_PORTS,
   portSetOfSpecs,
   representativePod,
   rulePorts,
   servedPorts,
   subtract as subtractPorts,
-  union as unionPorts,
+  unionAll,
   type IpEndpoint,
   type PodEndpoint,
   type PortSet,
@@ -116,6 +115,23 @@ function portProblems(subject: PolicySubject, direction: Direction, rule: Compil
 }
 
 /**
+ * The analysis entries grouped by rule, in rule order. They come in rule order already, so one
+ * pass groups them: filtering all entries once per rule was rules × entries.
+ */
+function* byRule(analysis: readonly PeerAnalysis[]): Iterable<{ ruleNumber: number; entries: PeerAnalysis[] }> {
+  let group: { ruleNumber: number; entries: PeerAnalysis[] } | undefined;
+  for (const entry of analysis) {
+    if (group && group.ruleNumber === entry.ruleNumber) {
+      group.entries.push(entry);
+      continue;
+    }
+    if (group) yield group;
+    group = { ruleNumber: entry.ruleNumber, entries: [entry] };
+  }
+  if (group) yield group;
+}
+
+/**
  * One finding per rule (1-based) that `problemsOf` has something to say about, given the rule and
  * everything its peers may match. A rule that admits every peer is the -open rule's finding.
  */
@@ -126,12 +142,11 @@ function* portFindings(
   message: (ruleNumber: number, problems: string) => string,
 ): Iterable<Finding> {
   const rules = direction === 'ingress' ? subject.policy.ingressRules : subject.policy.egressRules;
-  const analysis = subject.analysis(direction);
-  for (const [index, rule] of rules.entries()) {
-    const entries = analysis.filter((e) => e.ruleNumber === index + 1);
-    if (entries.some((e) => e.open)) continue;
+  for (const { ruleNumber, entries } of byRule(subject.analysis(direction))) {
+    const rule = rules[ruleNumber - 1];
+    if (!rule || entries.some((e) => e.open)) continue;
     const problems = problemsOf(rule, entries.flatMap((e) => e.targets));
-    if (problems.length > 0) yield { message: message(index + 1, problems.join('; ')) };
+    if (problems.length > 0) yield { message: message(ruleNumber, problems.join('; ')) };
   }
 }
 
@@ -205,11 +220,11 @@ function externalPortProblems(subject: PolicySubject, direction: Direction, rule
         const nested = approved.filter((e) => within(e.cidr, range) && !sameRange(e.cidr, range)).map((e) => e.cidr as IpRange);
         const part = subtract(clip(target.ranges, range), nested);
         if (part.length === 0) continue;
-        const allowed = approved.filter((e) => within(range, e.cidr)).reduce((acc, e) => unionPorts(acc, portsOf(e.ports)), NO_PORTS);
+        const allowed = unionAll(approved.filter((e) => within(range, e.cidr)).map((e) => portsOf(e.ports)));
         const extra = subtractPorts(opened, allowed);
         if (isEmpty(extra)) continue;
         const shown = rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', ');
-        problems.push(`${target.text} opens ${shown} for ${part.flatMap(rangeToCidrs).slice(0, 3).join(', ')}, where stage ${stage.id} approves ${formatPorts(allowed).join(', ')} (${entry.cidr.text})`);
+        problems.push(`${target.text} opens ${shown} for ${someCidrs(part, 3).shown.join(', ')}, where stage ${stage.id} approves ${formatPorts(allowed).join(', ')} (${entry.cidr.text})`);
       }
     }
   }
@@ -233,8 +248,8 @@ function externalRule(direction: Direction) {
           for (const stage of subject.selectedStages) {
             const approved = (direction === 'ingress' ? stage.ingressExternal : stage.egressExternal).map((e) => e.cidr);
             if (rangesWithin(target.ranges, approved)) continue;
-            const outside = subtract(target.ranges, approved).flatMap(rangeToCidrs);
-            const shown = outside.slice(0, 3).join(', ') + (outside.length > 3 ? `, … (${outside.length} CIDRs)` : '');
+            const outside = someCidrs(subtract(target.ranges, approved), 3);
+            const shown = outside.shown.join(', ') + (outside.count > 3 ? `, … (${outside.count} CIDRs)` : '');
             problems.push(
               `${target.text} reaches ${shown}, outside the approved ${direction}External of stage ${stage.id} (${approved.map((c) => c.text).join(', ') || 'none'})`,
             );
