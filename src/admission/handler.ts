@@ -2,7 +2,7 @@
 // this layer only translates its decision into the protocol.
 import { evaluate, type Decision, type EngineContext, type Review } from '../engine/evaluate.js';
 import { mutations, type JsonPatchOperation } from '../engine/mutate.js';
-import { shapeProblem } from '../engine/shape.js';
+import { metadataProblem, shapeProblem } from '../engine/shape.js';
 import { isStagewallError, StagewallError } from '../errors.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
@@ -19,8 +19,8 @@ export function reviewOf(request: AdmissionRequest): Review {
     operation: request.operation,
     object: request.object ?? undefined,
     oldObject: request.oldObject ?? undefined,
-    namespace: request.namespace,
-    user: request.userInfo,
+    namespace: request.namespace ?? undefined,
+    user: request.userInfo ?? undefined,
   };
 }
 
@@ -33,19 +33,34 @@ export function denialMessage(decision: Decision): string {
 }
 
 /**
- * The API server only sends objects of the right shape; a review made by hand may not. When the
- * engine fails on an object, a shape problem found in it is the answer (a 400 naming the field),
- * and only a well-shaped object that still fails is a bug. Checked after the fact, so well-formed
- * traffic pays nothing for it.
+ * What the API server never sends but a hand-made review may: no object to judge on an operation
+ * that has one, or metadata (labels, annotations, names, and a pod template's) of the wrong type.
+ * Costs the size of the metadata, so it runs up front; the engine then reads these as strings.
+ */
+export function requestProblem(request: AdmissionRequest): string | undefined {
+  const { operation, object, oldObject } = request;
+  if ((operation === 'CREATE' || operation === 'UPDATE') && !object) return `request.object is required on ${operation}, but it is ${object === null ? 'null' : 'missing'}`;
+  if (operation === 'DELETE' && !oldObject) return `request.oldObject is required on DELETE, but it is ${oldObject === null ? 'null' : 'missing'}`;
+  return (object ? metadataProblem(object, 'request.object.') : undefined) ?? (oldObject ? metadataProblem(oldObject, 'request.oldObject.') : undefined);
+}
+
+/**
+ * The API server only sends objects of the right shape; a review made by hand may not. The cheap
+ * part (the objects' presence and metadata) is checked first, since a wrong type there would be
+ * judged, not fail. For the rest, when the engine fails on an object, a shape problem found in it
+ * is the answer (a 400 naming the field), and only a well-shaped object that still fails is a bug:
+ * checked after the fact, so well-formed traffic pays nothing for the full walk.
  */
 function judging<T>(request: AdmissionRequest, judge: () => T): T {
+  const problem = requestProblem(request);
+  if (problem) throw new StagewallError('ADMISSION_BAD_REQUEST', problem);
   try {
     return judge();
   } catch (err) {
     if (isStagewallError(err)) throw err;
     for (const [field, object] of [['object', request.object], ['oldObject', request.oldObject]] as const) {
-      const problem = object ? shapeProblem(object) : undefined;
-      if (problem) throw new StagewallError('ADMISSION_BAD_REQUEST', `request.${field}: ${problem}`);
+      const problem = object ? shapeProblem(object, `request.${field}.`) : undefined;
+      if (problem) throw new StagewallError('ADMISSION_BAD_REQUEST', problem);
     }
     throw err;
   }
