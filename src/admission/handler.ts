@@ -2,8 +2,10 @@
 // this layer only translates its decision into the protocol.
 import { evaluate, type Decision, type EngineContext, type Review } from '../engine/evaluate.js';
 import { mutations, type JsonPatchOperation } from '../engine/mutate.js';
+import type { Violation } from '../engine/rule.js';
 import { metadataProblem, shapeProblem } from '../engine/shape.js';
 import { isStagewallError, StagewallError } from '../errors.js';
+import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations } from './bounds.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
 export const VIOLATIONS_AUDIT_KEY = 'violations';
@@ -24,12 +26,64 @@ export function reviewOf(request: AdmissionRequest): Review {
   };
 }
 
-/** The denial message: every denying violation, each led by its rule id. */
+const utf8Length = (text: string): number => Buffer.byteLength(text);
+const denialEntry = (v: Violation): string => `[${v.rule}] ${v.message}`;
+const warningEntry = (v: Violation): string => warningText(`[${v.rule}] ${v.message.split('\n')[0] ?? ''}`);
+
+/**
+ * The denial message: the denying violations, each led by its rule id, one a line; past
+ * MAX_REPORTED_VIOLATIONS or MAX_DENIAL_MESSAGE_BYTES, a last line says how many more, of which rules.
+ */
 export function denialMessage(decision: Decision): string {
-  return decision.violations
-    .filter((v) => v.severity === 'deny')
-    .map((v) => `[${v.rule}] ${v.message}`)
-    .join('\n');
+  const denying = decision.violations.filter((v) => v.severity === 'deny');
+  return boundedEntries(denying, {
+    render: denialEntry,
+    size: utf8Length,
+    budget: MAX_DENIAL_MESSAGE_BYTES,
+    separator: 1,
+    cut: (v, room) => clipUtf8(denialEntry(v), room),
+    summary: moreViolations,
+  }).join('\n');
+}
+
+/** Warnings are single header lines; the full message is in the denial or the audit event. */
+export function warningsOf(violations: readonly Violation[]): string[] {
+  return boundedEntries(violations, {
+    render: warningEntry,
+    size: (text) => text.length,
+    budget: MAX_WARNINGS_LENGTH,
+    separator: 0,
+    cut: (v, room) => clipChars(warningEntry(v), room),
+    summary: moreViolations,
+  });
+}
+
+/** One violation of the audit annotation, its message cut until the entry fits in `room` bytes. */
+function auditEntryWithin(v: Violation, room: number): string {
+  let message = v.message;
+  let text = JSON.stringify({ rule: v.rule, message });
+  while (utf8Length(text) > room && message.length > 0) {
+    message = clipUtf8(message, Math.floor(utf8Length(message) / 2));
+    if (message === '…') message = '';
+    text = JSON.stringify({ rule: v.rule, message });
+  }
+  return text;
+}
+
+/**
+ * The audit annotation: a JSON list of {rule, message}, at most MAX_AUDIT_ANNOTATION_BYTES; past
+ * the caps a last {more, message} entry says how many more, of which rules. Always valid JSON.
+ */
+export function auditAnnotation(violations: readonly Violation[]): string {
+  const entries = boundedEntries(violations, {
+    render: (v) => JSON.stringify({ rule: v.rule, message: v.message }),
+    size: utf8Length,
+    budget: MAX_AUDIT_ANNOTATION_BYTES - 2, // the brackets
+    separator: 1,
+    cut: auditEntryWithin,
+    summary: (omitted) => JSON.stringify({ more: omitted.count, message: moreViolations(omitted) }),
+  });
+  return `[${entries.join(',')}]`;
 }
 
 /**
@@ -67,14 +121,16 @@ function judging<T>(request: AdmissionRequest, judge: () => T): T {
 }
 
 export function handleValidate(request: AdmissionRequest, ctx: EngineContext): Handled {
-  const decision = judging(request, () => evaluate(reviewOf(request), ctx));
-  const uid = request.uid;
+  return validationResponse(request.uid, judging(request, () => evaluate(reviewOf(request), ctx)));
+}
+
+/** A decision as an AdmissionResponse: its size bounded whatever the number of violations (see bounds.ts). */
+export function validationResponse(uid: string, decision: Decision): Handled {
   if (decision.violations.length === 0) return { response: allowed(uid), decision };
-  // Warnings are single header lines; the full message is in the denial or the audit event.
-  const warnings = decision.violations.filter((v) => v.severity === 'warn').map((v) => warningText(`[${v.rule}] ${v.message.split('\n')[0] ?? ''}`));
-  const auditAnnotations =
-    decision.mode === 'audit' ? { [VIOLATIONS_AUDIT_KEY]: JSON.stringify(decision.violations.map((v) => ({ rule: v.rule, message: v.message }))) } : undefined;
-  const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(auditAnnotations ? { auditAnnotations } : {}) };
+  const warning = decision.violations.filter((v) => v.severity === 'warn');
+  const warnings = warning.length > 0 ? warningsOf(warning) : undefined;
+  const auditAnnotations = decision.mode === 'audit' ? { [VIOLATIONS_AUDIT_KEY]: auditAnnotation(decision.violations) } : undefined;
+  const extra = { ...(warnings ? { warnings } : {}), ...(auditAnnotations ? { auditAnnotations } : {}) };
   if (decision.verdict === 'deny') return { response: denied(uid, denialMessage(decision), extra), decision };
   return { response: allowed(uid, extra), decision };
 }
