@@ -15,7 +15,15 @@ import { readJsonBody, sendJson, type BodyError } from './body.js';
 import { loggable, MAX_LOGGED_MESSAGE_LENGTH, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The API server refuses request bodies over 3 MiB (its MaxRequestBodyBytes), so no object it admits is larger. */
+export const API_SERVER_MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+
+/**
+ * An AdmissionReview of an UPDATE carries the object and the old object, each up to the API
+ * server's limit, plus the envelope (user info, options) and JSON's escaping: two limits and 2 MiB
+ * (8 MiB). Read in full before parsing, so it is also what one request can hold in memory.
+ */
+export const MAX_BODY_BYTES = 2 * API_SERVER_MAX_REQUEST_BYTES + 2 * 1024 * 1024;
 
 export interface WebhookDeps {
   /** The engine's current inputs; the config may be swapped by a reload at any time. */
