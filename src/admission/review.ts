@@ -71,9 +71,42 @@ function mappingProblem(value: unknown, path: string, fields: readonly string[])
   return stringsProblem(value, path, fields, false);
 }
 
+const stringOrAbsent = (v: unknown): boolean => v === undefined || typeof v === 'string';
+const stringOrNull = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+
+function groupVersionKindOk(v: unknown): boolean {
+  return v === undefined || v === null || (isRecord(v) && stringOrAbsent(v['group']) && stringOrAbsent(v['version']) && stringOrAbsent(v['kind']));
+}
+
+function groupVersionResourceOk(v: unknown): boolean {
+  return v === undefined || v === null || (isRecord(v) && stringOrAbsent(v['group']) && stringOrAbsent(v['version']) && stringOrAbsent(v['resource']));
+}
+
+function groupsOk(v: unknown): boolean {
+  if (v === undefined) return true;
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i += 1) if (typeof v[i] !== 'string') return false;
+  return true;
+}
+
+/**
+ * The fast check of envelopeProblem, on every admission: fixed property reads and typeof, no
+ * allocation. Only a request that fails it is walked again to name the field.
+ */
+function envelopeOk(r: Record<string, unknown>): boolean {
+  if (!(stringOrNull(r['name']) && stringOrNull(r['namespace']) && stringOrNull(r['subResource']) && stringOrNull(r['requestSubResource']))) return false;
+  if (!(groupVersionKindOk(r['kind']) && groupVersionKindOk(r['requestKind']) && groupVersionResourceOk(r['resource']) && groupVersionResourceOk(r['requestResource']))) return false;
+  const dryRun = r['dryRun'];
+  if (!(dryRun === undefined || dryRun === null || typeof dryRun === 'boolean')) return false;
+  const user = r['userInfo'];
+  if (user === undefined || user === null) return true;
+  return isRecord(user) && stringOrAbsent(user['username']) && stringOrAbsent(user['uid']) && groupsOk(user['groups']);
+}
+
 /**
  * The types of the request fields the webhook reads or logs, so that a hand-made review cannot
- * reach the engine or a log line with, say, a namespace that is a mapping. A few typeof checks.
+ * reach the engine or a log line with, say, a namespace that is a mapping. Names the first field
+ * of the wrong type; only called once envelopeOk has found one.
  */
 function envelopeProblem(request: Record<string, unknown>): string | undefined {
   const problem = stringsProblem(request, 'request', STRING_FIELDS, true);
@@ -121,8 +154,7 @@ export function decodeReview(body: unknown): DecodedReview {
     const value = request[field];
     if (value !== undefined && value !== null && !isRecord(value)) throw bad(`request.${field} must be an object, not ${kindOf(value)}`);
   }
-  const problem = envelopeProblem(request);
-  if (problem) throw bad(problem);
+  if (!envelopeOk(request)) throw bad(envelopeProblem(request) ?? 'the AdmissionReview request is malformed');
   return { apiVersion: apiVersion as AdmissionVersion, request: request as unknown as AdmissionRequest };
 }
 

@@ -5,7 +5,7 @@
 // when judging fails, off the hot path.)
 // Checks chain with `??`, which is lazy: each runs only when the ones before it found nothing.
 import { isRecord, type KubeObject } from './types.js';
-import { templateMetadataPointer, WORKLOAD_KINDS } from './workloads.js';
+import { podTemplateOf, templateMetadataPointer, WORKLOAD_KINDS } from './workloads.js';
 
 type Problem = string | undefined;
 type Fields = Record<string, unknown>;
@@ -75,14 +75,22 @@ function stringMap(value: unknown, path: string, field: string): Problem {
 
 const METADATA_STRINGS = ['name', 'generateName', 'namespace'] as const;
 
+const isStringOrAbsent = (v: unknown): boolean => v === undefined || typeof v === 'string';
+
 /** metadata at `root` + `field`: names and namespace strings, labels and annotations mappings of
  * strings. The path is two parts so that it is only joined for a message. */
 function metadata(value: unknown, root: string, field: string): Problem {
   if (value === undefined) return undefined;
   if (!isRecord(value)) return `${root}${field} must be a mapping, not ${kindOf(value)}`;
-  for (const name of METADATA_STRINGS) {
-    const v = value[name];
-    if (v !== undefined && typeof v !== 'string') return `${root}${field}.${name} must be a string, not ${kindOf(v)}`;
+  // Fixed property reads (a loop over the names would make each a keyed lookup).
+  const name = value['name'];
+  const generateName = value['generateName'];
+  const namespace = value['namespace'];
+  if (!(isStringOrAbsent(name) && isStringOrAbsent(generateName) && isStringOrAbsent(namespace))) {
+    for (const key of METADATA_STRINGS) {
+      const v = value[key];
+      if (!isStringOrAbsent(v)) return `${root}${field}.${key} must be a string, not ${kindOf(v)}`;
+    }
   }
   const labels = value['labels'];
   const annotations = value['annotations'];
@@ -173,13 +181,18 @@ function podTemplate(object: KubeObject, root: string): Problem {
     return hostNetwork === undefined || typeof hostNetwork === 'boolean' ? undefined : `${root}spec.hostNetwork must be true or false, not ${kindOf(hostNetwork)}`;
   }
   const steps = TEMPLATE_STEPS.get(object.kind ?? '') ?? [];
-  let node: unknown = object;
-  for (let i = 0; i < steps.length; i += 1) {
-    node = (node as Fields)[steps[i] as string];
-    if (node === undefined) return undefined; // no template: the engine skips the object
-    if (!isRecord(node)) return `${stepsPath(root, steps, i + 1)} must be a mapping, not ${kindOf(node)}`;
+  // The engine's own reads find the template; only when they do not is the way there walked,
+  // to tell a missing template (skipped by the engine) from a field that is not a mapping.
+  const template = podTemplateOf(object) as Fields | undefined;
+  if (template === undefined) {
+    let node: unknown = object;
+    for (let i = 0; i < steps.length; i += 1) {
+      node = (node as Fields)[steps[i] as string];
+      if (node === undefined) return undefined; // no template: the engine skips the object
+      if (!isRecord(node)) return `${stepsPath(root, steps, i + 1)} must be a mapping, not ${kindOf(node)}`;
+    }
+    return undefined;
   }
-  const template = node as Fields;
   const problem = metadata(template['metadata'], root, TEMPLATE_METADATA.get(object.kind ?? '') ?? 'metadata');
   if (problem) return problem;
   const spec = template['spec'];
