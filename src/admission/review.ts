@@ -45,6 +45,9 @@ function bad(message: string): StagewallError {
 }
 
 
+/** The API server's uids are UUIDs (36 characters); the response echoes the uid, so it is bounded too. */
+export const MAX_UID_LENGTH = 256;
+
 const OBJECT_FIELDS = ['object', 'oldObject'] as const;
 const STRING_FIELDS = ['name', 'namespace', 'subResource', 'requestSubResource'] as const;
 const GVK_FIELDS = ['kind', 'requestKind'] as const;
@@ -146,6 +149,7 @@ export function decodeReview(body: unknown): DecodedReview {
   const uid = request['uid'];
   if (uid === undefined || uid === '') throw bad('the AdmissionReview request has no uid');
   if (typeof uid !== 'string') throw bad(`request.uid must be a string, not ${kindOf(uid)}`);
+  if (uid.length > MAX_UID_LENGTH) throw bad(`request.uid is longer than ${MAX_UID_LENGTH} characters (${uid.length}); the API server sends a UUID`);
   const operation = request['operation'];
   if (typeof operation !== 'string' || !OPERATIONS.has(operation)) {
     throw bad(`request.operation must be one of ${[...OPERATIONS].join(', ')}, not ${operation === undefined ? 'missing' : kindOf(operation)}`);

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { createServer } from 'node:http';
 import request from 'supertest';
 import { handleMutate, handleValidate } from '../../src/admission/handler.js';
-import { decodeReview } from '../../src/admission/review.js';
+import { decodeReview, MAX_UID_LENGTH } from '../../src/admission/review.js';
 import { checkObjects } from '../../src/cli/check.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { shapeProblem } from '../../src/engine/shape.js';
@@ -116,6 +116,8 @@ describe('server/app: bodies and request fields of the wrong type are 400s namin
     { name: 'a request that is a string', body: JSON.stringify({ ...good, request: 'x' }), message: 'request must be a mapping, not string "x"' },
     { name: 'a uid that is a number', body: JSON.stringify(withRequest({ uid: 5 })), message: 'request.uid must be a string, not number 5' },
     { name: 'a uid that is a mapping', body: JSON.stringify(withRequest({ uid: {} })), message: 'request.uid must be a string, not a mapping' },
+    { name: 'a uid one character over MAX_UID_LENGTH', body: JSON.stringify(withRequest({ uid: 'u'.repeat(MAX_UID_LENGTH + 1) })), message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${MAX_UID_LENGTH + 1}); the API server sends a UUID` },
+    { name: 'a uid of a megabyte', body: JSON.stringify(withRequest({ uid: 'u'.repeat(1 << 20) })), message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${1 << 20}); the API server sends a UUID` },
     { name: 'an operation that is a number', body: JSON.stringify(withRequest({ operation: 1 })), message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not number 1' },
     { name: 'no operation', body: JSON.stringify(withRequest({ operation: undefined })), message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not missing' },
     { name: 'a namespace that is a number', body: JSON.stringify(withRequest({ namespace: 7 })), message: 'request.namespace must be a string, not number 7' },
@@ -144,6 +146,12 @@ describe('server/app: bodies and request fields of the wrong type are 400s namin
       });
     }
   }
+
+  it('a uid of exactly MAX_UID_LENGTH characters is answered, and echoed', async () => {
+    const uid = 'u'.repeat(MAX_UID_LENGTH);
+    const res = await request(app).post('/validate').send(withRequest({ uid })).expect(200);
+    assert.equal(res.body.response.uid, uid);
+  });
 
   it('null stands for absent in the request’s optional fields, as some clients encode them', async () => {
     const body = withRequest({ name: null, namespace: null, subResource: null, kind: null, resource: null, userInfo: null, dryRun: null, oldObject: null });

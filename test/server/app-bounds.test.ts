@@ -89,6 +89,25 @@ describe('server/app: bounded answers for a policy of 2,000 open rules (issue 10
   });
 });
 
+describe('server/app: audit log lines per request, exactly at, one over and far over the cap', () => {
+  const rows: { name: string; rules: number; lines: number; omitted?: number }[] = [
+    { name: 'exactly at the cap: one line per violation', rules: MAX_REPORTED_VIOLATIONS, lines: MAX_REPORTED_VIOLATIONS },
+    { name: 'one over: the cap and a line for the one more', rules: MAX_REPORTED_VIOLATIONS + 1, lines: MAX_REPORTED_VIOLATIONS + 1, omitted: 1 },
+    { name: 'far over (500): the cap and a line for the rest', rules: 500, lines: MAX_REPORTED_VIOLATIONS + 1, omitted: 500 - MAX_REPORTED_VIOLATIONS },
+  ];
+  for (const row of rows) {
+    it(row.name, async () => {
+      const { app, metrics, lines } = setup(audit);
+      await request(app).post('/validate').send(admissionReview(openPolicy(row.rules))).expect(200);
+      const events = lines.filter((l) => l['event'] === 'audit');
+      assert.equal(events.length, row.lines);
+      assert.equal(events.filter((e) => e['rule'] === 'ingress-open').length, Math.min(row.rules, MAX_REPORTED_VIOLATIONS));
+      assert.equal(events.at(-1)?.['omitted'], row.omitted);
+      assert.equal(await violationsCounted(metrics, 'ingress-open'), row.rules, 'every violation is counted');
+    });
+  }
+});
+
 describe('server/app: strings of megabytes from a request stay out of answers and log lines', () => {
   const huge = 'u'.repeat(1 << 20);
   const managed = {
