@@ -5,7 +5,7 @@ import { mutations, type JsonPatchOperation } from '../engine/mutate.js';
 import type { Violation } from '../engine/rule.js';
 import { metadataProblem, shapeProblem } from '../engine/shape.js';
 import { isStagewallError, StagewallError } from '../errors.js';
-import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations } from './bounds.js';
+import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations, type ListBounds } from './bounds.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
 export const VIOLATIONS_AUDIT_KEY = 'violations';
@@ -27,36 +27,30 @@ export function reviewOf(request: AdmissionRequest): Review {
 }
 
 const utf8Length = (text: string): number => Buffer.byteLength(text);
+const utf8AtMost = (text: string): number => text.length * 3;
 const denialEntry = (v: Violation): string => `[${v.rule}] ${v.message}`;
 const warningEntry = (v: Violation): string => warningText(`[${v.rule}] ${v.message.split('\n')[0] ?? ''}`);
 
-/**
- * The denial message: the denying violations, each led by its rule id, one a line; past
- * MAX_REPORTED_VIOLATIONS or MAX_DENIAL_MESSAGE_BYTES, a last line says how many more, of which rules.
- */
-export function denialMessage(decision: Decision): string {
-  const denying = decision.violations.filter((v) => v.severity === 'deny');
-  return boundedEntries(denying, {
-    render: denialEntry,
-    size: utf8Length,
-    budget: MAX_DENIAL_MESSAGE_BYTES,
-    separator: 1,
-    cut: (v, room) => clipUtf8(denialEntry(v), room),
-    summary: moreViolations,
-  }).join('\n');
-}
+// The bounds of each list, made once: the hot path allocates none of this per request.
+const DENIAL_BOUNDS: ListBounds<Violation> = {
+  render: denialEntry,
+  size: utf8Length,
+  sizeAtMost: utf8AtMost,
+  budget: MAX_DENIAL_MESSAGE_BYTES,
+  separator: 1,
+  cut: (v, room) => clipUtf8(denialEntry(v), room),
+  summary: moreViolations,
+};
 
-/** Warnings are single header lines; the full message is in the denial or the audit event. */
-export function warningsOf(violations: readonly Violation[]): string[] {
-  return boundedEntries(violations, {
-    render: warningEntry,
-    size: (text) => text.length,
-    budget: MAX_WARNINGS_LENGTH,
-    separator: 0,
-    cut: (v, room) => clipChars(warningEntry(v), room),
-    summary: moreViolations,
-  });
-}
+const WARNING_BOUNDS: ListBounds<Violation> = {
+  render: warningEntry,
+  size: (text) => text.length,
+  sizeAtMost: (text) => text.length,
+  budget: MAX_WARNINGS_LENGTH,
+  separator: 0,
+  cut: (v, room) => clipChars(warningEntry(v), room),
+  summary: moreViolations,
+};
 
 /** One violation of the audit annotation, its message cut until the entry fits in `room` bytes. */
 function auditEntryWithin(v: Violation, room: number): string {
@@ -70,20 +64,35 @@ function auditEntryWithin(v: Violation, room: number): string {
   return text;
 }
 
+const AUDIT_BOUNDS: ListBounds<Violation> = {
+  render: (v) => JSON.stringify({ rule: v.rule, message: v.message }),
+  size: utf8Length,
+  sizeAtMost: utf8AtMost,
+  budget: MAX_AUDIT_ANNOTATION_BYTES - 2, // the brackets
+  separator: 1,
+  cut: auditEntryWithin,
+  summary: (omitted) => JSON.stringify({ more: omitted.count, message: moreViolations(omitted) }),
+};
+
+/**
+ * The denial message: the denying violations, each led by its rule id, one a line; past
+ * MAX_REPORTED_VIOLATIONS or MAX_DENIAL_MESSAGE_BYTES, a last line says how many more, of which rules.
+ */
+export function denialMessage(decision: Decision): string {
+  return boundedEntries(decision.violations.filter((v) => v.severity === 'deny'), DENIAL_BOUNDS).join('\n');
+}
+
+/** Warnings are single header lines; the full message is in the denial or the audit event. */
+export function warningsOf(violations: readonly Violation[]): string[] {
+  return boundedEntries(violations, WARNING_BOUNDS);
+}
+
 /**
  * The audit annotation: a JSON list of {rule, message}, at most MAX_AUDIT_ANNOTATION_BYTES; past
  * the caps a last {more, message} entry says how many more, of which rules. Always valid JSON.
  */
 export function auditAnnotation(violations: readonly Violation[]): string {
-  const entries = boundedEntries(violations, {
-    render: (v) => JSON.stringify({ rule: v.rule, message: v.message }),
-    size: utf8Length,
-    budget: MAX_AUDIT_ANNOTATION_BYTES - 2, // the brackets
-    separator: 1,
-    cut: auditEntryWithin,
-    summary: (omitted) => JSON.stringify({ more: omitted.count, message: moreViolations(omitted) }),
-  });
-  return `[${entries.join(',')}]`;
+  return `[${boundedEntries(violations, AUDIT_BOUNDS).join(',')}]`;
 }
 
 /**

@@ -1,8 +1,9 @@
 // The shape of the fields the engine reads, checked once when a manifest is loaded. The API
 // server guarantees these shapes in the webhook; a manifest on disk guarantees nothing, and a
 // wrong shape must be a MANIFEST_SHAPE error naming file and field, not a crash in the engine.
-// (A hand-made AdmissionReview guarantees nothing either: the admission handlers consult this
-// when judging fails, off the hot path.)
+// (A hand-made AdmissionReview guarantees nothing either: the admission handlers check the
+// metadata up front, metadataProblem, which costs the size of the metadata and allocates nothing
+// on a good object; the full shape only when judging fails, off the hot path.)
 // Checks chain with `??`, which is lazy: each runs only when the ones before it found nothing.
 import { isRecord, type KubeObject } from './types.js';
 import { podTemplateOf, templateMetadataPointer, WORKLOAD_KINDS } from './workloads.js';
@@ -59,16 +60,17 @@ function stringItem(value: unknown, path: string): Problem {
   return typeof value === 'string' ? undefined : `${path} must be a string, not ${kindOf(value)}`;
 }
 
-/** labels, annotations, matchLabels: a mapping of strings. Runs on every admission, so the path
- * is only built for a message and the loop is a for-in (Object.entries would allocate). */
-function stringMap(value: unknown, path: string, field: string): Problem {
+/** labels, annotations, matchLabels at root + path + field: a mapping of strings. Runs on every
+ * admission, so the path is only joined for a message and the loop is a for-in (Object.entries
+ * would allocate). */
+function stringMap(value: unknown, root: string, path: string, field: string): Problem {
   if (value === undefined) return undefined;
-  if (!isRecord(value)) return `${path}.${field} must be a mapping, not ${kindOf(value)}`;
+  if (!isRecord(value)) return `${root}${path}.${field} must be a mapping, not ${kindOf(value)}`;
   for (const k in value) {
     const v = value[k];
     if (typeof v === 'string') continue;
     const hint = typeof v === 'number' || typeof v === 'boolean' ? ` (quote it: "${clipped(String(v))}")` : '';
-    return `${path}.${field}.${clipped(k)} must be a string, not ${kindOf(v)}${hint}`;
+    return `${root}${path}.${field}.${clipped(k)} must be a string, not ${kindOf(v)}${hint}`;
   }
   return undefined;
 }
@@ -92,11 +94,7 @@ function metadata(value: unknown, root: string, field: string): Problem {
       if (!isStringOrAbsent(v)) return `${root}${field}.${key} must be a string, not ${kindOf(v)}`;
     }
   }
-  const labels = value['labels'];
-  const annotations = value['annotations'];
-  if (labels === undefined && annotations === undefined) return undefined;
-  const at = `${root}${field}`;
-  return stringMap(labels, at, 'labels') ?? stringMap(annotations, at, 'annotations');
+  return stringMap(value['labels'], root, field, 'labels') ?? stringMap(value['annotations'], root, field, 'annotations');
 }
 
 function requirement(value: unknown, path: string): Problem {
@@ -113,7 +111,7 @@ function selector(value: unknown, path: string): Problem {
   const s = isRecord(value) ? value : {};
   return (
     optionalMapping(value, path) ??
-    stringMap(s['matchLabels'], path, 'matchLabels') ??
+    stringMap(s['matchLabels'], '', path, 'matchLabels') ??
     listOf(s['matchExpressions'], `${path}.matchExpressions`, requirement)
   );
 }
