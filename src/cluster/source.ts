@@ -16,6 +16,18 @@ export const FIELD_MANAGER = 'stagewall';
 /** How long an admission waits for a namespace the view does not know yet. */
 const NAMESPACE_LOOKUP_TIMEOUT_MS = 2000;
 
+/** How long a namespace the API server does not have is not asked for again. */
+export const NAMESPACE_MISS_TTL_MS = 10_000;
+
+/** Misses remembered at once (the oldest is forgotten first); names are at most 63 characters, so about 100 KiB. */
+export const MAX_REMEMBERED_MISSES = 1024;
+
+/** Lookups in flight at once: past it a request is judged with the view as it is, as after a miss. */
+export const MAX_PENDING_LOOKUPS = 32;
+
+/** A namespace name is an RFC 1123 label: anything else is not a namespace and is never asked for. */
+const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
 export interface ClusterSourceOptions {
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -185,28 +197,46 @@ export class ClusterViewSource implements ViewSource {
   }
 
   /**
-   * One lookup per name at a time, at most 2 s, and a miss is remembered for 10 s: a caller
-   * sending made-up namespaces cannot turn the webhook into a load on the API server.
+   * One lookup per name at a time, at most 2 s, at most MAX_PENDING_LOOKUPS at once, only for
+   * names a namespace can have, and a miss is remembered for 10 s (the last MAX_REMEMBERED_MISSES):
+   * a caller sending made-up namespaces can neither turn the webhook into a load on the API server
+   * nor grow its memory.
    */
   ensureNamespace(name: string): Promise<void> {
-    const now = Date.now();
-    if ((this.missing.get(name) ?? 0) > now) return Promise.resolve();
+    if (!NAMESPACE_NAME.test(name)) return Promise.resolve();
+    const missUntil = this.missing.get(name);
+    if (missUntil !== undefined) {
+      if (missUntil > Date.now()) return Promise.resolve();
+      this.missing.delete(name);
+    }
     let lookup = this.lookups.get(name);
     if (!lookup) {
+      if (this.lookups.size >= MAX_PENDING_LOOKUPS) return Promise.resolve();
       // getJson's deadline covers credentials and the whole answer.
       lookup = getJson(this.kc, `${NAMESPACES.path}/${encodeURIComponent(name)}`, {}, NAMESPACE_LOOKUP_TIMEOUT_MS)
         .then((ns) => {
           if (!this.view.namespace(name)) this.view.upsertNamespace(ns as KubeObject);
         })
         .catch((err: unknown) => {
-          if (this.missing.size > 10_000) this.missing.clear();
-          this.missing.set(name, Date.now() + 10_000);
+          this.rememberMiss(name);
           this.options.logger.debug({ event: 'namespace-lookup-failed', namespace: name, error: (err as Error).message }, 'namespace lookup failed');
         })
         .finally(() => this.lookups.delete(name));
       this.lookups.set(name, lookup);
     }
     return lookup;
+  }
+
+  /** Every miss has the same lifetime, so the first in the map is the next to expire: forget it first. */
+  private rememberMiss(name: string): void {
+    this.missing.delete(name);
+    while (this.missing.size >= MAX_REMEMBERED_MISSES) this.missing.delete(this.missing.keys().next().value as string);
+    this.missing.set(name, Date.now() + NAMESPACE_MISS_TTL_MS);
+  }
+
+  /** For tests: how many misses are remembered, and lookups in flight. */
+  get lookupState(): { readonly misses: number; readonly pending: number } {
+    return { misses: this.missing.size, pending: this.lookups.size };
   }
 
   async stop(): Promise<void> {

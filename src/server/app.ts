@@ -5,15 +5,25 @@
 // than half of the throughput on the benchmark (see README, Performance).
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { clipUtf8, MAX_DENIAL_MESSAGE_BYTES, MAX_REPORTED_VIOLATIONS, moreViolations, omittedFrom } from '../admission/bounds.js';
 import { handleMutate, handleValidate, type Handled } from '../admission/handler.js';
 import { decodeReview, encodeReview, errored, type AdmissionRequest } from '../admission/review.js';
-import type { EngineContext } from '../engine/evaluate.js';
+import type { Decision, EngineContext } from '../engine/evaluate.js';
+import type { ObjectRef } from '../engine/subjects.js';
 import { isStagewallError } from '../errors.js';
 import { readJsonBody, sendJson, type BodyError } from './body.js';
-import type { Logger } from './log.js';
+import { loggable, MAX_LOGGED_MESSAGE_LENGTH, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The API server refuses request bodies over 3 MiB (its MaxRequestBodyBytes), so no object it admits is larger. */
+export const API_SERVER_MAX_REQUEST_BYTES = 3 * 1024 * 1024;
+
+/**
+ * An AdmissionReview of an UPDATE carries the object and the old object, each up to the API
+ * server's limit, plus the envelope (user info, options) and JSON's escaping: two limits and 2 MiB
+ * (8 MiB). Read in full before parsing, so it is also what one request can hold in memory.
+ */
+export const MAX_BODY_BYTES = 2 * API_SERVER_MAX_REQUEST_BYTES + 2 * 1024 * 1024;
 
 export interface WebhookDeps {
   /** The engine's current inputs; the config may be swapped by a reload at any time. */
@@ -30,49 +40,67 @@ function sendError(res: ServerResponse, status: number, code: string, message: s
   sendJson(res, status, { error: { code, message } });
 }
 
+/** The kind named by the request, else by its object: for metrics (folded to known kinds) and logs. */
 function requestKind(request: AdmissionRequest): string {
-  return request.kind?.kind ?? request.object?.kind ?? request.oldObject?.kind ?? 'Unknown';
+  const kind = request.kind?.kind ?? request.object?.kind ?? request.oldObject?.kind;
+  return typeof kind === 'string' ? kind : 'Unknown';
+}
+
+function loggedRef(ref: ObjectRef): ObjectRef {
+  return { kind: loggable(ref.kind), name: loggable(ref.name), ...(ref.namespace === undefined ? {} : { namespace: loggable(ref.namespace) }) };
+}
+
+/**
+ * One audit event per violation, for the first MAX_REPORTED_VIOLATIONS, then one that says how many
+ * more and of which rules: a request's log lines are bounded in number and, with every string from
+ * the request cut, in size.
+ */
+function logAudit(deps: WebhookDeps, request: AdmissionRequest, decision: Decision): void {
+  const { violations } = decision;
+  const object = loggedRef(decision.ref);
+  const user = loggable(request.userInfo?.username);
+  const uid = loggable(request.uid);
+  const dryRun = request.dryRun === true;
+  const shown = Math.min(violations.length, MAX_REPORTED_VIOLATIONS);
+  for (let i = 0; i < shown; i += 1) {
+    const v = violations[i] as Decision['violations'][number];
+    deps.logger.warn(
+      { event: 'audit', rule: v.rule, severity: v.severity, object, namespace: object.namespace, user, uid, mode: decision.mode, operation: request.operation, dryRun },
+      loggable(v.message, MAX_LOGGED_MESSAGE_LENGTH),
+    );
+  }
+  if (violations.length > shown) {
+    const omitted = omittedFrom(violations, shown);
+    deps.logger.warn(
+      { event: 'audit', rules: omitted.rules, omitted: omitted.count, object, namespace: object.namespace, user, uid, mode: decision.mode, operation: request.operation, dryRun },
+      moreViolations(omitted),
+    );
+  }
 }
 
 function logDecision(deps: WebhookDeps, endpoint: Endpoint, request: AdmissionRequest, handled: Handled): void {
   const { decision } = handled;
-  const user = request.userInfo?.username;
   if (decision) {
+    // Every violation is counted, reported or not.
     for (const v of decision.violations) deps.metrics.admissions.violation(v.rule, v.severity);
-    if (decision.mode === 'audit') {
-      for (const v of decision.violations) {
-        deps.logger.warn(
-          {
-            event: 'audit',
-            rule: v.rule,
-            severity: v.severity,
-            object: decision.ref,
-            namespace: decision.ref.namespace,
-            user,
-            uid: request.uid,
-            mode: decision.mode,
-            operation: request.operation,
-            dryRun: request.dryRun === true,
-          },
-          v.message,
-        );
-      }
-    }
+    if (decision.mode === 'audit' && decision.violations.length > 0) logAudit(deps, request, decision);
   }
   if (deps.logger.isLevelEnabled('debug')) {
     deps.logger.debug(
       {
         event: 'decision',
         endpoint,
-        uid: request.uid,
-        user,
+        uid: loggable(request.uid),
+        user: loggable(request.userInfo?.username),
         operation: request.operation,
-        kind: requestKind(request),
-        namespace: request.namespace,
-        name: request.name,
+        kind: loggable(requestKind(request)),
+        namespace: loggable(request.namespace),
+        name: loggable(request.name),
         verdict: decision?.verdict,
         skipped: decision?.skipped,
-        rules: decision?.violations.map((v) => v.rule),
+        // The rule ids (a catalog's worth at most), not one entry per violation.
+        rules: decision ? [...new Set(decision.violations.map((v) => v.rule))] : undefined,
+        violations: decision?.violations.length,
         patch: handled.patch,
       },
       'admission decision',
@@ -146,11 +174,14 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: Ad
       if (isStagewallError(err)) {
         // The object itself is bad (the API server would not have stored it): say so in the
         // AdmissionReview, so kubectl shows the reason rather than "failed calling webhook".
-        deps.logger.warn({ event: 'bad-object', endpoint, uid: request.uid, kind, code: err.code, error: err.message }, 'object refused as invalid');
-        sendJson(res, 200, encodeReview(decoded.apiVersion, errored(request.uid, 400, `[${err.code}] ${err.message}`)));
+        deps.logger.warn(
+          { event: 'bad-object', endpoint, uid: loggable(request.uid), kind: loggable(kind), code: err.code, error: loggable(err.message, MAX_LOGGED_MESSAGE_LENGTH) },
+          'object refused as invalid',
+        );
+        sendJson(res, 200, encodeReview(decoded.apiVersion, errored(request.uid, 400, clipUtf8(`[${err.code}] ${err.message}`, MAX_DENIAL_MESSAGE_BYTES))));
         return;
       }
-      deps.logger.error({ event: 'error', endpoint, uid: request.uid, kind, err }, 'admission request failed');
+      deps.logger.error({ event: 'error', endpoint, uid: loggable(request.uid), kind: loggable(kind), err }, 'admission request failed');
       sendError(res, 500, 'INTERNAL', 'internal error while judging the request');
       return;
     }

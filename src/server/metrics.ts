@@ -27,6 +27,13 @@ export function kindLabel(kind: string): string {
   return COUNTED_KINDS.has(kind) ? kind : 'other';
 }
 
+const COUNTED_OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+
+/** The operation label: decodeReview admits only these four, and the tally does not rely on it. */
+export function operationLabel(operation: string): string {
+  return COUNTED_OPERATIONS.has(operation) ? operation : 'other';
+}
+
 interface CountSlot<L extends string> {
   readonly labels: Record<L, string>;
   count: number;
@@ -54,10 +61,11 @@ export class AdmissionTally {
   /** Counts one admission and the seconds it took to answer. */
   admission(endpoint: string, kind: string, operation: string, decision: string, mode: string, seconds: number): void {
     const k = kindLabel(kind);
-    const key = `${endpoint}\u0000${k}\u0000${operation}\u0000${decision}\u0000${mode}`;
+    const op = operationLabel(operation);
+    const key = `${endpoint}\u0000${k}\u0000${op}\u0000${decision}\u0000${mode}`;
     const slot = this.requests.get(key);
     if (slot) slot.count += 1;
-    else this.requests.set(key, { labels: { endpoint, kind: k, operation, decision, mode }, count: 1 });
+    else this.requests.set(key, { labels: { endpoint, kind: k, operation: op, decision, mode }, count: 1 });
 
     let latency = this.latency.get(endpoint);
     if (!latency) {

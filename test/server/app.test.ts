@@ -3,7 +3,7 @@ import request from 'supertest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { StagewallConfig } from '../../src/config/model.js';
 import type { EngineContext } from '../../src/engine/evaluate.js';
-import { createWebhookApp, MAX_BODY_BYTES } from '../../src/server/app.js';
+import { API_SERVER_MAX_REQUEST_BYTES, createWebhookApp, MAX_BODY_BYTES } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/server/log.js';
 import { admissionReview, namespace, pod } from '../helpers/review.js';
@@ -208,6 +208,23 @@ describe('server/app: bad input', () => {
     assert.equal(res.body.response.allowed, true);
   });
 
+  it('accepts an UPDATE whose object and oldObject are each as large as the API server admits (3 MiB)', async () => {
+    assert.ok(MAX_BODY_BYTES >= 2 * API_SERVER_MAX_REQUEST_BYTES + 64 * 1024, 'room for both objects and the envelope');
+    const { app } = setup();
+    const large = (stage: string) => {
+      const object = structuredClone(labelled);
+      const padding = API_SERVER_MAX_REQUEST_BYTES - JSON.stringify(object).length - 32;
+      (object as { metadata: { labels: Record<string, string>; annotations: Record<string, string> } }).metadata.labels['stagewall.dev/stage'] = stage;
+      (object as { metadata: { annotations: Record<string, string> } }).metadata.annotations = { pad: 'x'.repeat(padding) };
+      return object;
+    };
+    const review = admissionReview(large('transform'), { operation: 'UPDATE', oldObject: large('transform') });
+    assert.ok(JSON.stringify(review).length > 2 * API_SERVER_MAX_REQUEST_BYTES - 1024);
+    const res = await request(app).post('/validate').send(review).expect(200);
+    assert.equal(res.body.response.uid, (review['request'] as { uid: string }).uid);
+    assert.equal(res.body.response.allowed, true, 'judged, not refused');
+  });
+
   it('refuses a body over 8 MiB with 413', async () => {
     const { app } = setup();
     const big = admissionReview(structuredClone(labelled));
@@ -239,8 +256,8 @@ describe('server/app: bad input', () => {
   describe('a hand-made review with an object of the wrong shape is a 400 naming the field, not a 500', () => {
     const policy = (spec: unknown) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'odd', namespace: 'etl-load' }, spec });
     const rows: { name: string; object: unknown; message: RegExp }[] = [
-      { name: 'ingress that is not a list', object: policy({ podSelector: {}, ingress: 'everything' }), message: /request\.object: .*spec\.ingress must be a list, not string "everything"/ },
-      { name: 'a peer that is null', object: policy({ podSelector: {}, ingress: [{ from: [null] }] }), message: /request\.object: .*spec\.ingress\[0\]\.from\[0\] must be a mapping, not null/ },
+      { name: 'ingress that is not a list', object: policy({ podSelector: {}, ingress: 'everything' }), message: /request\.object\.spec\.ingress must be a list, not string "everything"/ },
+      { name: 'a peer that is null', object: policy({ podSelector: {}, ingress: [{ from: [null] }] }), message: /request\.object\.spec\.ingress\[0\]\.from\[0\] must be a mapping, not null/ },
       { name: 'except that is not a list', object: policy({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: '10.1.0.0/16' } }] }] }), message: /except must be a list/ },
       { name: 'egress that is a number', object: policy({ podSelector: {}, egress: 7 }), message: /spec\.egress must be a list, not number 7/ },
     ];

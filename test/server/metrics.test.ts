@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ADMISSION_LATENCY_BUCKETS, createMetrics, kindLabel } from '../../src/server/metrics.js';
+import { ADMISSION_LATENCY_BUCKETS, createMetrics, kindLabel, operationLabel } from '../../src/server/metrics.js';
 
 /** The exposition text's sample lines, as `name{labels}` -> value. */
 async function samples(metrics: ReturnType<typeof createMetrics>): Promise<Map<string, number>> {
@@ -30,6 +30,28 @@ describe('server/metrics: admission tally, exported when scraped', () => {
     metrics.admissions.admission('validate', 'Gadget', 'CREATE', 'ignored', 'enforce', 0.001);
     assert.equal(kindLabel('Widget'), 'other');
     assert.equal((await samples(metrics)).get('stagewall_admission_requests_total{endpoint="validate",kind="other",operation="CREATE",decision="ignored",mode="enforce"}'), 2);
+  });
+
+  describe('label values from a request are folded into a fixed set, so no caller can grow the series', () => {
+    const rows: { name: string; kind: string; operation: string; labels: [string, string] }[] = [
+      { name: 'a known kind and operation are their own', kind: 'Deployment', operation: 'UPDATE', labels: ['Deployment', 'UPDATE'] },
+      { name: 'a kind of another group is other', kind: 'Widget', operation: 'CREATE', labels: ['other', 'CREATE'] },
+      { name: 'a kind in the wrong case is other', kind: 'pod', operation: 'DELETE', labels: ['other', 'DELETE'] },
+      { name: 'an operation the protocol does not have is other', kind: 'Pod', operation: 'PATCH', labels: ['Pod', 'other'] },
+      { name: 'a kind and an operation of a megabyte are other', kind: 'k'.repeat(1 << 20), operation: 'o'.repeat(1 << 20), labels: ['other', 'other'] },
+    ];
+    for (const row of rows) {
+      it(row.name, () => {
+        assert.deepEqual([kindLabel(row.kind), operationLabel(row.operation)], row.labels);
+      });
+    }
+
+    it('10,000 admissions of distinct made-up kinds and operations fill one series', () => {
+      const metrics = createMetrics({ defaultMetrics: false });
+      for (let i = 0; i < 10_000; i += 1) metrics.admissions.admission('validate', `Kind${i}`, `OP${i}`, 'ignored', 'enforce', 0.001);
+      assert.equal(metrics.admissions.requests.size, 1);
+      assert.equal([...metrics.admissions.requests.values()][0]?.count, 10_000);
+    });
   });
 
   it('renders latency as a Prometheus histogram: cumulative buckets, +Inf, _sum and _count per endpoint', async () => {
