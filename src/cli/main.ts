@@ -15,6 +15,7 @@ import { renderRules } from './rules.js';
 import { runGenerate } from './generate.js';
 import { GRAPH_FORMATS, graphObjects, renderGraph, type GraphFormat } from './graph.js';
 import { runCerts, runServe } from './serve.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
@@ -131,7 +132,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
-    .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long before closing', '0')
+    .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
+    .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))
     .action(async (opts: Parameters<typeof runServe>[0]) => {
       await runServe(opts, io);
     });

@@ -8,12 +8,20 @@ import type { StagewallConfig } from '../config/model.js';
 import type { EngineContext } from '../engine/evaluate.js';
 import { isStagewallError } from '../errors.js';
 import { createWebhookApp } from './app.js';
+import { trackConnections } from './connections.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
 import { loadCertificate, TLS_SERVER_OPTIONS } from './tls.js';
 import type { ViewSource } from './view-source.js';
 import { watchFiles } from './watch.js';
+
+/** Longest wait for requests in flight once the server stops accepting (below the pod's 30 s grace period, with the 5 s delay). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+/** How long the ops port may take to close after the webhook has drained. */
+export const OPS_CLOSE_TIMEOUT_MS = 1000;
+/** While draining, a keep-alive socket with nothing in flight is closed after being quiet this long. */
+export const DEFAULT_DRAIN_IDLE_MS = 1000;
 
 export interface ServeOptions {
   /** The config file, watched and reloaded; or a fixed config (embedded default). */
@@ -33,8 +41,10 @@ export interface ServeOptions {
   /** Slow clients are cut off: all headers within this time, the whole request within the other. */
   readonly headersTimeoutMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
-  /** Longest wait for in-flight requests on shutdown. */
+  /** Longest wait for in-flight requests once the server stops accepting (default DEFAULT_SHUTDOWN_TIMEOUT_MS). */
   readonly shutdownTimeoutMs?: number | undefined;
+  /** While draining, a quiet keep-alive socket is closed after this long (default DEFAULT_DRAIN_IDLE_MS). */
+  readonly drainIdleMs?: number | undefined;
 }
 
 export interface RunningServer {
@@ -46,8 +56,10 @@ export interface RunningServer {
   /** The config in force. */
   config(): StagewallConfig;
   /**
-   * Reports not-ready at once, keeps serving for `delayMs` (so the API server and the Service
-   * stop sending here first), then stops accepting, finishes requests in flight, stops the view.
+   * Reports not-ready at once and keeps serving for `delayMs` (so the API server and the Service
+   * stop sending here first), every answer with `Connection: close` and quiet keep-alive sockets
+   * closed; then stops accepting, answers the requests in flight (at most shutdownTimeoutMs) and
+   * stops the view.
    */
   close(delayMs?: number): Promise<void>;
 }
@@ -62,7 +74,8 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string | u
   });
 }
 
-function closeServer(server: HttpServer | HttpsServer, timeoutMs: number): Promise<void> {
+/** Closes the plain-HTTP ops port (probes and scrapes only: nothing there is worth a drain). */
+function closeOps(server: HttpServer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
       server.closeAllConnections();
@@ -129,18 +142,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Slow or stalled clients are cut off; the API server's own webhook timeout is at most 30 s.
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
-  const webhook = createHttpsServer(
-    {
-      ...TLS_SERVER_OPTIONS,
-      ...certificate.options,
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: 65_000,
-      // How often Node checks those timeouts (default 30 s, far coarser than they are).
-      connectionsCheckingInterval: Math.min(1000, headersTimeout),
-    },
-    app,
-  );
+  const webhook = createHttpsServer({
+    ...TLS_SERVER_OPTIONS,
+    ...certificate.options,
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: 65_000,
+    // How often Node checks those timeouts (default 30 s, far coarser than they are).
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  });
+  const connections = trackConnections(webhook, { drainIdleMs: options.drainIdleMs ?? DEFAULT_DRAIN_IDLE_MS });
+  webhook.on('request', connections.listener(app));
 
   stops.push(
     watchFiles([options.tlsCert, options.tlsKey], interval, () => {
@@ -198,11 +210,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close(delayMs = 0) {
       closing ??= (async () => {
         shuttingDown = true;
+        connections.startDraining();
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         for (const stop of stops) stop();
-        const timeout = options.shutdownTimeoutMs ?? 25_000;
-        await closeServer(webhook, timeout);
-        await Promise.all([closeServer(ops, 1000), viewSource.stop()]);
+        const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        const { forced } = await connections.drain(timeoutMs);
+        if (forced > 0) logger.warn({ event: 'drain-timeout', connections: forced, timeoutMs }, 'requests still in flight after the shutdown timeout were cut off');
+        await Promise.all([closeOps(ops, OPS_CLOSE_TIMEOUT_MS), viewSource.stop()]);
         logger.info({ event: 'stopped' }, 'stagewall webhook stopped');
       })();
       return closing;
