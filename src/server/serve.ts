@@ -3,18 +3,19 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { loadConfigFile } from '../config/load.js';
+import type { SecureContextOptions } from 'node:tls';
+import { parseConfig } from '../config/load.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { EngineContext } from '../engine/evaluate.js';
-import { isStagewallError } from '../errors.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { createWebhookApp } from './app.js';
 import { trackConnections } from './connections.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
-import { loadCertificate, TLS_SERVER_OPTIONS } from './tls.js';
+import { certificateFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
-import { watchFiles } from './watch.js';
+import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
 
 /** Longest wait for requests in flight once the server stops accepting (below the pod's 30 s grace period, with the 5 s delay). */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
@@ -36,8 +37,10 @@ export interface ServeOptions {
   readonly ownNamespace?: string | undefined;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
-  /** How often config and certificate files are checked for changes. */
+  /** How often config and certificate files are read to look for changes (default 1 s). */
   readonly reloadIntervalMs?: number | undefined;
+  /** A changed file applies only once read unchanged this long (default DEFAULT_STABLE_MS, 2 s). */
+  readonly reloadStableMs?: number | undefined;
   /** Slow clients are cut off: all headers within this time, the whole request within the other. */
   readonly headersTimeoutMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
@@ -91,17 +94,44 @@ function closeOps(server: HttpServer, timeoutMs: number): Promise<void> {
   });
 }
 
+function configFrom(snapshot: FileSnapshot, path: string): StagewallConfig {
+  const text = snapshot.contents[0];
+  if (text === undefined) throw new StagewallError('CONFIG_READ', `cannot read config ${path}`);
+  return parseConfig(text.toString('utf8'), path);
+}
+
+interface TlsFiles {
+  readonly certificate: LoadedCertificate;
+  /** The context options: serving pair and TLS settings. */
+  readonly context: SecureContextOptions;
+}
+
+function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
+  const [cert, key] = snapshot.contents;
+  const certificate = certificateFrom(cert, key, options.tlsCert, options.tlsKey);
+  return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options } };
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { logger, viewSource } = options;
   const metrics = options.metrics ?? createMetrics();
-  const interval = options.reloadIntervalMs ?? 2000;
+  const watching = { intervalMs: options.reloadIntervalMs ?? 1000, stableMs: options.reloadStableMs ?? DEFAULT_STABLE_MS };
   const stops: (() => void)[] = [];
 
+  const tlsPaths = [options.tlsCert, options.tlsKey];
+  const tlsFiles = readFiles(tlsPaths);
+  const tls = tlsFrom(tlsFiles, options);
+  let certificate = tls.certificate;
+  metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+
   let config: StagewallConfig;
+  const configPath = options.config ? undefined : options.configPath;
+  let configFiles: FileSnapshot | undefined;
   if (options.config) {
     config = options.config;
-  } else if (options.configPath) {
-    config = loadConfigFile(options.configPath);
+  } else if (configPath) {
+    configFiles = readFiles([configPath]);
+    config = configFrom(configFiles, configPath);
   } else {
     throw new Error('startServer needs configPath or config');
   }
@@ -109,12 +139,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   metrics.configLastReloadSuccess.set(1);
 
   let ctx: EngineContext = { config, view: viewSource.view, ownNamespace: options.ownNamespace };
-  const configPath = options.configPath;
-  if (configPath && !options.config) {
+  if (configPath) {
     stops.push(
-      watchFiles([configPath], interval, () => {
+      watchFiles([configPath], { ...watching, initial: configFiles }, (snapshot) => {
         try {
-          const next = loadConfigFile(configPath);
+          const next = configFrom(snapshot, configPath);
           ctx = { ...ctx, config: next };
           viewSource.configChanged?.();
           metrics.configReloads.inc({ result: 'success' });
@@ -130,9 +159,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
 
-  let certificate = loadCertificate(options.tlsCert, options.tlsKey);
-  metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
-
   const app = createWebhookApp({
     context: () => ctx,
     metrics,
@@ -143,8 +169,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const webhook = createHttpsServer({
-    ...TLS_SERVER_OPTIONS,
-    ...certificate.options,
+    ...tls.context,
     headersTimeout,
     requestTimeout,
     keepAliveTimeout: 65_000,
@@ -155,12 +180,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   webhook.on('request', connections.listener(app));
 
   stops.push(
-    watchFiles([options.tlsCert, options.tlsKey], interval, () => {
+    watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, (snapshot) => {
       try {
-        const next = loadCertificate(options.tlsCert, options.tlsKey);
+        const next = tlsFrom(snapshot, options);
         // setSecureContext throws on a key that does not match: only then is `next` in force.
-        webhook.setSecureContext({ ...TLS_SERVER_OPTIONS, ...next.options });
-        certificate = next;
+        webhook.setSecureContext(next.context);
+        certificate = next.certificate;
         metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
         metrics.certificateReloads.inc({ result: 'success' });
         logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
@@ -194,7 +219,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const metricsPort = await listen(ops, options.metricsPort, options.host);
   refreshViewMetrics();
   logger.info(
-    { event: 'started', port, metricsPort, view: viewSource.description, pipelines: config.pipelines.size, certificateExpiresAt: certificate.expiresAt.toISOString() },
+    {
+      event: 'started',
+      port,
+      metricsPort,
+      view: viewSource.description,
+      pipelines: config.pipelines.size,
+      certificateExpiresAt: certificate.expiresAt.toISOString(),
+    },
     'stagewall webhook serving',
   );
 

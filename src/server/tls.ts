@@ -10,15 +10,12 @@ export interface LoadedCertificate {
   readonly subjectAltName: string;
 }
 
-export function loadCertificate(certPath: string, keyPath: string): LoadedCertificate {
-  let cert: Buffer;
-  let key: Buffer;
-  try {
-    cert = readFileSync(certPath);
-    key = readFileSync(keyPath);
-  } catch (err) {
-    throw new StagewallError('CERTS', `cannot read the serving certificate: ${(err as Error).message} (make one with: stagewall certs --out DIR)`);
-  }
+const MAKE_ONE = 'make one with: stagewall certs --out DIR';
+
+/** The serving certificate from the contents of its files; `certPath` and `keyPath` name them in errors. */
+export function certificateFrom(cert: Buffer | undefined, key: Buffer | undefined, certPath: string, keyPath: string): LoadedCertificate {
+  if (cert === undefined) throw new StagewallError('CERTS', `cannot read the serving certificate ${certPath} (${MAKE_ONE})`);
+  if (key === undefined) throw new StagewallError('CERTS', `cannot read the serving key ${keyPath} (${MAKE_ONE})`);
   let x509: X509Certificate;
   try {
     x509 = new X509Certificate(cert);
@@ -26,6 +23,18 @@ export function loadCertificate(certPath: string, keyPath: string): LoadedCertif
     throw new StagewallError('CERTS', `${certPath} is not a PEM certificate: ${(err as Error).message}`);
   }
   return { options: { cert, key }, expiresAt: new Date(x509.validTo), subjectAltName: x509.subjectAltName ?? '' };
+}
+
+function readOrUndefined(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadCertificate(certPath: string, keyPath: string): LoadedCertificate {
+  return certificateFrom(readOrUndefined(certPath), readOrUndefined(keyPath), certPath, keyPath);
 }
 
 /** TLS settings shared by the webhook and the benchmark's baseline server. */

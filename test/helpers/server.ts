@@ -65,6 +65,7 @@ export async function startTestServer(extra: Partial<ServeOptions> = {}, dir = m
     viewSource: staticViewSource(examplesView(), 'examples'),
     logger: collectingLogger(logs),
     reloadIntervalMs: 50,
+    reloadStableMs: 200,
     ...extra,
   });
   return { server, dir, ca: readFileSync(join(dir, 'ca.crt')), logs };
