@@ -20,11 +20,19 @@ const SECOND_PIPELINE = `  - name: reports
 /** Samples the config in force every few milliseconds until stopped. */
 function sampleConfig(server: RunningServer) {
   const seen: StagewallConfig[] = [];
-  const timer = setInterval(() => {
+  const sample = () => {
     const c = server.config();
     if (seen[seen.length - 1] !== c) seen.push(c);
-  }, 5);
-  return { seen, stop: () => clearInterval(timer) };
+  };
+  const timer = setInterval(sample, 5);
+  sample();
+  return {
+    seen,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+    },
+  };
 }
 
 /** A ConfigMap volume as the kubelet writes it: the file is a link into `..data`, swapped atomically. */
