@@ -1,5 +1,5 @@
-// The webhook's connections on shutdown: the server drains without resetting a request that
-// reached it.
+// The webhook's connections: a connection that never starts a request is cut, and on shutdown the
+// server drains without resetting a request that reached it.
 //
 // Why not server.close() + closeIdleConnections(): Node counts a keep-alive socket as idle until
 // it has parsed the first bytes of the next request, so destroying "idle" sockets resets a request
@@ -13,6 +13,8 @@ import type { Server as HttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 
 export interface ConnectionOptions {
+  /** A connection that has not sent a byte this long after its TLS handshake is closed. */
+  readonly firstByteTimeoutMs: number;
   /** While draining, a socket with nothing in flight that has been quiet this long is closed. */
   readonly drainIdleMs: number;
 }
@@ -58,7 +60,13 @@ export function trackConnections(server: HttpsServer, options: ConnectionOptions
   server.on('secureConnection', (socket: TLSSocket) => {
     const state: ConnectionState = { socket, open: new Set(), quietSince: performance.now(), bytesAtQuiet: 0 };
     connections.set(socket, state);
+    // headersTimeout only runs from a request's first byte; this covers the time before it.
+    const firstByte = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, options.firstByteTimeoutMs);
+    firstByte.unref();
     socket.once('close', () => {
+      clearTimeout(firstByte);
       connections.delete(socket);
     });
   });

@@ -23,6 +23,8 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
 export const OPS_CLOSE_TIMEOUT_MS = 1000;
 /** While draining, a keep-alive socket with nothing in flight is closed after being quiet this long. */
 export const DEFAULT_DRAIN_IDLE_MS = 1000;
+/** Headers must arrive within this time (and, by default, the first byte after the handshake, and the handshake itself). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 export interface ServeOptions {
   /** The config file, watched and reloaded; or a fixed config (embedded default). */
@@ -44,6 +46,10 @@ export interface ServeOptions {
   /** Slow clients are cut off: all headers within this time, the whole request within the other. */
   readonly headersTimeoutMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
+  /** A connection that sends no byte this long after its TLS handshake is closed (default: headersTimeoutMs). */
+  readonly firstByteTimeoutMs?: number | undefined;
+  /** A TLS handshake must complete within this time (default: headersTimeoutMs). */
+  readonly handshakeTimeoutMs?: number | undefined;
   /** Longest wait for in-flight requests once the server stops accepting (default DEFAULT_SHUTDOWN_TIMEOUT_MS). */
   readonly shutdownTimeoutMs?: number | undefined;
   /** While draining, a quiet keep-alive socket is closed after this long (default DEFAULT_DRAIN_IDLE_MS). */
@@ -102,7 +108,7 @@ function configFrom(snapshot: FileSnapshot, path: string): StagewallConfig {
 
 interface TlsFiles {
   readonly certificate: LoadedCertificate;
-  /** The context options: serving pair and TLS settings. */
+  /** The context options: serving pair and TLS settings (versions, ciphers). */
   readonly context: SecureContextOptions;
 }
 
@@ -166,17 +172,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(viewSource.ensureNamespace ? { ensureNamespace: viewSource.ensureNamespace.bind(viewSource) } : {}),
   });
   // Slow or stalled clients are cut off; the API server's own webhook timeout is at most 30 s.
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const webhook = createHttpsServer({
     ...tls.context,
+    handshakeTimeout: options.handshakeTimeoutMs ?? headersTimeout,
     headersTimeout,
     requestTimeout,
     keepAliveTimeout: 65_000,
     // How often Node checks those timeouts (default 30 s, far coarser than they are).
     connectionsCheckingInterval: Math.min(1000, headersTimeout),
   });
-  const connections = trackConnections(webhook, { drainIdleMs: options.drainIdleMs ?? DEFAULT_DRAIN_IDLE_MS });
+  const connections = trackConnections(webhook, {
+    firstByteTimeoutMs: options.firstByteTimeoutMs ?? headersTimeout,
+    drainIdleMs: options.drainIdleMs ?? DEFAULT_DRAIN_IDLE_MS,
+  });
   webhook.on('request', connections.listener(app));
 
   stops.push(

@@ -37,5 +37,25 @@ export function loadCertificate(certPath: string, keyPath: string): LoadedCertif
   return certificateFrom(readOrUndefined(certPath), readOrUndefined(keyPath), certPath, keyPath);
 }
 
+/**
+ * TLS 1.2 with forward secrecy and AEAD only: ECDHE key exchange (ECDSA certificates, as
+ * `stagewall certs` makes, or RSA ones, as cert-manager often issues) with AES-GCM or
+ * ChaCha20-Poly1305. No CBC, CCM, ARIA, or static-RSA/DHE suites. The TLS 1.3 suites are Node's
+ * defaults (all AEAD).
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+] as const;
+export const TLS13_CIPHERS = ['TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256'] as const;
+
 /** TLS settings shared by the webhook and the benchmark's baseline server. */
-export const TLS_SERVER_OPTIONS = { minVersion: 'TLSv1.2' } as const;
+export const TLS_SERVER_OPTIONS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [...TLS13_CIPHERS, ...TLS12_CIPHERS].join(':'),
+  honorCipherOrder: true,
+} as const;
