@@ -124,6 +124,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-c, --config <file>', 'stagewall config (reloaded on change)', DEFAULT_CONFIG)
     .option('--tls-cert <file>', 'serving certificate (reloaded on change)', process.env['STAGEWALL_TLS_CERT'])
     .option('--tls-key <file>', 'serving key', process.env['STAGEWALL_TLS_KEY'])
+    .option('--client-ca <file>', "require a client certificate signed by a CA in this PEM bundle (the API server's, see the install docs); reloaded on change")
     .option('--port <n>', 'HTTPS port of the webhook', '8443')
     .option('--metrics-port <n>', 'plain HTTP port of /metrics, /healthz and /readyz', '9090')
     .option('--host <addr>', 'address to listen on (default: every address)')

@@ -26,6 +26,7 @@ export interface ServeCommandOptions {
   config: string;
   tlsCert?: string;
   tlsKey?: string;
+  clientCa?: string;
   port: string;
   metricsPort: string;
   host?: string;
@@ -82,6 +83,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     configPath,
     tlsCert,
     tlsKey,
+    clientCa: opts.clientCa,
     port: parsePort(opts.port, '--port'),
     metricsPort: parsePort(opts.metricsPort, '--metrics-port'),
     host: opts.host,

@@ -13,7 +13,7 @@ import { trackConnections } from './connections.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
-import { certificateFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
+import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
 import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
 
@@ -32,6 +32,8 @@ export interface ServeOptions {
   readonly config?: StagewallConfig | undefined;
   readonly tlsCert: string;
   readonly tlsKey: string;
+  /** A PEM bundle of CAs: when given, every client must present a certificate signed by one of them. */
+  readonly clientCa?: string | undefined;
   readonly port: number;
   readonly metricsPort: number;
   readonly host?: string | undefined;
@@ -108,14 +110,15 @@ function configFrom(snapshot: FileSnapshot, path: string): StagewallConfig {
 
 interface TlsFiles {
   readonly certificate: LoadedCertificate;
-  /** The context options: serving pair and TLS settings (versions, ciphers). */
+  /** The context options: serving pair, ciphers and, with a client CA, the CAs to verify clients by. */
   readonly context: SecureContextOptions;
 }
 
 function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
-  const [cert, key] = snapshot.contents;
+  const [cert, key, clientCa] = snapshot.contents;
   const certificate = certificateFrom(cert, key, options.tlsCert, options.tlsKey);
-  return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options } };
+  const ca = options.clientCa === undefined ? {} : clientCaFrom(clientCa, options.clientCa);
+  return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options, ...ca } };
 }
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -124,7 +127,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const watching = { intervalMs: options.reloadIntervalMs ?? 1000, stableMs: options.reloadStableMs ?? DEFAULT_STABLE_MS };
   const stops: (() => void)[] = [];
 
-  const tlsPaths = [options.tlsCert, options.tlsKey];
+  // Certificates first: a start that fails on them leaves no watcher behind.
+  const tlsPaths = [options.tlsCert, options.tlsKey, ...(options.clientCa === undefined ? [] : [options.clientCa])];
   const tlsFiles = readFiles(tlsPaths);
   const tls = tlsFrom(tlsFiles, options);
   let certificate = tls.certificate;
@@ -176,6 +180,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
   const webhook = createHttpsServer({
     ...tls.context,
+    // With a client CA, a client without a certificate signed by it fails the handshake.
+    ...(options.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
     handshakeTimeout: options.handshakeTimeoutMs ?? headersTimeout,
     headersTimeout,
     requestTimeout,
@@ -224,9 +230,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }, refreshViewMetrics),
   );
 
-  await viewSource.start(() => ctx.config);
-  const port = await listen(webhook, options.port, options.host);
-  const metricsPort = await listen(ops, options.metricsPort, options.host);
+  let port: number;
+  let metricsPort: number;
+  try {
+    await viewSource.start(() => ctx.config);
+    port = await listen(webhook, options.port, options.host);
+    metricsPort = await listen(ops, options.metricsPort, options.host);
+  } catch (err) {
+    for (const stop of stops) stop();
+    webhook.close();
+    ops.close();
+    throw err;
+  }
   refreshViewMetrics();
   logger.info(
     {
@@ -236,6 +251,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       view: viewSource.description,
       pipelines: config.pipelines.size,
       certificateExpiresAt: certificate.expiresAt.toISOString(),
+      clientAuth: options.clientCa !== undefined,
     },
     'stagewall webhook serving',
   );

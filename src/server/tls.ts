@@ -1,4 +1,5 @@
-// Serving certificate and key from files, reloadable without a restart (setSecureContext).
+// Serving certificate and key (and, optionally, the CA bundle that client certificates must chain
+// to) from files, reloadable without a restart (setSecureContext).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SecureContextOptions } from 'node:tls';
@@ -35,6 +36,25 @@ function readOrUndefined(path: string): Buffer | undefined {
 
 export function loadCertificate(certPath: string, keyPath: string): LoadedCertificate {
   return certificateFrom(readOrUndefined(certPath), readOrUndefined(keyPath), certPath, keyPath);
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** The CA bundle for client certificates (`serve --client-ca`): every PEM certificate in it must parse, and at least one must be a CA. */
+export function clientCaFrom(bundle: Buffer | undefined, path: string): SecureContextOptions {
+  if (bundle === undefined) throw new StagewallError('CERTS', `cannot read the client CA bundle ${path}`);
+  const pems = bundle.toString('utf8').match(PEM_CERTIFICATE) ?? [];
+  if (pems.length === 0) throw new StagewallError('CERTS', `${path} holds no PEM certificate: --client-ca needs the CA bundle that signs the API server's client certificate`);
+  let cas = 0;
+  for (const [i, pem] of pems.entries()) {
+    try {
+      if (new X509Certificate(pem).ca) cas += 1;
+    } catch (err) {
+      throw new StagewallError('CERTS', `${path}: certificate ${i + 1} is not valid PEM: ${(err as Error).message}`);
+    }
+  }
+  if (cas === 0) throw new StagewallError('CERTS', `${path} holds no CA certificate (basicConstraints CA:TRUE): --client-ca needs the CA, not the client certificate itself`);
+  return { ca: pems };
 }
 
 /**
