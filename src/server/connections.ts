@@ -44,7 +44,7 @@ export interface ConnectionTracker {
    * quiet ones closed. After `timeoutMs` whatever is left is destroyed.
    */
   drain(timeoutMs: number): Promise<DrainResult>;
-  /** Open connections past the handshake (for tests and logs). */
+  /** Open connections past the handshake (for logs). */
   readonly size: number;
 }
 

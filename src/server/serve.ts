@@ -269,6 +269,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       closing ??= (async () => {
         shuttingDown = true;
         connections.startDraining();
+        logger.info({ event: 'draining', delayMs, connections: connections.size }, 'not ready; answering with Connection: close until the delay is over');
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         for (const stop of stops) stop();
         const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;

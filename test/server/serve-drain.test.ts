@@ -110,6 +110,8 @@ describe('server/serve: graceful drain under keep-alive load', function () {
       assert.deepEqual(answeredAfter.filter((r) => r.connection !== 'close').map((r) => r.id), [], 'every answer written after the drain began says Connection: close');
       assert.ok(answeredBefore.every((r) => r.connection === 'keep-alive'), 'answers before it kept the connection');
       assert.ok(!started.logs.some((l) => l['event'] === 'drain-timeout'), 'nothing was cut off');
+      const draining = started.logs.find((l) => l['event'] === 'draining');
+      assert.ok(Number(draining?.['connections']) >= clients / 2, `the drain log counts the open connections (${String(draining?.['connections'])})`);
     });
   }
 
