@@ -15,6 +15,7 @@ import { renderRules } from './rules.js';
 import { runGenerate } from './generate.js';
 import { GRAPH_FORMATS, graphObjects, renderGraph, type GraphFormat } from './graph.js';
 import { runCerts, runServe } from './serve.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
@@ -123,6 +124,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-c, --config <file>', 'stagewall config (reloaded on change)', DEFAULT_CONFIG)
     .option('--tls-cert <file>', 'serving certificate (reloaded on change)', process.env['STAGEWALL_TLS_CERT'])
     .option('--tls-key <file>', 'serving key', process.env['STAGEWALL_TLS_KEY'])
+    .option('--client-ca <file>', "require a client certificate signed by a CA in this PEM bundle (the API server's, see the install docs); reloaded on change")
     .option('--port <n>', 'HTTPS port of the webhook', '8443')
     .option('--metrics-port <n>', 'plain HTTP port of /metrics, /healthz and /readyz', '9090')
     .option('--host <addr>', 'address to listen on (default: every address)')
@@ -131,7 +133,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
-    .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long before closing', '0')
+    .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
+    .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))
     .action(async (opts: Parameters<typeof runServe>[0]) => {
       await runServe(opts, io);
     });

@@ -26,6 +26,7 @@ export interface ServeCommandOptions {
   config: string;
   tlsCert?: string;
   tlsKey?: string;
+  clientCa?: string;
   port: string;
   metricsPort: string;
   host?: string;
@@ -36,11 +37,18 @@ export interface ServeCommandOptions {
   namespace: string;
   logLevel?: string;
   shutdownDelay: string;
+  shutdownTimeout: string;
 }
 
 function parsePort(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new StagewallError('USAGE', `${flag} must be a port number (0-65535), not "${value}"`);
+  return n;
+}
+
+function parseMs(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new StagewallError('USAGE', `${flag} must be milliseconds, not "${value}"`);
   return n;
 }
 
@@ -65,6 +73,8 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     io.err(`made a CA and a serving certificate in ${certDir}`);
   }
   loadConfigFile(configPath); // fail fast, with every error, before anything listens
+  const shutdownDelay = parseMs(opts.shutdownDelay, '--shutdown-delay');
+  const shutdownTimeout = parseMs(opts.shutdownTimeout, '--shutdown-timeout');
   const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
   const metrics = createMetrics();
   const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts.namespace);
@@ -73,6 +83,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     configPath,
     tlsCert,
     tlsKey,
+    clientCa: opts.clientCa,
     port: parsePort(opts.port, '--port'),
     metricsPort: parsePort(opts.metricsPort, '--metrics-port'),
     host: opts.host,
@@ -80,6 +91,7 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     ownNamespace: opts.namespace,
     logger,
     metrics,
+    shutdownTimeoutMs: shutdownTimeout,
   });
 
   if (opts.embedded) {
@@ -96,14 +108,23 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     );
   }
 
-  const shutdownDelay = Number(opts.shutdownDelay);
-  if (!Number.isInteger(shutdownDelay) || shutdownDelay < 0) throw new StagewallError('USAGE', `--shutdown-delay must be milliseconds, not "${opts.shutdownDelay}"`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ event: 'signal', signal, delayMs: shutdownDelay }, 'shutting down: not ready now, finishing requests in flight');
-    void server.close(shutdownDelay).then(() => process.exit(0));
+    logger.info({ event: 'signal', signal, delayMs: shutdownDelay, timeoutMs: shutdownTimeout }, 'shutting down: not ready now, finishing requests in flight');
+    // close() is bounded by the delay and the timeout; this only catches a view that never stops.
+    setTimeout(() => {
+      logger.error({ event: 'shutdown-stuck' }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, shutdownDelay + shutdownTimeout + 3000).unref();
+    server.close(shutdownDelay).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ event: 'error', err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

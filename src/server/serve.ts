@@ -3,17 +3,28 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { loadConfigFile } from '../config/load.js';
+import type { SecureContextOptions } from 'node:tls';
+import { parseConfig } from '../config/load.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { EngineContext } from '../engine/evaluate.js';
-import { isStagewallError } from '../errors.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { createWebhookApp } from './app.js';
+import { trackConnections } from './connections.js';
 import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
-import { loadCertificate, TLS_SERVER_OPTIONS } from './tls.js';
+import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
-import { watchFiles } from './watch.js';
+import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
+
+/** Longest wait for requests in flight once the server stops accepting (below the pod's 30 s grace period, with the 5 s delay). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+/** How long the ops port may take to close after the webhook has drained. */
+export const OPS_CLOSE_TIMEOUT_MS = 1000;
+/** While draining, a keep-alive socket with nothing in flight is closed after being quiet this long. */
+export const DEFAULT_DRAIN_IDLE_MS = 1000;
+/** Headers must arrive within this time (and, by default, the first byte after the handshake, and the handshake itself). */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 
 export interface ServeOptions {
   /** The config file, watched and reloaded; or a fixed config (embedded default). */
@@ -21,6 +32,8 @@ export interface ServeOptions {
   readonly config?: StagewallConfig | undefined;
   readonly tlsCert: string;
   readonly tlsKey: string;
+  /** A PEM bundle of CAs: when given, every client must present a certificate signed by one of them. */
+  readonly clientCa?: string | undefined;
   readonly port: number;
   readonly metricsPort: number;
   readonly host?: string | undefined;
@@ -28,13 +41,21 @@ export interface ServeOptions {
   readonly ownNamespace?: string | undefined;
   readonly logger: Logger;
   readonly metrics?: Metrics | undefined;
-  /** How often config and certificate files are checked for changes. */
+  /** How often config and certificate files are read to look for changes (default 1 s). */
   readonly reloadIntervalMs?: number | undefined;
+  /** A changed file applies only once read unchanged this long (default DEFAULT_STABLE_MS, 2 s). */
+  readonly reloadStableMs?: number | undefined;
   /** Slow clients are cut off: all headers within this time, the whole request within the other. */
   readonly headersTimeoutMs?: number | undefined;
   readonly requestTimeoutMs?: number | undefined;
-  /** Longest wait for in-flight requests on shutdown. */
+  /** A connection that sends no byte this long after its TLS handshake is closed (default: headersTimeoutMs). */
+  readonly firstByteTimeoutMs?: number | undefined;
+  /** A TLS handshake must complete within this time (default: headersTimeoutMs). */
+  readonly handshakeTimeoutMs?: number | undefined;
+  /** Longest wait for in-flight requests once the server stops accepting (default DEFAULT_SHUTDOWN_TIMEOUT_MS). */
   readonly shutdownTimeoutMs?: number | undefined;
+  /** While draining, a quiet keep-alive socket is closed after this long (default DEFAULT_DRAIN_IDLE_MS). */
+  readonly drainIdleMs?: number | undefined;
 }
 
 export interface RunningServer {
@@ -46,8 +67,10 @@ export interface RunningServer {
   /** The config in force. */
   config(): StagewallConfig;
   /**
-   * Reports not-ready at once, keeps serving for `delayMs` (so the API server and the Service
-   * stop sending here first), then stops accepting, finishes requests in flight, stops the view.
+   * Reports not-ready at once and keeps serving for `delayMs` (so the API server and the Service
+   * stop sending here first), every answer with `Connection: close` and quiet keep-alive sockets
+   * closed; then stops accepting, answers the requests in flight (at most shutdownTimeoutMs) and
+   * stops the view.
    */
   close(delayMs?: number): Promise<void>;
 }
@@ -62,7 +85,8 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string | u
   });
 }
 
-function closeServer(server: HttpServer | HttpsServer, timeoutMs: number): Promise<void> {
+/** Closes the plain-HTTP ops port (probes and scrapes only: nothing there is worth a drain). */
+function closeOps(server: HttpServer, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
       server.closeAllConnections();
@@ -78,17 +102,46 @@ function closeServer(server: HttpServer | HttpsServer, timeoutMs: number): Promi
   });
 }
 
+function configFrom(snapshot: FileSnapshot, path: string): StagewallConfig {
+  const text = snapshot.contents[0];
+  if (text === undefined) throw new StagewallError('CONFIG_READ', `cannot read config ${path}`);
+  return parseConfig(text.toString('utf8'), path);
+}
+
+interface TlsFiles {
+  readonly certificate: LoadedCertificate;
+  /** The context options: serving pair, ciphers and, with a client CA, the CAs to verify clients by. */
+  readonly context: SecureContextOptions;
+}
+
+function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
+  const [cert, key, clientCa] = snapshot.contents;
+  const certificate = certificateFrom(cert, key, options.tlsCert, options.tlsKey);
+  const ca = options.clientCa === undefined ? {} : clientCaFrom(clientCa, options.clientCa);
+  return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options, ...ca } };
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const { logger, viewSource } = options;
   const metrics = options.metrics ?? createMetrics();
-  const interval = options.reloadIntervalMs ?? 2000;
+  const watching = { intervalMs: options.reloadIntervalMs ?? 1000, stableMs: options.reloadStableMs ?? DEFAULT_STABLE_MS };
   const stops: (() => void)[] = [];
 
+  // Certificates first: a start that fails on them leaves no watcher behind.
+  const tlsPaths = [options.tlsCert, options.tlsKey, ...(options.clientCa === undefined ? [] : [options.clientCa])];
+  const tlsFiles = readFiles(tlsPaths);
+  const tls = tlsFrom(tlsFiles, options);
+  let certificate = tls.certificate;
+  metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+
   let config: StagewallConfig;
+  const configPath = options.config ? undefined : options.configPath;
+  let configFiles: FileSnapshot | undefined;
   if (options.config) {
     config = options.config;
-  } else if (options.configPath) {
-    config = loadConfigFile(options.configPath);
+  } else if (configPath) {
+    configFiles = readFiles([configPath]);
+    config = configFrom(configFiles, configPath);
   } else {
     throw new Error('startServer needs configPath or config');
   }
@@ -96,12 +149,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   metrics.configLastReloadSuccess.set(1);
 
   let ctx: EngineContext = { config, view: viewSource.view, ownNamespace: options.ownNamespace };
-  const configPath = options.configPath;
-  if (configPath && !options.config) {
+  if (configPath) {
     stops.push(
-      watchFiles([configPath], interval, () => {
+      watchFiles([configPath], { ...watching, initial: configFiles }, (snapshot) => {
         try {
-          const next = loadConfigFile(configPath);
+          const next = configFrom(snapshot, configPath);
           ctx = { ...ctx, config: next };
           viewSource.configChanged?.();
           metrics.configReloads.inc({ result: 'success' });
@@ -117,9 +169,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
 
-  let certificate = loadCertificate(options.tlsCert, options.tlsKey);
-  metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
-
   const app = createWebhookApp({
     context: () => ctx,
     metrics,
@@ -127,28 +176,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(viewSource.ensureNamespace ? { ensureNamespace: viewSource.ensureNamespace.bind(viewSource) } : {}),
   });
   // Slow or stalled clients are cut off; the API server's own webhook timeout is at most 30 s.
-  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const headersTimeout = options.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
-  const webhook = createHttpsServer(
-    {
-      ...TLS_SERVER_OPTIONS,
-      ...certificate.options,
-      headersTimeout,
-      requestTimeout,
-      keepAliveTimeout: 65_000,
-      // How often Node checks those timeouts (default 30 s, far coarser than they are).
-      connectionsCheckingInterval: Math.min(1000, headersTimeout),
-    },
-    app,
-  );
+  const webhook = createHttpsServer({
+    ...tls.context,
+    // With a client CA, a client without a certificate signed by it fails the handshake.
+    ...(options.clientCa === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
+    handshakeTimeout: options.handshakeTimeoutMs ?? headersTimeout,
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: 65_000,
+    // How often Node checks those timeouts (default 30 s, far coarser than they are).
+    connectionsCheckingInterval: Math.min(1000, headersTimeout),
+  });
+  const connections = trackConnections(webhook, {
+    firstByteTimeoutMs: options.firstByteTimeoutMs ?? headersTimeout,
+    drainIdleMs: options.drainIdleMs ?? DEFAULT_DRAIN_IDLE_MS,
+  });
+  webhook.on('request', connections.listener(app));
 
   stops.push(
-    watchFiles([options.tlsCert, options.tlsKey], interval, () => {
+    watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, (snapshot) => {
       try {
-        const next = loadCertificate(options.tlsCert, options.tlsKey);
+        const next = tlsFrom(snapshot, options);
         // setSecureContext throws on a key that does not match: only then is `next` in force.
-        webhook.setSecureContext({ ...TLS_SERVER_OPTIONS, ...next.options });
-        certificate = next;
+        webhook.setSecureContext(next.context);
+        certificate = next.certificate;
         metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
         metrics.certificateReloads.inc({ result: 'success' });
         logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
@@ -177,12 +230,29 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     }, refreshViewMetrics),
   );
 
-  await viewSource.start(() => ctx.config);
-  const port = await listen(webhook, options.port, options.host);
-  const metricsPort = await listen(ops, options.metricsPort, options.host);
+  let port: number;
+  let metricsPort: number;
+  try {
+    await viewSource.start(() => ctx.config);
+    port = await listen(webhook, options.port, options.host);
+    metricsPort = await listen(ops, options.metricsPort, options.host);
+  } catch (err) {
+    for (const stop of stops) stop();
+    webhook.close();
+    ops.close();
+    throw err;
+  }
   refreshViewMetrics();
   logger.info(
-    { event: 'started', port, metricsPort, view: viewSource.description, pipelines: config.pipelines.size, certificateExpiresAt: certificate.expiresAt.toISOString() },
+    {
+      event: 'started',
+      port,
+      metricsPort,
+      view: viewSource.description,
+      pipelines: config.pipelines.size,
+      certificateExpiresAt: certificate.expiresAt.toISOString(),
+      clientAuth: options.clientCa !== undefined,
+    },
     'stagewall webhook serving',
   );
 
@@ -198,11 +268,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close(delayMs = 0) {
       closing ??= (async () => {
         shuttingDown = true;
+        connections.startDraining();
+        logger.info({ event: 'draining', delayMs, connections: connections.size }, 'not ready; answering with Connection: close until the delay is over');
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         for (const stop of stops) stop();
-        const timeout = options.shutdownTimeoutMs ?? 25_000;
-        await closeServer(webhook, timeout);
-        await Promise.all([closeServer(ops, 1000), viewSource.stop()]);
+        const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+        const { forced } = await connections.drain(timeoutMs);
+        if (forced > 0) logger.warn({ event: 'drain-timeout', connections: forced, timeoutMs }, 'requests still in flight after the shutdown timeout were cut off');
+        await Promise.all([closeOps(ops, OPS_CLOSE_TIMEOUT_MS), viewSource.stop()]);
         logger.info({ event: 'stopped' }, 'stagewall webhook stopped');
       })();
       return closing;

@@ -82,6 +82,7 @@ describe('server/serve: the real HTTPS server', function () {
       viewSource,
       logger,
       reloadIntervalMs: 50,
+      reloadStableMs: 200,
       ...extra,
     });
     return server;
