@@ -11,7 +11,7 @@ import { decodeReview, encodeReview, errored, type AdmissionRequest } from '../a
 import type { Decision, EngineContext } from '../engine/evaluate.js';
 import type { ObjectRef } from '../engine/subjects.js';
 import { isStagewallError } from '../errors.js';
-import { readJsonBody, sendJson, type BodyError } from './body.js';
+import { BodyBudget, readJsonBody, sendJson, type BodyError } from './body.js';
 import { loggable, MAX_LOGGED_MESSAGE_LENGTH, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -25,9 +25,17 @@ export const API_SERVER_MAX_REQUEST_BYTES = 3 * 1024 * 1024;
  */
 export const MAX_BODY_BYTES = 2 * API_SERVER_MAX_REQUEST_BYTES + 2 * 1024 * 1024;
 
+/**
+ * Request bodies held at once over all requests in flight: four of the largest, or thousands of
+ * ordinary reviews (a few KiB each). Beyond it a request is answered 503 with Retry-After.
+ */
+export const MAX_BUFFERED_BODY_BYTES = 4 * MAX_BODY_BYTES;
+
 export interface WebhookDeps {
   /** The engine's current inputs; the config may be swapped by a reload at any time. */
   context(): EngineContext;
+  /** Request bodies held at once over all requests (default MAX_BUFFERED_BODY_BYTES). */
+  readonly bufferedBodyBytes?: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** Looks up a namespace the view does not know yet (cluster views only). */
@@ -122,18 +130,21 @@ function badBody(deps: WebhookDeps, endpoint: Endpoint, res: ServerResponse, err
   } else if (err.type === 'entity.parse.failed') {
     deps.metrics.badRequests.inc({ endpoint, reason: 'malformed-json' });
     sendError(res, 400, 'MALFORMED_JSON', err.message);
+  } else if (err.type === 'server.busy') {
+    deps.metrics.badRequests.inc({ endpoint, reason: 'busy' });
+    sendError(res, 503, 'SERVER_BUSY', err.message);
   } else {
     deps.metrics.badRequests.inc({ endpoint, reason: 'aborted' });
     res.destroy();
   }
 }
 
-function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, handle: (r: AdmissionRequest, ctx: EngineContext) => Handled) {
+function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBudget, handle: (r: AdmissionRequest, ctx: EngineContext) => Handled) {
   const tally = deps.metrics.admissions;
   const record = tally.admission.bind(tally);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = performance.now();
-    readJsonBody(req, res, MAX_BODY_BYTES, (err, body) => {
+    readJsonBody(req, res, MAX_BODY_BYTES, budget, (err, body) => {
       if (err) {
         badBody(deps, endpoint, res, err);
         return;
@@ -220,8 +231,9 @@ function pathOf(url: string | undefined): string {
 
 /** The webhook's request listener, for the HTTPS server (or supertest). */
 export function createWebhookApp(deps: WebhookDeps): RequestListener {
-  const validate = admissionEndpoint(deps, 'validate', handleValidate);
-  const mutate = admissionEndpoint(deps, 'mutate', handleMutate);
+  const budget = new BodyBudget(deps.bufferedBodyBytes ?? MAX_BUFFERED_BODY_BYTES);
+  const validate = admissionEndpoint(deps, 'validate', budget, handleValidate);
+  const mutate = admissionEndpoint(deps, 'mutate', budget, handleMutate);
   const fallback = createFallbackApp(deps);
   return (req, res) => {
     if (req.method === 'POST') {

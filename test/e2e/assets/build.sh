@@ -148,7 +148,7 @@ run_step() {
 
 go_version=$(go env GOVERSION)
 log "building kubernetes $k8s_version (kube-apiserver, kubectl) and etcd $etcd_version with $go_version into $out"
-log "a cold build (empty Go module and build caches) takes about 5 minutes on 2 cores"
+log "a cold build (empty Go module and build caches) takes about 10-12 minutes on 2 cores"
 build_start=$(date +%s)
 
 # Deterministic go settings: the machine's toolchain, no workspace, go.sum as
