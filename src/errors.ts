@@ -38,6 +38,11 @@ export class StagewallError extends Error {
   }
 }
 
+/**
+ * Also true for a StagewallError of a second copy of this module: the CLI imports each command's
+ * modules lazily, and a CommonJS host (mocha through tsx) can load those as ES modules beside its
+ * own copies, where instanceof alone would fail.
+ */
 export function isStagewallError(err: unknown): err is StagewallError {
-  return err instanceof StagewallError;
+  return err instanceof StagewallError || (err instanceof Error && err.name === 'StagewallError' && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code in ErrorCodes);
 }

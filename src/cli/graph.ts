@@ -7,8 +7,9 @@ import type { KubeObject } from '../engine/types.js';
 import type { LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
-export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+import { GRAPH_FORMATS, type GraphFormat } from './formats.js';
+
+export { GRAPH_FORMATS, type GraphFormat };
 
 /** The flow of the config against a view made of loaded manifests (on top of `live`, a cluster's objects). */
 export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default', live: readonly KubeObject[] = []): StageFlow {

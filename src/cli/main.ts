@@ -1,20 +1,13 @@
 // The `stagewall` command line: thin commands over the engine and the adapters.
+// Each command imports what it uses when it runs (`await import(...)`), so start-up costs only
+// commander: the cluster client is loaded for --cluster and serve alone, the server stack for
+// serve and certs alone (test/cli/import-graph.test.ts guards this, bench/cli-start.ts times it).
 import { Command, CommanderError, Option } from 'commander';
-import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
-import { loadConfigFile } from '../config/load.js';
-import { loadManifests } from '../manifests/load.js';
 import { isStagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { checkObjects, exitCodeOf } from './check.js';
 import { processIo, type CliIo } from './io.js';
-import { renderJson } from './report/json.js';
-import { renderJunit } from './report/junit.js';
-import { renderSarif } from './report/sarif.js';
-import { renderText } from './report/text.js';
-import { renderRules } from './rules.js';
-import { runGenerate } from './generate.js';
-import { GRAPH_FORMATS, graphObjects, renderGraph, type GraphFormat } from './graph.js';
-import { runCerts, runServe } from './serve.js';
+import { GRAPH_FORMATS, type GraphFormat } from './formats.js';
+import type { CertsCommandOptions, ServeCommandOptions } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
@@ -47,9 +40,11 @@ function withViewOptions(command: Command, verb: string): Command {
  * asked anything.
  */
 async function viewInputs(paths: readonly string[], opts: ViewOptions, io: CliIo) {
+  const [{ loadConfigFile }, { loadManifests }] = await Promise.all([import('../config/load.js'), import('../manifests/load.js')]);
   const config = loadConfigFile(opts.config);
   const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
   if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return { config, objects, live: [] };
+  const { loadKubeConfigChoice, readClusterSnapshot } = await import('../cluster/snapshot.js');
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
   for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
   const skipped = snapshot.skipped.length > 0 ? `, ${snapshot.skipped.length} skipped` : '';
@@ -75,6 +70,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
     .action(async (paths: string[], opts: ViewOptions & { output: string }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
+      const { checkObjects, exitCodeOf } = await import('./check.js');
+      const { renderJson } = await import('./report/json.js');
+      const { renderJunit } = await import('./report/junit.js');
+      const { renderSarif } = await import('./report/sarif.js');
+      const { renderText } = await import('./report/text.js');
       const report = checkObjects(objects, config, opts.namespace, live);
       const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
         opts.output as 'text' | 'json' | 'junit' | 'sarif'
@@ -84,10 +84,18 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('version')
+    .description('print the version (as --version does; `npx stagewall --version` prints npm\'s own)')
+    .action(() => {
+      io.out(VERSION);
+    });
+
+  program
     .command('rules')
     .description('list the rule catalog')
     .addOption(new Option('-o, --output <format>', 'format').choices(['text', 'json', 'markdown']).default('text'))
-    .action((opts: { output: 'text' | 'json' | 'markdown' }) => {
+    .action(async (opts: { output: 'text' | 'json' | 'markdown' }) => {
+      const { renderRules } = await import('./rules.js');
       io.out(renderRules(opts.output));
     });
 
@@ -98,7 +106,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-p, --pipeline <name>', 'only this pipeline')
     .option('-n, --namespace <ns>', "put every stage in this namespace instead of its configured one")
     .option('--out <dir>', 'write one file per namespace into this folder instead of stdout')
-    .action((opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
+    .action(async (opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
+      const [{ loadConfigFile }, { runGenerate }] = await Promise.all([import('../config/load.js'), import('./generate.js')]);
       const result = runGenerate(loadConfigFile(opts.config), opts);
       if (result.text !== undefined) io.out(result.text);
       for (const file of result.files ?? []) io.err(`wrote ${file}`);
@@ -114,6 +123,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
     .action(async (paths: string[], opts: ViewOptions & { format: GraphFormat }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
+      const { graphObjects, renderGraph } = await import('./graph.js');
       io.out(renderGraph(graphObjects(objects, config, opts.namespace, live), config, opts.format));
     });
 
@@ -132,7 +142,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long before closing', '0')
-    .action(async (opts: Parameters<typeof runServe>[0]) => {
+    .action(async (opts: ServeCommandOptions) => {
+      const { runServe } = await import('./serve.js');
       await runServe(opts, io);
     });
 
@@ -144,7 +155,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-n, --namespace <ns>', "the Service's namespace", 'stagewall-system')
     .option('--dns <name...>', 'extra DNS names or IP addresses', [])
     .option('--days <n>', 'validity of the serving certificate', '365')
-    .action(async (opts: Parameters<typeof runCerts>[0]) => {
+    .action(async (opts: CertsCommandOptions) => {
+      const { runCerts } = await import('./serve.js');
       await runCerts(opts, io);
     });
 

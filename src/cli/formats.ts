@@ -1,0 +1,4 @@
+// The output formats of the commands, apart from the code that renders them: main.ts declares its
+// options with these at start-up, before (and without) importing any renderer.
+export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
