@@ -10,6 +10,7 @@ export const ErrorCodes = {
   MANIFEST_YAML: 'a manifest is not valid YAML or JSON',
   MANIFEST_KIND: 'a manifest has a missing or unknown apiVersion/kind',
   MANIFEST_SHAPE: 'a manifest has a field of the wrong shape',
+  MANIFEST_EMPTY: 'the input holds no objects at all (check without --allow-empty)',
   SELECTOR_INVALID: 'a label selector is invalid',
   CIDR_INVALID: 'a CIDR or IP address is invalid',
   ADMISSION_BAD_REQUEST: 'an AdmissionReview is malformed',
@@ -44,5 +45,7 @@ export class StagewallError extends Error {
  * own copies, where instanceof alone would fail.
  */
 export function isStagewallError(err: unknown): err is StagewallError {
-  return err instanceof StagewallError || (err instanceof Error && err.name === 'StagewallError' && typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code in ErrorCodes);
+  if (err instanceof StagewallError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.name === 'StagewallError' && typeof code === 'string' && code in ErrorCodes;
 }

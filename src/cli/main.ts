@@ -3,10 +3,12 @@
 // commander: the cluster client is loaded for --cluster and serve alone, the server stack for
 // serve and certs alone (test/cli/import-graph.test.ts guards this, bench/cli-start.ts times it).
 import { Command, CommanderError, Option } from 'commander';
-import { isStagewallError } from '../errors.js';
+import type { StagewallConfig } from '../config/model.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { processIo, type CliIo } from './io.js';
-import { GRAPH_FORMATS, type GraphFormat } from './formats.js';
+import type { CheckReport, FailOn } from './check.js';
+import { CHECK_FORMATS, FAIL_ON, GRAPH_FORMATS, type CheckFormat, type GraphFormat } from './formats.js';
 import type { CertsCommandOptions, ServeCommandOptions } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
@@ -52,6 +54,24 @@ async function viewInputs(paths: readonly string[], opts: ViewOptions, io: CliIo
   return { config, objects, live: snapshot.objects };
 }
 
+/** Each report format imports its own renderer. */
+async function renderCheck(report: CheckReport, config: StagewallConfig, format: CheckFormat, color: boolean): Promise<string> {
+  switch (format) {
+    case 'text':
+      return (await import('./report/text.js')).renderText(report, color);
+    case 'json':
+      return (await import('./report/json.js')).renderJson(report);
+    case 'junit':
+      return (await import('./report/junit.js')).renderJunit(report);
+    case 'sarif':
+      return (await import('./report/sarif.js')).renderSarif(report);
+    case 'markdown': {
+      const [{ renderMarkdown }, { stageFlow }] = await Promise.all([import('./report/markdown.js'), import('../engine/connectivity.js')]);
+      return renderMarkdown(report, config, stageFlow(config, report.view));
+    }
+  }
+}
+
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('stagewall')
     .description('Keeps pipeline stages inside their NetworkPolicies: admission webhook and CI linter.')
@@ -67,19 +87,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin'),
     'judge',
   )
-    .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
-    .action(async (paths: string[], opts: ViewOptions & { output: string }) => {
+    .addOption(new Option('-o, --output <format>', 'report format (markdown: for a pull-request comment or $GITHUB_STEP_SUMMARY)').choices([...CHECK_FORMATS]).default('text'))
+    .addOption(new Option('--fail-on <severity>', 'what makes the exit code 1: denials, or warnings too').choices([...FAIL_ON]).default('deny'))
+    .option('--allow-empty', 'exit 0 on input without any object (otherwise exit 2: an empty file is usually a failed step before)', false)
+    .action(async (paths: string[], opts: ViewOptions & { output: CheckFormat; failOn: FailOn; allowEmpty: boolean }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
+      if (objects.length === 0 && !opts.allowEmpty) {
+        throw new StagewallError('MANIFEST_EMPTY', `no objects in ${paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ')}: empty, or only comments and ---; a step that was to write them may have failed (pass --allow-empty if nothing is expected)`);
+      }
       const { checkObjects, exitCodeOf } = await import('./check.js');
-      const { renderJson } = await import('./report/json.js');
-      const { renderJunit } = await import('./report/junit.js');
-      const { renderSarif } = await import('./report/sarif.js');
-      const { renderText } = await import('./report/text.js');
-      const report = checkObjects(objects, config, opts.namespace, live);
-      const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
-        opts.output as 'text' | 'json' | 'junit' | 'sarif'
-      ];
-      io.out(render());
+      const report = checkObjects(objects, config, opts.namespace, live, opts.failOn);
+      io.out(await renderCheck(report, config, opts.output, io.color));
       setExit(exitCodeOf(report));
     });
 

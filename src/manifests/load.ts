@@ -19,6 +19,8 @@ export interface LoadedObject {
   readonly source: SourcePosition;
   /** False for built-in kinds stagewall does not judge (Service, ConfigMap…). */
   readonly judged: boolean;
+  /** An unknown apiVersion/kind let through by ignoreUnknown (never judged). */
+  readonly unknown?: boolean;
 }
 
 export interface LoadOptions {
@@ -27,6 +29,7 @@ export interface LoadOptions {
 }
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+
 
 
 
@@ -42,7 +45,7 @@ function classify(value: unknown, source: SourcePosition, options: LoadOptions):
   }
   const status = classifyKind(apiVersion, kind);
   if (status.status === 'unknown') {
-    if (options.ignoreUnknown) return { object: value as KubeObject, source, judged: false };
+    if (options.ignoreUnknown) return { object: value as KubeObject, source, judged: false, unknown: true };
     throw new StagewallError('MANIFEST_KIND', `${at}: ${status.why} (pass --ignore-unknown to skip custom resources)`);
   }
   if (status.status === 'judged') {

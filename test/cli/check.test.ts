@@ -17,7 +17,7 @@ const CREATE_RULES = RULES.map((r) => r.id).filter((id) => !['managed-policy-pro
 const BROKEN_RULES = CREATE_RULES.filter((id) => id !== 'flow-blocked');
 
 interface JsonReport {
-  summary: { objects: number; denied: number; warned: number };
+  summary: { objects: number; denied: number; warned: number; skipped: number };
   results: { kind: string; namespace: string; name: string; verdict: string; violations: { rule: string; severity: string; message: string }[] }[];
 }
 
@@ -39,7 +39,7 @@ describe('cli: stagewall check', () => {
       const r = await run(['check', '-c', CONFIG, GOOD]);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.err, '');
-      assert.match(r.out, /^18 objects: 0 denied, 0 warned, 18 allowed$/m);
+      assert.match(r.out, /^18 objects: 0 denied, 0 warned, 18 allowed, 0 skipped$/m);
       assert.doesNotMatch(r.out, /DENY|WARN/);
     });
 
@@ -106,7 +106,7 @@ describe('cli: stagewall check', () => {
     it('has exactly the SPEC §6 shape', async () => {
       const { report } = await checkJson(GOOD, BROKEN);
       assert.deepEqual(Object.keys(report), ['summary', 'results']);
-      assert.deepEqual(Object.keys(report.summary), ['objects', 'denied', 'warned']);
+      assert.deepEqual(Object.keys(report.summary), ['objects', 'denied', 'warned', 'skipped']);
       for (const v of Object.values(report.summary)) assert.equal(typeof v, 'number');
       assert.equal(report.results.length, report.summary.objects);
       for (const res of report.results) {
@@ -241,7 +241,7 @@ describe('cli: stagewall check', () => {
       assert.doesNotMatch(r.out, /\u001b\[/);
       assert.match(r.out, /^DENY Pod etl-load\/loader-hostnet \(examples\/broken\/broken\.yaml:65\)$/m);
       assert.match(r.out, /^ {2}host-network: Pod etl-load\/loader-hostnet sets hostNetwork: true/m);
-      assert.match(r.out, /^30 objects: 11 denied, 0 warned, 19 allowed$/m);
+      assert.match(r.out, /^30 objects: 11 denied, 0 warned, 19 allowed, 0 skipped$/m);
     });
     it('with colour when io.color is true', async () => {
       const r = await run(['check', '-c', CONFIG, GOOD, BROKEN], { color: true });
@@ -307,7 +307,8 @@ describe('cli: stagewall check', () => {
         err: [/error MANIFEST_SHAPE/, /shape\.yaml:1: NetworkPolicy etl-load\/np: spec\.ingress must be a list, not a mapping/],
       },
       { name: 'no path at all', args: () => ['check', '-c', CONFIG], err: [/missing required argument 'paths'/] },
-      { name: 'an unknown output format', args: () => ['check', '-c', CONFIG, '-o', 'xml', GOOD], err: [/xml/, /text, json, junit, sarif/] },
+      { name: 'an unknown output format', args: () => ['check', '-c', CONFIG, '-o', 'xml', GOOD], err: [/xml/, /text, json, junit, sarif, markdown/] },
+      { name: 'an unknown --fail-on', args: () => ['check', '-c', CONFIG, '--fail-on', 'error', GOOD], err: [/error/, /deny, warn/] },
       { name: 'an unknown command', args: () => ['lint', GOOD], err: [/unknown command 'lint'/] },
     ];
     for (const c of cases) {
