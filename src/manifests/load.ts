@@ -43,22 +43,26 @@ const MERGE_SCHEMA = CORE_SCHEMA.extend({ implicit: [MERGE] });
 
 function classify(value: unknown, source: SourcePosition, options: LoadOptions): LoadedObject | undefined {
   const at = `${source.file}:${source.line}`;
-  if (!isRecord(value)) throw new StagewallError('MANIFEST_SHAPE', `${at}: a manifest must be a mapping with apiVersion and kind`);
+  if (!isRecord(value)) {
+    throw new StagewallError('MANIFEST_SHAPE', `${at}: the document is ${Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`}: a manifest must be a mapping with apiVersion and kind`);
+  }
   const { apiVersion, kind } = value;
-  if (typeof apiVersion !== 'string' || apiVersion === '' || typeof kind !== 'string' || kind === '') {
-    throw new StagewallError('MANIFEST_KIND', `${at}: the object has no apiVersion or kind`);
+  // Every message names the object (kind namespace/name, as far as the document says) and the field.
+  const object = `${typeof kind === 'string' && kind !== '' ? kind : 'object'} ${describeName(value)}`;
+  for (const [field, v] of [['apiVersion', apiVersion], ['kind', kind]] as const) {
+    if (typeof v !== 'string' || v === '') throw new StagewallError('MANIFEST_KIND', `${at}: ${object}: ${field} is ${v === undefined ? 'missing' : `not a name (${JSON.stringify(v)})`}`);
   }
   if (value['metadata'] !== undefined && !isRecord(value['metadata'])) {
-    throw new StagewallError('MANIFEST_SHAPE', `${at}: ${kind} metadata must be a mapping`);
+    throw new StagewallError('MANIFEST_SHAPE', `${at}: ${object}: metadata must be a mapping, not ${Array.isArray(value['metadata']) ? 'a list' : JSON.stringify(value['metadata'])}`);
   }
-  const status = classifyKind(apiVersion, kind);
+  const status = classifyKind(apiVersion as string, kind as string);
   if (status.status === 'unknown') {
     if (options.ignoreUnknown) return { object: value as KubeObject, source, judged: false, unknown: true };
-    throw new StagewallError('MANIFEST_KIND', `${at}: ${status.why} (pass --ignore-unknown to skip custom resources)`);
+    throw new StagewallError('MANIFEST_KIND', `${at}: ${object}: ${status.why} (pass --ignore-unknown to skip custom resources)`);
   }
   if (status.status === 'judged') {
     const problem = shapeProblem(value as KubeObject);
-    if (problem) throw new StagewallError('MANIFEST_SHAPE', `${at}: ${kind} ${describeName(value)}: ${problem}`);
+    if (problem) throw new StagewallError('MANIFEST_SHAPE', `${at}: ${object}: ${problem}`);
   }
   return { object: value as KubeObject, source, judged: status.status === 'judged' };
 }

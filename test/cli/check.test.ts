@@ -265,13 +265,13 @@ describe('cli: stagewall check', () => {
         name: 'an unknown kind names the file and line',
         files: { 'kind.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: example.com/v1\nkind: Widget\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'kind.yaml')],
-        err: [/error MANIFEST_KIND/, /kind\.yaml:5: unknown apiVersion\/kind "example\.com\/v1" "Widget"/],
+        err: [/error MANIFEST_KIND/, /kind\.yaml:5: Widget \(unnamed\): unknown apiVersion\/kind "example\.com\/v1" "Widget"/],
       },
       {
         name: 'an old apiVersion of a judged kind',
         files: { 'old.yaml': 'apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: a}\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'old.yaml')],
-        err: [/error MANIFEST_KIND/, /old\.yaml:1: NetworkPolicy must have apiVersion networking\.k8s\.io\/v1/],
+        err: [/error MANIFEST_KIND/, /old\.yaml:1: NetworkPolicy a: apiVersion must be networking\.k8s\.io\/v1 for a NetworkPolicy/],
       },
       { name: 'a missing manifest file', args: (d) => ['check', '-c', CONFIG, join(d, 'missing.yaml')], err: [/error MANIFEST_READ/, /missing\.yaml: no such file or directory/] },
       {
@@ -298,7 +298,7 @@ describe('cli: stagewall check', () => {
         name: 'an invalid CIDR in a policy names the file and line',
         files: { 'cidr.yaml': 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.300/8}}]}]\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'cidr.yaml')],
-        err: [/error CIDR_INVALID/, /cidr\.yaml:1: /],
+        err: [/error CIDR_INVALID/, /cidr\.yaml:1: NetworkPolicy x\/np spec\.ingress\[0\] peer 0 ipBlock\.cidr: "10\.0\.0\.300\/8" is not a valid CIDR/],
       },
       {
         name: 'a field of the wrong shape names the file, line and field',
