@@ -78,7 +78,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nFrom a clone, after npm ci: npx stagewall <command> (but npx stagewall version, since npx takes --version itself), or node bin/stagewall.js <command>. npm install -g . or npm link puts stagewall on PATH.',
+    );
 
   withViewOptions(
     program
@@ -106,6 +110,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('print the version (as --version does; `npx stagewall --version` prints npm\'s own)')
     .action(() => {
       io.out(VERSION);
+    });
+
+  program
+    .command('schema')
+    .description("print the config's JSON Schema (what stagewall.schema.json holds), for editors and other tools")
+    .action(async () => {
+      const { configJsonSchemaText } = await import('../config/schema.js');
+      io.out(configJsonSchemaText());
     });
 
   program

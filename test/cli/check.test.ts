@@ -326,6 +326,10 @@ describe('cli: stagewall check', () => {
 
   it('--help and --version exit 0', async () => {
     assert.equal((await run(['--version'])).code, 0);
+    const top = await run(['--help']);
+    assert.equal(top.code, 0);
+    assert.match(top.out, /npx stagewall <command>/, 'says how to run it from a clone');
+    assert.match(top.out, /npm install -g \. or npm link puts stagewall on PATH/);
     const help = await run(['check', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /--output <format>/);
