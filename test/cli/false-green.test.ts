@@ -118,6 +118,15 @@ describe('cli: check gives no false green', () => {
         row.check(r.out);
       });
     }
+    it('text names the first 10 skipped objects and counts them all', async () => {
+      const file = join(tmp, 'many.yaml');
+      writeFileSync(file, Array.from({ length: 12 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}, namespace: etl-load}\n`).join('---\n'));
+      const r = await run(['check', '-c', CONFIG, GOOD, file]);
+      assert.match(r.out, /ConfigMap etl-load\/c9 \(\S+\), and 2 more \(-o junit, sarif or markdown lists them all\)$/m);
+      assert.doesNotMatch(r.out, /c10/);
+      assert.match(r.out, /^18 objects: 0 denied, 0 warned, 18 allowed, 12 skipped$/m);
+    });
+
     it('input of only skipped objects holds objects: not an empty-input error, and says 0 judged', async () => {
       const r = await run(['check', '-c', CONFIG, '--ignore-unknown', skippedFile()]);
       assert.equal(r.code, 0, r.err);

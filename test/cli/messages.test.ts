@@ -87,6 +87,10 @@ describe('cli: messages', () => {
     assert.equal(r.out.match(/kind: NetworkPolicy/g)?.length, 1, r.out);
     assert.match(r.out, /^ {2}ingress-uncovered: .* Fix: apply a policy that selects it, for example:$/m);
     assert.match(r.out, /^ {2}egress-uncovered: .* for example: \(the same policy as for ingress-uncovered, above\)$/m);
+    // JUnit likewise, in the failure's text.
+    const junit = (await run(['check', '-c', CONFIG, '-o', 'junit', file])).out;
+    assert.equal(junit.match(/kind: NetworkPolicy/g)?.length, 1, junit);
+    assert.match(junit, /\[egress-uncovered\] .* for example: \(the same policy as for ingress-uncovered, above\)/);
     // json keeps each message whole: the webhook and the CLI print identical messages.
     const json = JSON.parse((await run(['check', '-c', CONFIG, '-o', 'json', file])).out);
     const pod = json.results.find((x: { name: string }) => x.name === 'p');

@@ -1,5 +1,6 @@
 import { describeRef } from '../../engine/subjects.js';
 import { fails, type CheckReport } from '../check.js';
+import { withSharedBlocks } from './summary.js';
 import { escapeXml } from './xml.js';
 
 /**
@@ -14,7 +15,11 @@ export function renderJunit(report: CheckReport): string {
     const { decision, source } = result;
     const name = escapeXml(describeRef(decision.ref));
     const attrs = `classname="stagewall.${escapeXml(decision.ref.kind)}" name="${name}" file="${escapeXml(source.file)}" line="${source.line}"`;
-    const text = escapeXml(decision.violations.map((v) => `[${v.rule}] ${v.message}`).join('\n\n'));
+    const text = escapeXml(
+      withSharedBlocks(decision.violations)
+        .map(({ violation: v, first, block, sameAs }) => `[${v.rule}] ${first}${sameAs ? ` (the same policy as for ${sameAs}, above)` : ''}${block === undefined ? '' : `\n${block}`}`)
+        .join('\n\n'),
+    );
     if (fails(result, report.failOn)) {
       const severity = decision.verdict === 'deny' ? 'deny' : 'warn';
       const rules = [...new Set(decision.violations.filter((v) => v.severity === severity).map((v) => v.rule))].join(', ');

@@ -2,6 +2,9 @@ import { describeRef } from '../../engine/subjects.js';
 import type { CheckReport } from '../check.js';
 import { summaryLine, withSharedBlocks } from './summary.js';
 
+/** Skipped objects named in the text report; the count covers them all. */
+const SKIPPED_SHOWN = 10;
+
 const codes = { red: 31, yellow: 33, green: 32, dim: 2, bold: 1 } as const;
 type Style = keyof typeof codes;
 
@@ -21,7 +24,9 @@ export function renderText(report: CheckReport, color: boolean): string {
     lines.push('');
   }
   if (report.skipped.length > 0) {
-    lines.push(paint('dim', `skipped, not judged: ${report.skipped.map((s) => `${describeRef(s.ref)} (${s.source.file}:${s.source.line})`).join(', ')}`));
+    const shown = report.skipped.slice(0, SKIPPED_SHOWN).map((s) => `${describeRef(s.ref)} (${s.source.file}:${s.source.line})`);
+    const more = report.skipped.length > SKIPPED_SHOWN ? `, and ${report.skipped.length - SKIPPED_SHOWN} more (-o junit, sarif or markdown lists them all)` : '';
+    lines.push(paint('dim', `skipped, not judged: ${shown.join(', ')}${more}`));
     lines.push('');
   }
   const { denied, warned } = report.summary;
