@@ -13,7 +13,7 @@ import type { CertsCommandOptions, ServeCommandOptions } from './serve.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
-/** Exit codes of every command: 0 fine, 1 denials, 2 bad input, config or usage. */
+/** Exit codes of every command: 0 fine, 1 failures (denials; with check --fail-on warn, warnings too), 2 bad input, config or usage, or (check) no objects at all. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2 } as const;
 
 /** The options of the commands that judge manifests against a view: check and graph. */
