@@ -10,6 +10,7 @@ export const ErrorCodes = {
   MANIFEST_YAML: 'a manifest is not valid YAML or JSON',
   MANIFEST_KIND: 'a manifest has a missing or unknown apiVersion/kind',
   MANIFEST_SHAPE: 'a manifest has a field of the wrong shape',
+  MANIFEST_EMPTY: 'the input holds no objects at all (check without --allow-empty)',
   SELECTOR_INVALID: 'a label selector is invalid',
   CIDR_INVALID: 'a CIDR or IP address is invalid',
   OBJECT_TOO_LARGE: 'an object holds more items than any request the API server accepts could (a structural limit)',
@@ -40,6 +41,13 @@ export class StagewallError extends Error {
   }
 }
 
+/**
+ * Also true for a StagewallError of a second copy of this module: the CLI imports each command's
+ * modules lazily, and a CommonJS host (mocha through tsx) can load those as ES modules beside its
+ * own copies, where instanceof alone would fail.
+ */
 export function isStagewallError(err: unknown): err is StagewallError {
-  return err instanceof StagewallError;
+  if (err instanceof StagewallError) return true;
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.name === 'StagewallError' && typeof code === 'string' && code in ErrorCodes;
 }

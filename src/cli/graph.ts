@@ -7,8 +7,9 @@ import type { KubeObject } from '../engine/types.js';
 import type { LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';
 
-export const GRAPH_FORMATS = ['mermaid', 'dot', 'json'] as const;
-export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+import { GRAPH_FORMATS, type GraphFormat } from './formats.js';
+
+export { GRAPH_FORMATS, type GraphFormat };
 
 /** The flow of the config against a view made of loaded manifests (on top of `live`, a cluster's objects). */
 export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default', live: readonly KubeObject[] = []): StageFlow {
@@ -72,8 +73,26 @@ function mermaidText(text: string): string {
   return text.replace(/"/g, '#quot;');
 }
 
-export function renderMermaid(flow: StageFlow, config: StagewallConfig): string {
-  const { pipelines, nodeOf } = layout(config, flow);
+/**
+ * The pipelines the view holds: those with a stage placed in one of its namespaces, and those an
+ * edge joins to them (a cross-pipeline edge needs both ends drawn).
+ */
+export function pipelinesInView(flow: StageFlow, config: StagewallConfig): Set<string> {
+  const placed = new Set([...config.stages.values()].filter((stage) => (flow.placements.get(stage.id) ?? []).length > 0).map((stage) => stage.pipeline));
+  const shown = new Set(placed);
+  for (const edge of flow.edges) {
+    if (placed.has(edge.from.pipeline)) shown.add(edge.to.pipeline);
+    if (placed.has(edge.to.pipeline)) shown.add(edge.from.pipeline);
+  }
+  return shown;
+}
+
+/** Mermaid of every pipeline, or of `only` these (node ids keep their place in the config either way). */
+export function renderMermaid(flow: StageFlow, config: StagewallConfig, only?: ReadonlySet<string>): string {
+  const laid = layout(config, flow);
+  const pipelines = only ? laid.pipelines.filter((p) => only.has(p.name)) : laid.pipelines;
+  const { nodeOf } = laid;
+  const edges = only ? flow.edges.filter((edge) => only.has(edge.from.pipeline) && only.has(edge.to.pipeline)) : flow.edges;
   // The diagram type comes first: comments before it trip older Mermaid renderers.
   const lines = [
     'flowchart LR',
@@ -89,7 +108,7 @@ export function renderMermaid(flow: StageFlow, config: StagewallConfig): string 
     lines.push('  end');
   }
   const byKind = new Map<EdgeKind, number[]>();
-  flow.edges.forEach((edge, i) => {
+  edges.forEach((edge, i) => {
     const from = nodeOf.get(edge.from.id)!;
     const to = nodeOf.get(edge.to.id)!;
     lines.push(`  ${from.id} ${STYLES[edge.kind].mermaidArrow}|"${mermaidText(edgeLabel(edge))}"| ${to.id}`);

@@ -1,25 +1,20 @@
 // The `stagewall` command line: thin commands over the engine and the adapters.
+// Each command imports what it uses when it runs (`await import(...)`), so start-up costs only
+// commander: the cluster client is loaded for --cluster and serve alone, the server stack for
+// serve and certs alone (test/cli/import-graph.test.ts guards this, bench/cli-start.ts times it).
 import { Command, CommanderError, Option } from 'commander';
-import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
-import { loadConfigFile } from '../config/load.js';
-import { loadManifests } from '../manifests/load.js';
-import { isStagewallError } from '../errors.js';
+import type { StagewallConfig } from '../config/model.js';
+import { isStagewallError, StagewallError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { checkObjects, exitCodeOf } from './check.js';
 import { processIo, type CliIo } from './io.js';
-import { renderJson } from './report/json.js';
-import { renderJunit } from './report/junit.js';
-import { renderSarif } from './report/sarif.js';
-import { renderText } from './report/text.js';
-import { renderRules } from './rules.js';
-import { runGenerate } from './generate.js';
-import { GRAPH_FORMATS, graphObjects, renderGraph, type GraphFormat } from './graph.js';
-import { runCerts, runServe } from './serve.js';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../server/serve.js';
+import type { CheckReport, FailOn } from './check.js';
+import { CHECK_FORMATS, FAIL_ON, GRAPH_FORMATS, type CheckFormat, type GraphFormat } from './formats.js';
+import type { CertsCommandOptions, ServeCommandOptions } from './serve.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../defaults.js';
 
 export const DEFAULT_CONFIG = process.env['STAGEWALL_CONFIG'] ?? 'stagewall.yaml';
 
-/** Exit codes of every command: 0 fine, 1 denials, 2 bad input, config or usage. */
+/** Exit codes of every command: 0 fine, 1 failures (denials; with check --fail-on warn, warnings too), 2 bad input, config or usage, or (check) no objects at all. */
 export const EXIT = { ok: 0, denied: 1, badInput: 2 } as const;
 
 /** The options of the commands that judge manifests against a view: check and graph. */
@@ -48,14 +43,34 @@ function withViewOptions(command: Command, verb: string): Command {
  * asked anything.
  */
 async function viewInputs(paths: readonly string[], opts: ViewOptions, io: CliIo) {
+  const [{ loadConfigFile }, { loadManifests }] = await Promise.all([import('../config/load.js'), import('../manifests/load.js')]);
   const config = loadConfigFile(opts.config);
   const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
   if (!opts.cluster && opts.kubeconfig === undefined && opts.context === undefined) return { config, objects, live: [] };
+  const { loadKubeConfigChoice, readClusterSnapshot } = await import('../cluster/snapshot.js');
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
   for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
   const skipped = snapshot.skipped.length > 0 ? `, ${snapshot.skipped.length} skipped` : '';
   io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped}), with the manifests applied on top`);
   return { config, objects, live: snapshot.objects };
+}
+
+/** Each report format imports its own renderer. */
+async function renderCheck(report: CheckReport, config: StagewallConfig, format: CheckFormat, color: boolean): Promise<string> {
+  switch (format) {
+    case 'text':
+      return (await import('./report/text.js')).renderText(report, color);
+    case 'json':
+      return (await import('./report/json.js')).renderJson(report);
+    case 'junit':
+      return (await import('./report/junit.js')).renderJunit(report);
+    case 'sarif':
+      return (await import('./report/sarif.js')).renderSarif(report);
+    case 'markdown': {
+      const [{ renderMarkdown }, { stageFlow }] = await Promise.all([import('./report/markdown.js'), import('../engine/connectivity.js')]);
+      return renderMarkdown(report, config, stageFlow(config, report.view));
+    }
+  }
 }
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -64,7 +79,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      '\nFrom a clone, after npm ci: npx stagewall <command> (but npx stagewall version, since npx takes --version itself), or node bin/stagewall.js <command>. npm install -g . or npm link puts stagewall on PATH.',
+    );
 
   withViewOptions(
     program
@@ -73,22 +92,41 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin'),
     'judge',
   )
-    .addOption(new Option('-o, --output <format>', 'report format').choices(['text', 'json', 'junit', 'sarif']).default('text'))
-    .action(async (paths: string[], opts: ViewOptions & { output: string }) => {
+    .addOption(new Option('-o, --output <format>', 'report format (markdown: for a pull-request comment or $GITHUB_STEP_SUMMARY)').choices([...CHECK_FORMATS]).default('text'))
+    .addOption(new Option('--fail-on <severity>', 'what makes the exit code 1: denials, or warnings too').choices([...FAIL_ON]).default('deny'))
+    .option('--allow-empty', 'exit 0 on input without any object (otherwise exit 2: an empty file is usually a failed step before)', false)
+    .action(async (paths: string[], opts: ViewOptions & { output: CheckFormat; failOn: FailOn; allowEmpty: boolean }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
-      const report = checkObjects(objects, config, opts.namespace, live);
-      const render = { text: () => renderText(report, io.color), json: () => renderJson(report), junit: () => renderJunit(report), sarif: () => renderSarif(report) }[
-        opts.output as 'text' | 'json' | 'junit' | 'sarif'
-      ];
-      io.out(render());
+      if (objects.length === 0 && !opts.allowEmpty) {
+        throw new StagewallError('MANIFEST_EMPTY', `no objects in ${paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ')}: empty, or only comments and ---; a step that was to write them may have failed (pass --allow-empty if nothing is expected)`);
+      }
+      const { checkObjects, exitCodeOf } = await import('./check.js');
+      const report = checkObjects(objects, config, opts.namespace, live, opts.failOn);
+      io.out(await renderCheck(report, config, opts.output, io.color));
       setExit(exitCodeOf(report));
+    });
+
+  program
+    .command('version')
+    .description('print the version (as --version does; `npx stagewall --version` prints npm\'s own)')
+    .action(() => {
+      io.out(VERSION);
+    });
+
+  program
+    .command('schema')
+    .description("print the config's JSON Schema (what stagewall.schema.json holds), for editors and other tools")
+    .action(async () => {
+      const { configJsonSchemaText } = await import('../config/schema.js');
+      io.out(configJsonSchemaText());
     });
 
   program
     .command('rules')
     .description('list the rule catalog')
     .addOption(new Option('-o, --output <format>', 'format').choices(['text', 'json', 'markdown']).default('text'))
-    .action((opts: { output: 'text' | 'json' | 'markdown' }) => {
+    .action(async (opts: { output: 'text' | 'json' | 'markdown' }) => {
+      const { renderRules } = await import('./rules.js');
       io.out(renderRules(opts.output));
     });
 
@@ -99,7 +137,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-p, --pipeline <name>', 'only this pipeline')
     .option('-n, --namespace <ns>', "put every stage in this namespace instead of its configured one")
     .option('--out <dir>', 'write one file per namespace into this folder instead of stdout')
-    .action((opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
+    .action(async (opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
+      const [{ loadConfigFile }, { runGenerate }] = await Promise.all([import('../config/load.js'), import('./generate.js')]);
       const result = runGenerate(loadConfigFile(opts.config), opts);
       if (result.text !== undefined) io.out(result.text);
       for (const file of result.files ?? []) io.err(`wrote ${file}`);
@@ -115,6 +154,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('-f, --format <format>', 'output format').choices([...GRAPH_FORMATS]).default('mermaid'))
     .action(async (paths: string[], opts: ViewOptions & { format: GraphFormat }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
+      const { graphObjects, renderGraph } = await import('./graph.js');
       io.out(renderGraph(graphObjects(objects, config, opts.namespace, live), config, opts.format));
     });
 
@@ -135,7 +175,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
     .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))
-    .action(async (opts: Parameters<typeof runServe>[0]) => {
+    .action(async (opts: ServeCommandOptions) => {
+      const { runServe } = await import('./serve.js');
       await runServe(opts, io);
     });
 
@@ -147,7 +188,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('-n, --namespace <ns>', "the Service's namespace", 'stagewall-system')
     .option('--dns <name...>', 'extra DNS names or IP addresses', [])
     .option('--days <n>', 'validity of the serving certificate', '365')
-    .action(async (opts: Parameters<typeof runCerts>[0]) => {
+    .action(async (opts: CertsCommandOptions) => {
+      const { runCerts } = await import('./serve.js');
       await runCerts(opts, io);
     });
 

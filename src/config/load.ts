@@ -1,35 +1,86 @@
 // Loading stagewall.yaml: YAML -> ajv schema check (every error with its path) -> defaults ->
 // semantic checks -> the resolved model.
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { StagewallError, isStagewallError } from '../errors.js';
 import { parseCidr } from '../engine/cidr.js';
-import { configSchema, type ExternalDocument, type PortDocument, type StagewallConfigDocument } from './schema.js';
+import type { ExternalDocument, PortDocument, StagewallConfigDocument } from './schema.js';
+import { validateConfigDocument as validateDocument } from './validate.generated.js';
 import { stageId, type ExternalEndpoint, type Pipeline, type PortSpec, type Stage, type StagewallConfig } from './model.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
-const validateDocument = ajv.compile<StagewallConfigDocument>(configSchema);
+// ajv's code for src/config/schema.ts, compiled ahead of time (src/config/codegen.ts): compiling it
+// at start-up took longer than the rest of `check`.
 
 function describeSchemaError(err: ErrorObject): string {
-  const path = err.instancePath === '' ? '(top level)' : err.instancePath;
   switch (err.keyword) {
     case 'additionalProperties':
-      return `${path}: unknown field "${String(err.params['additionalProperty'])}"`;
+      return `unknown field "${String(err.params['additionalProperty'])}"`;
     case 'enum':
-      return `${path}: must be one of ${(err.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      return `must be one of ${(err.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
-      return `${path}: must be ${JSON.stringify(err.params['allowedValue'])}`;
+      return `must be ${JSON.stringify(err.params['allowedValue'])}`;
     default:
-      return `${path}: ${err.message ?? 'is invalid'}`;
+      return err.message ?? 'is invalid';
   }
+}
+
+const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'a mapping', array: 'a list', boolean: 'true or false', null: 'null' };
+
+/**
+ * ajv's errors folded to what a person needs: an anyOf reports every branch (a bad port gave five
+ * lines). A branch whose own type the value does not have is beside the point; of the others, the
+ * errors are kept (recursively folded); when the value has the type of no branch, one line says
+ * which types would do.
+ */
+function foldSchemaErrors(errors: readonly ErrorObject[]): { path: string; message: string }[] {
+  // An error belongs to an anyOf by both paths: the same schema is checked at every list item.
+  const inside = (e: ErrorObject, anyOf: ErrorObject) =>
+    e !== anyOf && e.schemaPath.startsWith(`${anyOf.schemaPath}/`) && (e.instancePath === anyOf.instancePath || e.instancePath.startsWith(`${anyOf.instancePath}/`));
+  const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
+  const outer = anyOfs.filter((a) => !anyOfs.some((b) => inside(a, b)));
+  const lines: { path: string; message: string }[] = [];
+  for (const e of errors) {
+    if (outer.some((a) => inside(e, a))) continue;
+    if (!outer.includes(e)) {
+      // A missing field is a problem of that field, so each gets its own line.
+      if (e.keyword === 'required') lines.push({ path: `${e.instancePath}/${String(e.params['missingProperty'])}`, message: 'is required' });
+      else lines.push({ path: e.instancePath, message: describeSchemaError(e) });
+      continue;
+    }
+    const branches = new Map<string, ErrorObject[]>();
+    for (const b of errors.filter((x) => inside(x, e))) {
+      const index = b.schemaPath.slice(e.schemaPath.length + 1).split('/')[0] ?? '';
+      branches.set(index, [...(branches.get(index) ?? []), b]);
+    }
+    const mismatched = (index: string, list: ErrorObject[]) => list.find((b) => b.keyword === 'type' && b.instancePath === e.instancePath && b.schemaPath === `${e.schemaPath}/${index}/type`);
+    const relevant = [...branches].filter(([index, list]) => !mismatched(index, list));
+    if (relevant.length > 0) {
+      lines.push(...foldSchemaErrors(relevant.flatMap(([, list]) => list)));
+    } else {
+      const types = [...branches].map(([index, list]) => String(mismatched(index, list)?.params['type'] ?? '')).flatMap((t) => t.split(','));
+      lines.push({ path: e.instancePath, message: `must be ${[...new Set(types)].map((t) => TYPE_NAMES[t] ?? t).join(' or ')}` });
+    }
+  }
+  return lines;
+}
+
+/** One line per field: `/path: problem; other problem`. */
+export function schemaErrorLines(errors: readonly ErrorObject[]): string[] {
+  const byPath = new Map<string, string[]>();
+  for (const { path, message } of foldSchemaErrors(errors)) {
+    const messages = byPath.get(path) ?? [];
+    if (!messages.includes(message)) messages.push(message);
+    byPath.set(path, messages);
+  }
+  return [...byPath].map(([path, messages]) => `${path === '' ? '(top level)' : path}: ${messages.join('; ')}`);
 }
 
 /** Validates a decoded document and resolves it; `source` names it in errors. */
 export function resolveConfig(raw: unknown, source = 'config'): StagewallConfig {
   const doc = structuredClone(raw);
   if (!validateDocument(doc)) {
-    const errors = [...new Set((validateDocument.errors ?? []).map(describeSchemaError))];
+    const errors = schemaErrorLines(validateDocument.errors ?? []);
     throw new StagewallError('CONFIG_SCHEMA', `${source}: invalid StagewallConfig (${errors.length} error${errors.length === 1 ? '' : 's'})`, errors);
   }
   return buildModel(doc, source);
@@ -42,7 +93,8 @@ export function parseConfig(text: string, source = 'config'): StagewallConfig {
     throw new StagewallError(
       'CONFIG_YAML',
       `${source}: not valid YAML`,
-      parsed.errors.map((e) => e.message.split('\n')[0] ?? e.message),
+      // Each error with its snippet (the line and a caret under the column), indented under it.
+      [...new Set(parsed.errors.map((e) => e.message.trimEnd().replace(/\n\n/, '\n').replace(/\n/g, '\n      ')))],
     );
   }
   return resolveConfig(parsed.toJS(), source);

@@ -115,6 +115,16 @@ export const configSchema = {
   },
 } as const;
 
+/**
+ * The JSON Schema of stagewall.yaml for editors and other tools (`stagewall schema`, and the
+ * committed stagewall.schema.json): the validator's schema with its draft and a title.
+ */
+export function configJsonSchemaText(): string {
+  const { $id, ...rest } = configSchema;
+  const doc = { $schema: 'http://json-schema.org/draft-07/schema#', $id, title: 'StagewallConfig', description: 'stagewall.yaml: the pipelines, their stages and the declared flow', ...rest };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
 /** stagewall.yaml after ajv has validated it and filled in the defaults. */
 export type StagewallConfigDocument = FromSchema<typeof configSchema>;
 export type PipelineDocument = StagewallConfigDocument['pipelines'][number];

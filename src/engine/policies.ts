@@ -68,13 +68,23 @@ export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {
   return policy?.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
+/** parseCidr, with the object and field named in its error as for every other bad field. */
+function parseCidrAt(text: string, where: string): Cidr {
+  try {
+    return parseCidr(text);
+  } catch (err) {
+    if (err instanceof StagewallError) throw new StagewallError(err.code, `${where}: ${err.message}`, err.details);
+    throw err;
+  }
+}
+
 function compilePeer(peer: NetworkPolicyPeer, where: string, selectors: SelectorCache | undefined): CompiledPeer {
   if (peer.ipBlock) {
     if (peer.podSelector || peer.namespaceSelector) {
       throw new StagewallError('MANIFEST_SHAPE', `${where}: a peer with ipBlock must not also have podSelector or namespaceSelector`);
     }
-    const cidr = parseCidr(peer.ipBlock.cidr);
-    const except = (peer.ipBlock.except ?? []).map((e) => parseCidr(e));
+    const cidr = parseCidrAt(peer.ipBlock.cidr, `${where} ipBlock.cidr`);
+    const except = (peer.ipBlock.except ?? []).map((e, k) => parseCidrAt(e, `${where} ipBlock.except[${k}]`));
     for (const e of except) {
       // As the API server validates it: an except must be a strict subset of the cidr.
       if (e.family !== cidr.family || e.start < cidr.start || e.end > cidr.end || e.prefix <= cidr.prefix) {

@@ -40,7 +40,7 @@ export function classifyKind(apiVersion: string, kind: string): KindStatus {
   if (judgedVersion !== undefined) {
     return judgedVersion === apiVersion
       ? { status: 'judged' }
-      : { status: 'unknown', why: `${kind} must have apiVersion ${judgedVersion}, not "${apiVersion}"` };
+      : { status: 'unknown', why: `apiVersion must be ${judgedVersion} for a ${kind}, not "${apiVersion}"` };
   }
   if (PASS_THROUGH[apiVersion]?.includes(kind)) return { status: 'pass-through' };
   return { status: 'unknown', why: `unknown apiVersion/kind "${apiVersion}" "${kind}"` };

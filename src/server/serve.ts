@@ -16,9 +16,11 @@ import { createOpsApp } from './ops.js';
 import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
 import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../defaults.js';
 
-/** Longest wait for requests in flight once the server stops accepting (below the pod's 30 s grace period, with the 5 s delay). */
-export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 20_000;
+// The longest wait for requests in flight once the server stops accepting: below the pod's 30 s
+// grace period, with the 5 s delay (src/defaults.ts, so that the CLI's help needs no server).
+export { DEFAULT_SHUTDOWN_TIMEOUT_MS };
 /** How long the ops port may take to close after the webhook has drained. */
 export const OPS_CLOSE_TIMEOUT_MS = 1000;
 /** While draining, a keep-alive socket with nothing in flight is closed after being quiet this long. */

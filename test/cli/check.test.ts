@@ -17,7 +17,7 @@ const CREATE_RULES = RULES.map((r) => r.id).filter((id) => !['managed-policy-pro
 const BROKEN_RULES = CREATE_RULES.filter((id) => id !== 'flow-blocked');
 
 interface JsonReport {
-  summary: { objects: number; denied: number; warned: number };
+  summary: { objects: number; denied: number; warned: number; skipped: number };
   results: { kind: string; namespace: string; name: string; verdict: string; violations: { rule: string; severity: string; message: string }[] }[];
 }
 
@@ -39,7 +39,7 @@ describe('cli: stagewall check', () => {
       const r = await run(['check', '-c', CONFIG, GOOD]);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.err, '');
-      assert.match(r.out, /^18 objects: 0 denied, 0 warned, 18 allowed$/m);
+      assert.match(r.out, /^18 objects: 0 denied, 0 warned, 18 allowed, 0 skipped$/m);
       assert.doesNotMatch(r.out, /DENY|WARN/);
     });
 
@@ -106,7 +106,7 @@ describe('cli: stagewall check', () => {
     it('has exactly the SPEC §6 shape', async () => {
       const { report } = await checkJson(GOOD, BROKEN);
       assert.deepEqual(Object.keys(report), ['summary', 'results']);
-      assert.deepEqual(Object.keys(report.summary), ['objects', 'denied', 'warned']);
+      assert.deepEqual(Object.keys(report.summary), ['objects', 'denied', 'warned', 'skipped']);
       for (const v of Object.values(report.summary)) assert.equal(typeof v, 'number');
       assert.equal(report.results.length, report.summary.objects);
       for (const res of report.results) {
@@ -241,7 +241,7 @@ describe('cli: stagewall check', () => {
       assert.doesNotMatch(r.out, /\u001b\[/);
       assert.match(r.out, /^DENY Pod etl-load\/loader-hostnet \(examples\/broken\/broken\.yaml:65\)$/m);
       assert.match(r.out, /^ {2}host-network: Pod etl-load\/loader-hostnet sets hostNetwork: true/m);
-      assert.match(r.out, /^30 objects: 11 denied, 0 warned, 19 allowed$/m);
+      assert.match(r.out, /^30 objects: 11 denied, 0 warned, 19 allowed, 0 skipped$/m);
     });
     it('with colour when io.color is true', async () => {
       const r = await run(['check', '-c', CONFIG, GOOD, BROKEN], { color: true });
@@ -265,13 +265,13 @@ describe('cli: stagewall check', () => {
         name: 'an unknown kind names the file and line',
         files: { 'kind.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: example.com/v1\nkind: Widget\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'kind.yaml')],
-        err: [/error MANIFEST_KIND/, /kind\.yaml:5: unknown apiVersion\/kind "example\.com\/v1" "Widget"/],
+        err: [/error MANIFEST_KIND/, /kind\.yaml:5: Widget \(unnamed\): unknown apiVersion\/kind "example\.com\/v1" "Widget"/],
       },
       {
         name: 'an old apiVersion of a judged kind',
         files: { 'old.yaml': 'apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: a}\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'old.yaml')],
-        err: [/error MANIFEST_KIND/, /old\.yaml:1: NetworkPolicy must have apiVersion networking\.k8s\.io\/v1/],
+        err: [/error MANIFEST_KIND/, /old\.yaml:1: NetworkPolicy a: apiVersion must be networking\.k8s\.io\/v1 for a NetworkPolicy/],
       },
       { name: 'a missing manifest file', args: (d) => ['check', '-c', CONFIG, join(d, 'missing.yaml')], err: [/error MANIFEST_READ/, /missing\.yaml: no such file or directory/] },
       {
@@ -298,7 +298,7 @@ describe('cli: stagewall check', () => {
         name: 'an invalid CIDR in a policy names the file and line',
         files: { 'cidr.yaml': 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: x}\nspec:\n  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.300/8}}]}]\n' },
         args: (d) => ['check', '-c', CONFIG, join(d, 'cidr.yaml')],
-        err: [/error CIDR_INVALID/, /cidr\.yaml:1: /],
+        err: [/error CIDR_INVALID/, /cidr\.yaml:1: NetworkPolicy x\/np spec\.ingress\[0\] peer 0 ipBlock\.cidr: "10\.0\.0\.300\/8" is not a valid CIDR/],
       },
       {
         name: 'a field of the wrong shape names the file, line and field',
@@ -307,7 +307,8 @@ describe('cli: stagewall check', () => {
         err: [/error MANIFEST_SHAPE/, /shape\.yaml:1: NetworkPolicy etl-load\/np: spec\.ingress must be a list, not a mapping/],
       },
       { name: 'no path at all', args: () => ['check', '-c', CONFIG], err: [/missing required argument 'paths'/] },
-      { name: 'an unknown output format', args: () => ['check', '-c', CONFIG, '-o', 'xml', GOOD], err: [/xml/, /text, json, junit, sarif/] },
+      { name: 'an unknown output format', args: () => ['check', '-c', CONFIG, '-o', 'xml', GOOD], err: [/xml/, /text, json, junit, sarif, markdown/] },
+      { name: 'an unknown --fail-on', args: () => ['check', '-c', CONFIG, '--fail-on', 'error', GOOD], err: [/error/, /deny, warn/] },
       { name: 'an unknown command', args: () => ['lint', GOOD], err: [/unknown command 'lint'/] },
     ];
     for (const c of cases) {
@@ -325,6 +326,10 @@ describe('cli: stagewall check', () => {
 
   it('--help and --version exit 0', async () => {
     assert.equal((await run(['--version'])).code, 0);
+    const top = await run(['--help']);
+    assert.equal(top.code, 0);
+    assert.match(top.out, /npx stagewall <command>/, 'says how to run it from a clone');
+    assert.match(top.out, /npm install -g \. or npm link puts stagewall on PATH/);
     const help = await run(['check', '--help']);
     assert.equal(help.code, 0);
     assert.match(help.out, /--output <format>/);

@@ -87,9 +87,9 @@ describe('config/load: schema errors (CONFIG_SCHEMA, every error with its path)'
     { name: 'a wrong mode AND an unknown field are both listed', doc: { ...HEAD, mode: 'strict', bogus: 1, pipelines: [] }, want: ['(top level): unknown field "bogus"', '/mode: must be one of "enforce", "audit", "off"'] },
     { name: 'a wrong apiVersion', doc: { ...HEAD, apiVersion: 'v1', pipelines: [] }, want: ['/apiVersion: must be "stagewall.dev/v1alpha1"'] },
     { name: 'a wrong kind', doc: { ...HEAD, kind: 'Config', pipelines: [] }, want: ['/kind: must be "StagewallConfig"'] },
-    { name: 'missing apiVersion, kind and pipelines', doc: {}, want: ["(top level): must have required property 'apiVersion'", "(top level): must have required property 'kind'", "(top level): must have required property 'pipelines'"] },
+    { name: 'missing apiVersion, kind and pipelines', doc: {}, want: ['/apiVersion: is required', '/kind: is required', '/pipelines: is required'] },
     { name: 'pipelines is not an array', doc: { ...HEAD, pipelines: {} }, want: ['/pipelines: must be array'] },
-    { name: 'a pipeline without stages', doc: { ...HEAD, pipelines: [{ name: 'etl' }] }, want: ["/pipelines/0: must have required property 'stages'"] },
+    { name: 'a pipeline without stages', doc: { ...HEAD, pipelines: [{ name: 'etl' }] }, want: ['/pipelines/0/stages: is required'] },
     { name: 'a pipeline with an empty stage list', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [] }] }, want: ['/pipelines/0/stages: must NOT have fewer than 1 items'] },
     { name: 'a pipeline name that is not a DNS label', doc: { ...HEAD, pipelines: [{ name: 'ETL_1', stages: [{ name: 'a' }] }] }, want: ['/pipelines/0/name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
     { name: 'a stage name longer than 63', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a'.repeat(64) }] }] }, want: ['/pipelines/0/stages/0/name: must NOT have more than 63 characters'] },
@@ -102,8 +102,8 @@ describe('config/load: schema errors (CONFIG_SCHEMA, every error with its path)'
     { name: 'a wrong workloadCoverage', doc: { ...HEAD, workloadCoverage: 'block', pipelines: [] }, want: ['/workloadCoverage: must be one of "warn", "deny"'] },
     { name: 'an exempt namespace that is not a DNS label', doc: { ...HEAD, exemptNamespaces: ['Kube_System'], pipelines: [] }, want: ['/exemptNamespaces/0: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
     { name: 'a stage ref with two slashes', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', egressTo: ['x/y/z'] }] }] }, want: ['/pipelines/0/stages/0/egressTo/0: must match pattern "^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
-    { name: 'a port out of range', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 70000 }] }] }] }, want: ['/pipelines/0/stages/0/ports/0: must be integer', '/pipelines/0/stages/0/ports/0/port: must be <= 65535', '/pipelines/0/stages/0/ports/0/port: must be string', '/pipelines/0/stages/0/ports/0/port: must match a schema in anyOf', '/pipelines/0/stages/0/ports/0: must match a schema in anyOf'] },
-    { name: 'an unknown protocol', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 53, protocol: 'ICMP' }] }] }] }, want: ['/pipelines/0/stages/0/ports/0: must be integer', '/pipelines/0/stages/0/ports/0/protocol: must be one of "TCP", "UDP", "SCTP"', '/pipelines/0/stages/0/ports/0: must match a schema in anyOf'] },
+    { name: 'a port out of range', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 70000 }] }] }] }, want: ['/pipelines/0/stages/0/ports/0/port: must be <= 65535'] },
+    { name: 'an unknown protocol', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 53, protocol: 'ICMP' }] }] }] }, want: ['/pipelines/0/stages/0/ports/0/protocol: must be one of "TCP", "UDP", "SCTP"'] },
     { name: 'the whole document not an object', doc: null as unknown as Record<string, unknown>, want: ['(top level): must be object'] },
   ];
   for (const c of cases) {
@@ -149,7 +149,15 @@ describe('config/load: parseConfig and loadConfigFile', () => {
       const details = failure(() => parseConfig(c.text, 'stagewall.yaml'), 'CONFIG_YAML');
       assert.ok(details.length > 0);
       assert.match(details.join('\n'), c.detail);
-      for (const d of details) assert.doesNotMatch(d, /\n/, 'one line per problem');
+      // Each problem keeps its snippet: the line, and a caret under the column (issue 12: no dangling "column 7:").
+      for (const d of details) {
+        const [first = '', ...snippet] = d.split('\n');
+        if (/at line \d+, column \d+:$/.test(first)) {
+          assert.ok(snippet.length >= 2, `a snippet under "${first}"`);
+          assert.match(snippet.at(-1) ?? '', /^ +\^+$/, 'the caret line');
+        }
+        assert.ok(!/:$/.test(d), `no dangling colon: ${d}`);
+      }
     });
   }
 

@@ -111,19 +111,19 @@ describe('manifests/load', () => {
       { name: 'a tab as indentation → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:4:'] },
       { name: 'a duplicate key → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nkind: Pod\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:3:', 'unique'] },
       { name: 'an unclosed JSON object → MANIFEST_YAML', text: '{"apiVersion": "v1",\n "kind": "Pod"\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:'] },
-      { name: 'a missing apiVersion → MANIFEST_KIND', text: `${pod('a')}---\nkind: Pod\nmetadata: {name: b}\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6:', 'no apiVersion or kind'] },
-      { name: 'a missing kind → MANIFEST_KIND', text: 'apiVersion: v1\nmetadata: {name: b}\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:1:'] },
-      { name: 'an unknown kind → MANIFEST_KIND', text: `${pod('a')}---\napiVersion: example.com/v1\nkind: Widget\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6:', 'Widget', '--ignore-unknown'] },
+      { name: 'a missing apiVersion → MANIFEST_KIND', text: `${pod('a')}---\nkind: Pod\nmetadata: {name: b}\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Pod b: apiVersion is missing'] },
+      { name: 'a missing kind → MANIFEST_KIND', text: 'apiVersion: v1\nmetadata: {name: b, namespace: n}\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:1: object n/b: kind is missing'] },
+      { name: 'an unknown kind → MANIFEST_KIND', text: `${pod('a')}---\napiVersion: example.com/v1\nkind: Widget\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Widget (unnamed): unknown apiVersion/kind', '--ignore-unknown'] },
       {
         name: 'a judged kind with the wrong apiVersion (extensions/v1beta1 NetworkPolicy) → MANIFEST_KIND',
         text: 'apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: np}\n',
         code: 'MANIFEST_KIND',
-        fragments: ['f.yaml:1:', 'NetworkPolicy must have apiVersion networking.k8s.io/v1', 'extensions/v1beta1'],
+        fragments: ['f.yaml:1: NetworkPolicy np: apiVersion must be networking.k8s.io/v1 for a NetworkPolicy, not "extensions/v1beta1"'],
       },
-      { name: 'apps/v1beta1 Deployment → MANIFEST_KIND', text: 'apiVersion: apps/v1beta1\nkind: Deployment\n', code: 'MANIFEST_KIND', fragments: ['Deployment must have apiVersion apps/v1'] },
-      { name: 'a bad List item is located at its own line', text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n  - kind: Pod\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:6:'] },
-      { name: 'a scalar document → MANIFEST_SHAPE', text: 'just text\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1:'] },
-      { name: 'metadata that is not a mapping → MANIFEST_SHAPE', text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1:', 'metadata'] },
+      { name: 'apps/v1beta1 Deployment → MANIFEST_KIND', text: 'apiVersion: apps/v1beta1\nkind: Deployment\n', code: 'MANIFEST_KIND', fragments: ['Deployment (unnamed): apiVersion must be apps/v1 for a Deployment'] },
+      { name: 'a bad List item is located at its own line', text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n  - kind: Pod\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Pod (unnamed): apiVersion is missing'] },
+      { name: 'a scalar document → MANIFEST_SHAPE', text: 'just text\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1: the document is string "just text"'] },
+      { name: 'metadata that is not a mapping → MANIFEST_SHAPE', text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1: Pod (unnamed): metadata must be a mapping, not a list'] },
     ];
     for (const c of cases) {
       it(c.name, () => assertThrowsCode(() => parseManifests(c.text, 'f.yaml'), c.code, ...c.fragments));

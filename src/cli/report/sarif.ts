@@ -40,6 +40,19 @@ export function renderSarif(report: CheckReport): string {
             },
           },
           results,
+          // Objects read but not judged, so a run that judged little cannot pass for a clean one.
+          invocations: [
+            {
+              executionSuccessful: true,
+              toolExecutionNotifications: report.skipped.map((s) => ({
+                level: 'note',
+                descriptor: { id: 'skipped' },
+                message: { text: `skipped ${describeRef(s.ref)}: ${s.why}` },
+                locations: [{ physicalLocation: { artifactLocation: { uri: s.source.file.split('\\').join('/') }, region: { startLine: s.source.line } } }],
+              })),
+            },
+          ],
+          properties: { summary: report.summary },
         },
       ],
     },

@@ -154,7 +154,7 @@ describe('engine/rules/flow-blocked', () => {
     const { checkObjects } = await import('../../../src/cli/check.js');
     const objects = loadManifests(['examples/pipeline/manifests']).filter((o) => o.object.metadata?.name !== 'stagewall-etl-transform');
     const report = checkObjects(objects, examples);
-    assert.deepEqual(report.summary, { objects: 17, denied: 0, warned: 1 });
+    assert.deepEqual(report.summary, { objects: 17, denied: 0, warned: 1, skipped: 0 });
     const warned = report.results.filter((r) => r.decision.verdict === 'warn').map((r) => [r.decision.ref.kind, r.decision.ref.name, r.decision.violations.map((v) => v.rule)]);
     assert.deepEqual(warned, [['Namespace', 'etl-transform', ['flow-blocked', 'flow-blocked']]]);
     // And the static view check builds agrees with the one built here.

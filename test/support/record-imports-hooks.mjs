@@ -1,0 +1,13 @@
+// Module hooks of record-imports.mjs: runs on the loader thread, logs each resolved URL.
+import { appendFileSync } from 'node:fs';
+
+let log;
+export function initialize(data) {
+  log = data.log;
+}
+
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(log, `${result.url}\n`);
+  return result;
+}
