@@ -41,5 +41,8 @@ export class StagewallError extends Error {
 }
 
 export function isStagewallError(err: unknown): err is StagewallError {
-  return err instanceof StagewallError;
+  // By shape as well: a command imported lazily may come from a second copy of this module (a
+  // test runner that loads both CommonJS and ESM graphs), whose class is another class.
+  if (err instanceof StagewallError) return true;
+  return err instanceof Error && err.name === 'StagewallError' && typeof (err as { describe?: unknown }).describe === 'function' && Object.hasOwn(ErrorCodes, (err as { code?: unknown }).code as string);
 }
