@@ -7,7 +7,6 @@ import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.j
 import { loadConfigFile } from '../config/load.js';
 import type { StagewallConfig } from '../config/model.js';
 import { connectivityOf, isBackdoor, type Connection, type Peer } from '../engine/connlist.js';
-import { workloadsOf } from '../engine/inventory.js';
 import type { KubeObject } from '../engine/types.js';
 import { StagewallError } from '../errors.js';
 import { loadManifests, type LoadedObject } from '../manifests/load.js';
@@ -41,10 +40,8 @@ export function connectivityReport(
 ): ConnectivityReport {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const view = buildStaticView(objects, defaultNamespace, options.config, options.live ?? []);
-  const workloads = workloadsOf(
-    objects.map((o) => o.object),
-    { defaultNamespace, config: options.config, view },
-  );
+  // The view's own workloads: the ones graph and the rules judge.
+  const workloads = view.workloads();
   let connections = connectivityOf(workloads, view);
   if (options.focus !== undefined) {
     const focus = options.focus;

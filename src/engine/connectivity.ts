@@ -505,15 +505,95 @@ export interface StageEdge {
   readonly pairs: readonly PlacementPair[];
 }
 
-function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View): PlacementPair {
-  const source = representativePod(from, fromNamespace, config);
-  const destination = representativePod(to, toNamespace, config);
+/**
+ * The workloads of each stage in each namespace (`stage id` NUL `namespace`), from the view's
+ * workloads tagged with their stage; a stage placed in a namespace without one is stood for by a
+ * representative pod there.
+ */
+export type StageWorkloads = ReadonlyMap<string, readonly PodEndpoint[]>;
+
+const stageKey = (stage: string, namespace: string) => `${stage}\u0000${namespace}`;
+
+export function stageWorkloads(view: View): StageWorkloads {
+  const byStage = new Map<string, PodEndpoint[]>();
+  for (const w of view.workloads?.() ?? []) {
+    if (w.stage === undefined) continue;
+    const key = stageKey(w.stage, w.namespace);
+    const list = byStage.get(key);
+    if (list) list.push(w.endpoint);
+    else byStage.set(key, [w.endpoint]);
+  }
+  return byStage;
+}
+
+/** The ids of the view's workloads of each stage, over its placements; a stage without any is judged on representative pods. */
+function workloadIdsByStage(config: StagewallConfig, view: View, placements: ReadonlyMap<string, readonly string[]>): ReadonlyMap<string, readonly string[]> {
+  const result = new Map<string, string[]>();
+  for (const w of view.workloads?.() ?? []) {
+    if (w.stage === undefined || !(placements.get(w.stage) ?? []).includes(w.namespace)) continue;
+    const list = result.get(w.stage) ?? [];
+    list.push(w.id);
+    result.set(w.stage, list);
+  }
+  for (const stage of config.stages.values()) if (!result.has(stage.id)) result.set(stage.id, []);
+  return result;
+}
+
+function endpointsOf(stage: Stage, namespace: string, config: StagewallConfig, workloads: StageWorkloads): readonly PodEndpoint[] {
+  return workloads.get(stageKey(stage.id, namespace)) ?? [representativePod(stage, namespace, config)];
+}
+
+/**
+ * One placement pair over the stages' pods there: real workloads, or a representative pod. A
+ * declared edge must get through between every source and destination pod (what is open is what
+ * is open for all, and it is blocked when any pair is); an undeclared one opens what any pair opens.
+ */
+function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View, workloads: StageWorkloads): PlacementPair {
+  const sources = endpointsOf(from, fromNamespace, config, workloads);
+  const destinations = endpointsOf(to, toNamespace, config, workloads);
+  const results: PlacementPair[] = [];
+  const real = workloads.has(stageKey(to.id, toNamespace));
+  for (const source of sources) for (const destination of destinations) results.push(evaluateEndpoints(source, destination, to, fromNamespace, toNamespace, declared, view, real));
+  if (results.length === 1) return results[0]!;
+  const meet = (sets: PortSet[]) => sets.reduce((a, b) => intersect(a, b));
+  const blocks = (pick: (p: PlacementPair) => PortSet | undefined) => (declared ? unionAll(results.map((p) => pick(p) ?? NO_PORTS)) : undefined);
+  return {
+    fromNamespace,
+    toNamespace,
+    egress: meet(results.map((p) => p.egress)),
+    ingress: meet(results.map((p) => p.ingress)),
+    allowed: declared ? meet(results.map((p) => p.allowed)) : unionAll(results.map((p) => p.allowed)),
+    egressBlocks: blocks((p) => p.egressBlocks),
+    ingressBlocks: blocks((p) => p.ingressBlocks),
+    blocked: results.some((p) => p.blocked),
+  };
+}
+
+/**
+ * The ports a real destination pod serves of those its stage declares: a declared name is the
+ * pod's container port of that name (the first, when its protocol matches); a name the pod does
+ * not have is not served there, so no policy can block it. Undefined when nothing is left.
+ */
+function servedByPod(served: PortSet, destination: PodEndpoint): PortSet | undefined {
+  if (served.names.size === 0) return served;
+  const numbers: [string, Interval[]][] = [...served.numbers].map(([p, list]) => [p, [...list]]);
+  for (const key of served.names) {
+    const [protocol, name] = splitName(key);
+    const cp = namedContainerPort(destination, name, protocol);
+    if (typeof cp?.containerPort === 'number') numbers.push([protocol, [[cp.containerPort, cp.containerPort]]]);
+  }
+  const set = portSetOf(numbers);
+  return isEmpty(set) ? undefined : set;
+}
+
+function evaluateEndpoints(source: PodEndpoint, destination: PodEndpoint, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, view: View, real = false): PlacementPair {
   const egress = egressPorts(source, destination, view);
   const ingress = ingressPorts(source, destination, view);
   const both = intersect(egress, ingress);
   const base = { fromNamespace, toNamespace, egress, ingress, allowed: both };
   if (!declared) return { ...base, egressBlocks: undefined, ingressBlocks: undefined, blocked: false };
-  const served = servedPorts(to);
+  const declaredServed = servedPorts(to);
+  const served = declaredServed && real ? servedByPod(declaredServed, destination) : declaredServed;
   if (served) {
     const egressBlocks = subtract(served, egress);
     const ingressBlocks = subtract(served, ingress);
@@ -537,11 +617,12 @@ export function evaluateEdge(
   config: StagewallConfig,
   view: View,
   placements: ReadonlyMap<string, readonly string[]> = stagePlacements(config, view),
+  workloads: StageWorkloads = stageWorkloads(view),
 ): StageEdge {
   const declared = from.egressTo.has(to.id);
   const pairs: PlacementPair[] = [];
   for (const fromNamespace of placements.get(from.id) ?? []) {
-    for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view));
+    for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view, workloads));
   }
   const allowedAll = unionAll(pairs.map((p) => p.allowed));
   const served = servedPorts(to);
@@ -558,6 +639,8 @@ export function evaluateEdge(
 
 export interface StageFlow {
   readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** The workloads of each stage in its placements; empty: the stage is judged on representative pods. */
+  readonly workloads: ReadonlyMap<string, readonly string[]>;
   /** Every declared edge, and every undeclared one the policies allow, in config order. */
   readonly edges: readonly StageEdge[];
 }
@@ -565,18 +648,21 @@ export interface StageFlow {
 /** The declared flow against what the policies of the view allow, between every ordered pair of stages. */
 export function stageFlow(config: StagewallConfig, view: View): StageFlow {
   const placements = stagePlacements(config, view);
+  const workloads = stageWorkloads(view);
   const edges: StageEdge[] = [];
   for (const from of config.stages.values()) {
     for (const to of config.stages.values()) {
-      const edge = evaluateEdge(from, to, config, view, placements);
+      const edge = evaluateEdge(from, to, config, view, placements, workloads);
       if (edge.declared || !isEmpty(edge.allowed)) edges.push(edge);
     }
   }
-  return { placements, edges };
+  return { placements, workloads: workloadIdsByStage(config, view, placements), edges };
 }
 
 export interface DeclaredFlow {
   readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** As in StageFlow. */
+  readonly workloads: ReadonlyMap<string, readonly string[]>;
   /** Every declared edge, evaluated over every placement pair. */
   readonly edges: readonly StageEdge[];
 }
@@ -592,14 +678,15 @@ export function declaredFlow(config: StagewallConfig, view: View): DeclaredFlow 
   const cached = declaredFlowCache.get(view);
   if (cached && view.version !== undefined && cached.version === view.version && cached.config === config) return cached.flow;
   const placements = stagePlacements(config, view);
+  const workloads = stageWorkloads(view);
   const edges: StageEdge[] = [];
   for (const from of config.stages.values()) {
     for (const id of from.egressTo) {
       const to = config.stages.get(id);
-      if (to) edges.push(evaluateEdge(from, to, config, view, placements));
+      if (to) edges.push(evaluateEdge(from, to, config, view, placements, workloads));
     }
   }
-  const flow = { placements, edges };
+  const flow = { placements, workloads: workloadIdsByStage(config, view, placements), edges };
   if (view.version !== undefined) declaredFlowCache.set(view, { version: view.version, config, flow });
   return flow;
 }
