@@ -274,3 +274,33 @@ describe('engine/connlist: property: connectivity equals the engine pod-to-pod r
     assert.ok(nonTrivial > SEEDS / 3, `only ${nonTrivial} worlds restrict anything`);
   });
 });
+
+describe('engine/connlist: scaling (operation counts, not clocks)', () => {
+  // 30 workloads in one namespace, each selected by one policy; then policies that select apps no
+  // workload has. Scanning the namespace per pair would cost pairs × policies; the index by
+  // selector key meets each workload with its own policies only.
+  const world = (idle: number): KubeObject[] => {
+    const objects: KubeObject[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      objects.push(pod('x', `w${i}`, { app: `w${i}` }, [{ name: 'http', containerPort: 8000 + i }]));
+      objects.push(np('x', `p${i}`, { podSelector: { matchLabels: { app: `w${i}` } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: `w${(i + 1) % 30}` } } }], ports: [{ port: 'http' }] }] }));
+    }
+    for (let i = 0; i < idle; i += 1) objects.push(np('x', `idle${i}`, { podSelector: { matchLabels: { app: `none${i}` } }, ingress: [{}] }));
+    return objects;
+  };
+  const listed = (objects: KubeObject[]) => {
+    const view = buildStaticView(loaded(objects));
+    const workloads = workloadsOf(objects, { view });
+    return () => void connectivityOf(workloads, view, { workloadsOnly: true });
+  };
+  it('8× more policies that select no workload cost less than 2× the operations (policies indexed by selector key)', async () => {
+    const { countOperations } = await import('./op-count.js');
+    const small = listed(world(100));
+    const large = listed(world(800));
+    small();
+    const a = countOperations(small);
+    const b = countOperations(large);
+    assert.ok(a > 0);
+    assert.ok(b / a < 2, `operations grew × ${(b / a).toFixed(2)} (${a} -> ${b})`);
+  });
+});
