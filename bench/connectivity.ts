@@ -48,16 +48,19 @@ export function connectivityWorld(namespaces: number, workloads: number, policie
   return objects;
 }
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
+export interface ConnectivityBenchResult {
+  readonly date: string;
+  readonly workloads: number;
+  readonly policies: number;
+  readonly connections: number;
+  readonly parse_ms: number;
+  readonly engine_ms: number;
+  readonly cli_ms: number;
+  readonly cli_lines: number;
+}
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const namespaces = flag('--namespaces', 50);
-  const workloads = flag('--workloads', 20);
-  const policies = flag('--policies', 20);
+/** Generates the world, times parsing, the engine and the real CLI (bin/stagewall.js, so build first). */
+export function runConnectivityBench(namespaces = 50, workloads = 20, policies = 20): ConnectivityBenchResult {
   const objects = connectivityWorld(namespaces, workloads, policies);
   const dir = mkdtempSync(join(tmpdir(), 'stagewall-conn-'));
   const file = join(dir, 'world.yaml');
@@ -73,7 +76,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const cli = spawnSync(process.execPath, ['bin/stagewall.js', 'connectivity', file], { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
   const cliMs = performance.now() - t;
   if (cli.status !== 0) throw new Error(`the CLI failed: ${cli.stderr}`);
-  const result = {
+  return {
     date: new Date().toISOString(),
     workloads: namespaces * workloads,
     policies: namespaces * policies,
@@ -83,6 +86,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     cli_ms: Math.round(cliMs),
     cli_lines: cli.stdout.split('\n').length - 1,
   };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = process.argv.slice(2);
+  const flag = (name: string, fallback: number) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : fallback;
+  };
+  const result = runConnectivityBench(flag('--namespaces', 50), flag('--workloads', 20), flag('--policies', 20));
   writeFileSync('bench/connectivity-last.json', `${JSON.stringify(result, null, 2)}\n`);
   console.table([result]);
 }

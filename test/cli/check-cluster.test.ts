@@ -52,6 +52,17 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
     assert.deepEqual(judged.results, whole.results.filter((x) => judged.results.some((y) => key(y) === key(x))));
   });
 
+  it('connectivity --cluster: the workloads of the manifests under the live policies list what the whole repository lists', async () => {
+    const live = await run(['connectivity', ...CONFIG, WORKLOADS, '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(live.code, 0, live.err);
+    assert.match(live.err, /^stagewall: view: the cluster at .*workloads come from the manifests\n$/);
+    const whole = await run(['connectivity', ...CONFIG, GOOD]);
+    assert.ok(whole.out.includes('etl-transform/transformer[Deployment] => etl-load/loader[StatefulSet] : TCP 8080'), whole.out);
+    assert.equal(live.out, whole.out);
+    const alone = await run(['connectivity', ...CONFIG, WORKLOADS]);
+    assert.notEqual(alone.out, whole.out, 'without the live policies everything is open');
+  });
+
   it('--kubeconfig and --context imply --cluster', async () => {
     const r = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', kubeconfig, '--context', 'other']);
     assert.equal(r.code, 0, r.out + r.err);
