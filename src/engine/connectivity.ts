@@ -626,7 +626,9 @@ export function evaluateEdge(
   }
   const allowedAll = unionAll(pairs.map((p) => p.allowed));
   const served = servedPorts(to);
-  const blocked = served ? unionAll(pairs.filter((p) => p.blocked).map((p) => subtract(served, p.allowed))) : NO_PORTS;
+  // What each side leaves out of what the destination serves there: for a real pod a declared
+  // name is its container port's number, so this is taken from the pairs, not from the config.
+  const blocked = served ? unionAll(pairs.filter((p) => p.blocked).flatMap((p) => [p.egressBlocks ?? NO_PORTS, p.ingressBlocks ?? NO_PORTS])) : NO_PORTS;
   const kind: EdgeKind = declared
     ? pairs.length === 0
       ? 'declared-unverified'

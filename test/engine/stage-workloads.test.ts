@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { checkObjects } from '../../src/cli/check.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { stageFlow } from '../../src/engine/connectivity.js';
+import { formatPorts, stageFlow } from '../../src/engine/connectivity.js';
+import { makeConfig } from '../helpers/config.js';
 import type { KubeObject, NetworkPolicySpec } from '../../src/engine/types.js';
 import type { LoadedObject } from '../../src/manifests/load.js';
 import { buildStaticView } from '../../src/manifests/view.js';
@@ -71,5 +72,18 @@ describe('engine/connectivity: the declared flow on the real workloads of the vi
     const rules = (objs: KubeObject[]) => checkObjects(loaded(objs), config).results.flatMap((r) => r.decision.violations.filter((v) => v.rule === 'flow-blocked').map((v) => v.message));
     assert.ok(!rules(objects).some((m) => m.includes('extract -> etl/transform')), rules(objects).join('\n'));
     assert.ok(rules([...NAMESPACES, ...transformPolicies]).some((m) => m.includes('etl/extract -> etl/transform')), rules([...NAMESPACES, ...transformPolicies]).join('\n'));
+  });
+
+  it('a blocked declared edge names the blocked port by the real pod\'s number when the stage serves a named port', () => {
+    const named = makeConfig({ pipelines: [{ name: 'etl', stages: [{ name: 'extract', namespace: 'etl-extract' }, { name: 'transform', namespace: 'etl-transform', ports: [{ port: 'http' }, { port: 9000 }] }, { name: 'load', namespace: 'etl-load' }] }] });
+    const objects = [
+      ...NAMESPACES,
+      deploy('etl-extract', 'extractor', 'extract'),
+      deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]),
+      np('etl-transform', 'in', { podSelector: {}, ingress: [{ ports: [{ port: 8080 }] }] }),
+    ];
+    const edge = stageFlow(named, buildStaticView(loaded(objects), 'default', named)).edges.find((e) => e.from.name === 'extract' && e.to.name === 'transform')!;
+    assert.equal(edge.kind, 'declared-blocked');
+    assert.deepEqual(formatPorts(edge.blocked), ['TCP 9000']);
   });
 });
