@@ -1,6 +1,6 @@
 // npm run bench [-- --duration S]: stagewall against the bare-Node limit of the same stack, in one
-// run, with the same TLS settings and payloads; then `check` on 10,000 objects. Writes
-// bench/last.json and prints a table. Ratios, not absolute numbers, are what to compare across
+// run, with the same TLS settings and payloads; then `check` on 10,000 objects and `connectivity` on
+// 1,000 workloads x 1,000 policies. Writes bench/last.json and prints a table. Ratios, not absolute numbers, are what to compare across
 // machines: both servers are measured in the same run on the same machine.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { writeCertificates } from '../dist/certs/make.js';
 import { runCheckBench } from './check-large.js';
+import { runConnectivityBench } from './connectivity.js';
 import { BENCH_SET, reviewPayloads } from './payloads.js';
 import { largeSet, toYaml } from './fixtures.js';
 import { stringify } from 'yaml';
@@ -173,6 +174,7 @@ const both = await measureBoth(certDir, rounds);
 const baseline = { m: both.baseline };
 const stagewall = { m: both.stagewall, rss_mb: both.rss_mb, idle_rss_mb: both.idle_rss_mb };
 const check = runCheckBench(1000);
+const connectivity = runConnectivityBench();
 
 const policies = set.policies;
 const last = {
@@ -185,6 +187,7 @@ const last = {
   cpu_us_per_request: { baseline: Number(baseline.m.cpu_us.toFixed(1)), stagewall: Number(stagewall.m.cpu_us.toFixed(1)) },
   rounds: both.rounds,
   check: { objects: check.objects, cli_ms: Math.round(check.cliMs), parse_ms: Math.round(check.parseMs), judge_ms: Math.round(check.judgeMs) },
+  connectivity: { workloads: connectivity.workloads, policies: connectivity.policies, connections: connectivity.connections, cli_ms: connectivity.cli_ms, engine_ms: connectivity.engine_ms },
   settings: { duration_s: duration, rounds, connections, pinned: PIN, node: process.version, date: new Date().toISOString() },
 };
 writeFileSync(new URL('./last.json', import.meta.url), `${JSON.stringify(last, null, 2)}\n`);
@@ -202,4 +205,5 @@ console.log(
 console.log(`stagewall p99: ${stagewall.m.p99_ms} ms (target <= 10 ms)`);
 console.log(`stagewall RSS with ${policies} policies in ${BENCH_SET.namespaces} namespaces: ${stagewall.rss_mb} MB after load, ${stagewall.idle_rss_mb} MB idle (target <= 200 MB)`);
 console.log(`check on ${check.objects} objects: ${last.check.cli_ms} ms end to end (target < 3000 ms)`);
+console.log(`connectivity of ${connectivity.workloads} workloads under ${connectivity.policies} policies: ${connectivity.connections} connections, ${connectivity.engine_ms} ms engine, ${connectivity.cli_ms} ms end to end (target: seconds)`);
 console.log('wrote bench/last.json');

@@ -49,5 +49,5 @@ export class StagewallError extends Error {
 export function isStagewallError(err: unknown): err is StagewallError {
   if (err instanceof StagewallError) return true;
   const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && err.name === 'StagewallError' && typeof code === 'string' && code in ErrorCodes;
+  return err instanceof Error && err.name === 'StagewallError' && typeof code === 'string' && Object.hasOwn(ErrorCodes, code);
 }

@@ -51,6 +51,8 @@ interface Node {
   readonly id: string;
   readonly stage: Stage;
   readonly namespaces: readonly string[];
+  /** The stage's workloads in the view; empty: it is judged on a representative pod. */
+  readonly workloads: readonly string[];
 }
 
 /** Node ids by position (p0s1), so no stage name can clash with another or with a keyword. */
@@ -58,7 +60,7 @@ function layout(config: StagewallConfig, flow: StageFlow): { pipelines: { id: st
   const nodeOf = new Map<string, Node>();
   const pipelines = [...config.pipelines.values()].map((pipeline, p) => {
     const nodes = pipeline.stages.map((stage, s) => {
-      const node = { id: `p${p}s${s}`, stage, namespaces: flow.placements.get(stage.id) ?? [] };
+      const node = { id: `p${p}s${s}`, stage, namespaces: flow.placements.get(stage.id) ?? [], workloads: flow.workloads.get(stage.id) ?? [] };
       nodeOf.set(stage.id, node);
       return node;
     });
@@ -68,6 +70,9 @@ function layout(config: StagewallConfig, flow: StageFlow): { pipelines: { id: st
 }
 
 const whereText = (node: Node) => (node.namespaces.length > 0 ? node.namespaces.join(', ') : 'no pipeline namespace in the view');
+
+/** What the stage is judged on: its workloads (name[Kind]), or a representative pod when the view holds none. */
+const modelText = (node: Node) => (node.workloads.length > 0 ? node.workloads.map((id) => id.slice(id.indexOf('/') + 1)).join(', ') : 'representative pod');
 
 function mermaidText(text: string): string {
   return text.replace(/"/g, '#quot;');
@@ -103,7 +108,8 @@ export function renderMermaid(flow: StageFlow, config: StagewallConfig, only?: R
     lines.push(`  subgraph ${pipeline.id}["pipeline ${mermaidText(pipeline.name)}"]`);
     lines.push('    direction LR');
     for (const node of pipeline.nodes) {
-      lines.push(`    ${node.id}["${mermaidText(node.stage.name)}<br/>${mermaidText(whereText(node))}"]${node.namespaces.length === 0 ? ':::unplaced' : ''}`);
+      const model = node.namespaces.length > 0 ? `<br/>${mermaidText(modelText(node))}` : '';
+      lines.push(`    ${node.id}["${mermaidText(node.stage.name)}<br/>${mermaidText(whereText(node))}${model}"]${node.namespaces.length === 0 ? ':::unplaced' : ''}`);
     }
     lines.push('  end');
   }
@@ -146,7 +152,8 @@ export function renderDot(flow: StageFlow, config: StagewallConfig): string {
     lines.push('    style=rounded;');
     for (const node of pipeline.nodes) {
       const unplaced = node.namespaces.length === 0 ? ', style="rounded,dashed", fontcolor="#8c959f"' : '';
-      lines.push(`    ${node.id} [label=<${htmlText(node.stage.name)}<br/><font point-size="10" color="#57606a">${htmlText(whereText(node))}</font>>${unplaced}];`);
+      const model = node.namespaces.length > 0 ? `<br/><font point-size="9" color="#57606a">${htmlText(modelText(node))}</font>` : '';
+      lines.push(`    ${node.id} [label=<${htmlText(node.stage.name)}<br/><font point-size="10" color="#57606a">${htmlText(whereText(node))}</font>${model}>${unplaced}];`);
     }
     lines.push('  }');
   }
@@ -172,6 +179,9 @@ export function renderGraphJson(flow: StageFlow, config: StagewallConfig): strin
         id: stage.id,
         name: stage.name,
         namespaces: flow.placements.get(stage.id) ?? [],
+        // The workloads the stage is judged on; none: a representative pod stands for it.
+        workloads: flow.workloads.get(stage.id) ?? [],
+        representative: (flow.workloads.get(stage.id) ?? []).length === 0,
         serves: stage.ports.length === 0 ? ['any port'] : formatPortSpecs(stage),
       })),
     })),

@@ -159,6 +159,23 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     });
 
   program
+    .command('connectivity')
+    .description("list every allowed connection between the manifests' workloads and the IP ranges outside the cluster (txt and json as netpol-analyzer's list)")
+    .argument('[paths...]', 'files or folders of YAML/JSON manifests, or - for stdin')
+    .option('-c, --config <file>', 'stagewall config: tag pipeline workloads with their stage and mark undeclared stage-to-stage connections as backdoors')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['txt', 'json', 'csv', 'md', 'dot', 'mermaid']).default('txt'))
+    .option('--focus <ns/name>', 'only the connections of this workload (NS/NAME or NS/NAME[Kind])')
+    .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
+    .option('--ignore-unknown', 'skip custom resources and other unknown kinds instead of failing', false)
+    .option('--cluster', "list against a snapshot of the live cluster's Namespaces and NetworkPolicies, with the manifests applied on top", false)
+    .option('--kubeconfig <file>', 'kubeconfig for --cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster); implies --cluster')
+    .option('--context <name>', 'kubeconfig context for --cluster (default: the current one); implies --cluster')
+    .action(async (paths: string[], opts: import('./connectivity.js').ConnectivityOptions) => {
+      const { runConnectivity } = await import('./connectivity.js');
+      setExit(await runConnectivity(paths, opts, io));
+    });
+
+  program
     .command('serve')
     .description('run the admission webhook (HTTPS) and the metrics port')
     .option('-c, --config <file>', 'stagewall config (reloaded on change)', DEFAULT_CONFIG)

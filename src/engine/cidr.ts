@@ -188,7 +188,7 @@ export function rangeToCidrs(range: IpRange): string[] {
   return out;
 }
 
-function formatAddress(addr: bigint, family: IpFamily): string {
+export function formatAddress(addr: bigint, family: IpFamily): string {
   if (family === 4) {
     return [24n, 16n, 8n, 0n].map((shift) => ((addr >> shift) & 0xffn).toString()).join('.');
   }

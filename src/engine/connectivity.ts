@@ -28,7 +28,15 @@ export interface IpEndpoint {
   readonly ip: string;
 }
 
-export type Endpoint = PodEndpoint | IpEndpoint;
+/**
+ * A range of addresses outside the cluster, as `connectivity` splits them: an ipBlock peer
+ * matches it when the whole range lies inside the block (cidr minus excepts).
+ */
+export interface RangeEndpoint {
+  readonly range: IpRange;
+}
+
+export type Endpoint = PodEndpoint | IpEndpoint | RangeEndpoint;
 
 /** One port of one protocol (default TCP); a string names a container port of the destination pod. */
 export interface TrafficPort {
@@ -171,6 +179,9 @@ function splitName(key: string): [string, string] {
 
 export function intersect(a: PortSet, b: PortSet): PortSet {
   if (isEmpty(a) || isEmpty(b)) return NO_PORTS;
+  // Most pairs of a large view are not isolated on one side: nothing to sweep.
+  if (a === ALL_PORTS) return b;
+  if (b === ALL_PORTS) return a;
   const entries: [string, Interval[]][] = [];
   for (const [protocol, intervals] of a.numbers) {
     const other = b.numbers.get(protocol);
@@ -241,7 +252,7 @@ export function servedPorts(stage: Stage): PortSet | undefined {
   return set;
 }
 
-/** The destination's container ports by name, so that each named entry of a rule finds its own at once. */
+/** The destination's container ports by name, in order, so that each named entry of a rule finds its own at once. */
 function containerPortsByName(destination: PodEndpoint): Map<string, ContainerPort[]> {
   const byName = new Map<string, ContainerPort[]>();
   for (const cp of destination.containerPorts ?? []) {
@@ -253,8 +264,19 @@ function containerPortsByName(destination: PodEndpoint): Map<string, ContainerPo
   return byName;
 }
 
-/** The ports one policy rule opens towards `destination` (named ports resolved against it). */
-export function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
+/** The destination's port of that name, when its protocol (default TCP) is `protocol`. */
+export function namedContainerPort(destination: PodEndpoint, name: string, protocol: string): ContainerPort | undefined {
+  const cp = (destination.containerPorts ?? []).find((c) => c.name === name);
+  return cp !== undefined && (cp.protocol ?? DEFAULT_PROTOCOL) === protocol ? cp : undefined;
+}
+
+/**
+ * The ports one policy rule opens towards `destination` (named ports resolved against it: the
+ * first container port of the name, when its protocol is the rule's). With `anyOfName`, every
+ * container port of the name and protocol counts instead: for a stand-in whose many real pods may
+ * carry the name under different protocols (the flow rules' conservative reading).
+ */
+export function rulePorts(rule: CompiledRule, destination: Endpoint, anyOfName = false): PortSet {
   // No ports, or an empty list: the rule matches every port of every protocol.
   if (rule.ports.length === 0) return ALL_PORTS;
   const numbered: [string, Interval[]][] = [];
@@ -282,7 +304,9 @@ export function rulePorts(rule: CompiledRule, destination: Endpoint): PortSet {
     protocols.add(protocol);
     resolved.set(entry.port, protocols);
     byName ??= containerPortsByName(destination);
-    for (const cp of byName.get(entry.port) ?? []) {
+    // The first port of that name, and only when its protocol is the rule's: otherwise nothing.
+    const ofName = byName.get(entry.port) ?? [];
+    for (const cp of anyOfName ? ofName : ofName.slice(0, 1)) {
       if ((cp.protocol ?? DEFAULT_PROTOCOL) !== protocol) continue;
       if (typeof cp.containerPort === 'number') numbered.push([protocol, [[cp.containerPort, cp.containerPort]]]);
       else names.push(nameKey(protocol, entry.port));
@@ -305,9 +329,28 @@ function namespaceLabels(name: string, view: View): Labels {
   return (view.namespace(name) ?? syntheticNamespace(name)).labels;
 }
 
+/** Is the whole range inside one of `ranges` (sorted, disjoint, as ipBlockRanges gives them)? Binary search. */
+function rangeWithin(range: IpRange, ranges: readonly IpRange[]): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found: IpRange | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (r.family < range.family || (r.family === range.family && r.start <= range.start)) {
+      if (r.family === range.family) found = r;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found !== undefined && found.start <= range.start && range.end <= found.end;
+}
+
 /** Does one peer of a policy in `policyNamespace` match the endpoint? */
-function peerMatches(peer: CompiledPeer, endpoint: Endpoint, policyNamespace: string, view: View): boolean {
-  if (peer.ipBlock) return endpoint.ip !== undefined && ipWithin(endpoint.ip, peer.ipBlock.ranges);
+export function peerMatches(peer: CompiledPeer, endpoint: Endpoint, policyNamespace: string, view: View): boolean {
+  if (peer.ipBlock) {
+    if ('range' in endpoint) return rangeWithin(endpoint.range, peer.ipBlock.ranges);
+    return endpoint.ip !== undefined && ipWithin(endpoint.ip, peer.ipBlock.ranges);
+  }
   if (!isPod(endpoint)) return false;
   // namespaceSelector and podSelector are ANDed; without a namespaceSelector the peer stays in the
   // policy's own namespace.
@@ -323,16 +366,22 @@ function ruleAdmits(rule: CompiledRule, endpoint: Endpoint, policyNamespace: str
 }
 
 /** The policies that isolate `pod` in one direction: of its namespace, selecting it, with the direction in their effective policyTypes. */
-function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View): CompiledPolicy[] {
+export function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View): readonly CompiledPolicy[] {
   return view.policiesIn(pod.namespace).filter((p) => isolates(p, direction, pod.labels));
 }
+
+/**
+ * Finds the policies that isolate a pod in one direction. `isolating` scans its namespace; an
+ * index over many pods (connectivity) answers the same from policies indexed by selector key.
+ */
+export type IsolatingPolicies = (pod: PodEndpoint, direction: 'ingress' | 'egress', view: View) => readonly CompiledPolicy[];
 
 /**
  * The ports that `pod`'s own policies open in one direction towards `peer` (a named port is the
  * `destination`'s): every port when no policy isolates `pod` in that direction.
  */
-function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer: Endpoint, destination: Endpoint, view: View): PortSet {
-  const policies = isolating(pod, direction, view);
+function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer: Endpoint, destination: Endpoint, view: View, find: IsolatingPolicies): PortSet {
+  const policies = find(pod, direction, view);
   if (policies.length === 0) return ALL_PORTS;
   const opened: PortSet[] = [];
   for (const policy of policies) {
@@ -344,21 +393,25 @@ function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer:
 }
 
 /** The ports on which `to`'s ingress admits `from`. */
-export function ingressPorts(from: Endpoint, to: PodEndpoint, view: View): PortSet {
-  return directionPorts('ingress', to, from, to, view);
+export function ingressPorts(from: Endpoint, to: PodEndpoint, view: View, find: IsolatingPolicies = isolating): PortSet {
+  return directionPorts('ingress', to, from, to, view, find);
 }
 
 /** The ports on which `from`'s egress lets it reach `to`. */
-export function egressPorts(from: PodEndpoint, to: Endpoint, view: View): PortSet {
-  return directionPorts('egress', from, to, to, view);
+export function egressPorts(from: PodEndpoint, to: Endpoint, view: View, find: IsolatingPolicies = isolating): PortSet {
+  return directionPorts('egress', from, to, to, view, find);
 }
 
-/** Every (protocol, port) on which traffic from `from` reaches `to`: egress of the one AND ingress of the other. */
-export function allowedPorts(from: Endpoint, to: Endpoint, view: View): PortSet {
+/**
+ * Every (protocol, port) on which traffic from `from` reaches `to`: egress of the one AND ingress
+ * of the other. The one reachability function: the rules (through the stage flow), `graph` and
+ * `connectivity` all ask it; `find` only changes how isolating policies are looked up.
+ */
+export function allowedPorts(from: Endpoint, to: Endpoint, view: View, find: IsolatingPolicies = isolating): PortSet {
   // Policies govern pods only: an address outside the pods has no egress or ingress to check.
-  const egress = isPod(from) ? egressPorts(from, to, view) : ALL_PORTS;
+  const egress = isPod(from) ? egressPorts(from, to, view, find) : ALL_PORTS;
   if (isEmpty(egress)) return NO_PORTS;
-  const ingress = isPod(to) ? ingressPorts(from, to, view) : ALL_PORTS;
+  const ingress = isPod(to) ? ingressPorts(from, to, view, find) : ALL_PORTS;
   return intersect(egress, ingress);
 }
 
@@ -371,7 +424,7 @@ export function allowed(from: Endpoint, to: Endpoint, port: TrafficPort, view: V
   const ports = allowedPorts(from, to, view);
   if (typeof port.port === 'number') return hasNumber(ports, protocol, port.port);
   if (!isPod(to)) return false;
-  const cp = (to.containerPorts ?? []).find((c) => c.name === port.port && (c.protocol ?? DEFAULT_PROTOCOL) === protocol);
+  const cp = namedContainerPort(to, port.port, protocol);
   if (!cp) return false;
   return typeof cp.containerPort === 'number' ? hasNumber(ports, protocol, cp.containerPort) : hasName(ports, protocol, port.port);
 }
@@ -452,15 +505,95 @@ export interface StageEdge {
   readonly pairs: readonly PlacementPair[];
 }
 
-function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View): PlacementPair {
-  const source = representativePod(from, fromNamespace, config);
-  const destination = representativePod(to, toNamespace, config);
+/**
+ * The workloads of each stage in each namespace (`stage id` NUL `namespace`), from the view's
+ * workloads tagged with their stage; a stage placed in a namespace without one is stood for by a
+ * representative pod there.
+ */
+export type StageWorkloads = ReadonlyMap<string, readonly PodEndpoint[]>;
+
+const stageKey = (stage: string, namespace: string) => `${stage}\u0000${namespace}`;
+
+export function stageWorkloads(view: View): StageWorkloads {
+  const byStage = new Map<string, PodEndpoint[]>();
+  for (const w of view.workloads?.() ?? []) {
+    if (w.stage === undefined) continue;
+    const key = stageKey(w.stage, w.namespace);
+    const list = byStage.get(key);
+    if (list) list.push(w.endpoint);
+    else byStage.set(key, [w.endpoint]);
+  }
+  return byStage;
+}
+
+/** The ids of the view's workloads of each stage, over its placements; a stage without any is judged on representative pods. */
+function workloadIdsByStage(config: StagewallConfig, view: View, placements: ReadonlyMap<string, readonly string[]>): ReadonlyMap<string, readonly string[]> {
+  const result = new Map<string, string[]>();
+  for (const w of view.workloads?.() ?? []) {
+    if (w.stage === undefined || !(placements.get(w.stage) ?? []).includes(w.namespace)) continue;
+    const list = result.get(w.stage) ?? [];
+    list.push(w.id);
+    result.set(w.stage, list);
+  }
+  for (const stage of config.stages.values()) if (!result.has(stage.id)) result.set(stage.id, []);
+  return result;
+}
+
+function endpointsOf(stage: Stage, namespace: string, config: StagewallConfig, workloads: StageWorkloads): readonly PodEndpoint[] {
+  return workloads.get(stageKey(stage.id, namespace)) ?? [representativePod(stage, namespace, config)];
+}
+
+/**
+ * One placement pair over the stages' pods there: real workloads, or a representative pod. A
+ * declared edge must get through between every source and destination pod (what is open is what
+ * is open for all, and it is blocked when any pair is); an undeclared one opens what any pair opens.
+ */
+function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View, workloads: StageWorkloads): PlacementPair {
+  const sources = endpointsOf(from, fromNamespace, config, workloads);
+  const destinations = endpointsOf(to, toNamespace, config, workloads);
+  const results: PlacementPair[] = [];
+  const real = workloads.has(stageKey(to.id, toNamespace));
+  for (const source of sources) for (const destination of destinations) results.push(evaluateEndpoints(source, destination, to, fromNamespace, toNamespace, declared, view, real));
+  if (results.length === 1) return results[0]!;
+  const meet = (sets: PortSet[]) => sets.reduce((a, b) => intersect(a, b));
+  const blocks = (pick: (p: PlacementPair) => PortSet | undefined) => (declared ? unionAll(results.map((p) => pick(p) ?? NO_PORTS)) : undefined);
+  return {
+    fromNamespace,
+    toNamespace,
+    egress: meet(results.map((p) => p.egress)),
+    ingress: meet(results.map((p) => p.ingress)),
+    allowed: declared ? meet(results.map((p) => p.allowed)) : unionAll(results.map((p) => p.allowed)),
+    egressBlocks: blocks((p) => p.egressBlocks),
+    ingressBlocks: blocks((p) => p.ingressBlocks),
+    blocked: results.some((p) => p.blocked),
+  };
+}
+
+/**
+ * The ports a real destination pod serves of those its stage declares: a declared name is the
+ * pod's container port of that name (the first, when its protocol matches); a name the pod does
+ * not have is not served there, so no policy can block it. Undefined when nothing is left.
+ */
+function servedByPod(served: PortSet, destination: PodEndpoint): PortSet | undefined {
+  if (served.names.size === 0) return served;
+  const numbers: [string, Interval[]][] = [...served.numbers].map(([p, list]) => [p, [...list]]);
+  for (const key of served.names) {
+    const [protocol, name] = splitName(key);
+    const cp = namedContainerPort(destination, name, protocol);
+    if (typeof cp?.containerPort === 'number') numbers.push([protocol, [[cp.containerPort, cp.containerPort]]]);
+  }
+  const set = portSetOf(numbers);
+  return isEmpty(set) ? undefined : set;
+}
+
+function evaluateEndpoints(source: PodEndpoint, destination: PodEndpoint, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, view: View, real = false): PlacementPair {
   const egress = egressPorts(source, destination, view);
   const ingress = ingressPorts(source, destination, view);
   const both = intersect(egress, ingress);
   const base = { fromNamespace, toNamespace, egress, ingress, allowed: both };
   if (!declared) return { ...base, egressBlocks: undefined, ingressBlocks: undefined, blocked: false };
-  const served = servedPorts(to);
+  const declaredServed = servedPorts(to);
+  const served = declaredServed && real ? servedByPod(declaredServed, destination) : declaredServed;
   if (served) {
     const egressBlocks = subtract(served, egress);
     const ingressBlocks = subtract(served, ingress);
@@ -484,15 +617,18 @@ export function evaluateEdge(
   config: StagewallConfig,
   view: View,
   placements: ReadonlyMap<string, readonly string[]> = stagePlacements(config, view),
+  workloads: StageWorkloads = stageWorkloads(view),
 ): StageEdge {
   const declared = from.egressTo.has(to.id);
   const pairs: PlacementPair[] = [];
   for (const fromNamespace of placements.get(from.id) ?? []) {
-    for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view));
+    for (const toNamespace of placements.get(to.id) ?? []) pairs.push(evaluatePair(from, to, fromNamespace, toNamespace, declared, config, view, workloads));
   }
   const allowedAll = unionAll(pairs.map((p) => p.allowed));
   const served = servedPorts(to);
-  const blocked = served ? unionAll(pairs.filter((p) => p.blocked).map((p) => subtract(served, p.allowed))) : NO_PORTS;
+  // What each side leaves out of what the destination serves there: for a real pod a declared
+  // name is its container port's number, so this is taken from the pairs, not from the config.
+  const blocked = served ? unionAll(pairs.filter((p) => p.blocked).flatMap((p) => [p.egressBlocks ?? NO_PORTS, p.ingressBlocks ?? NO_PORTS])) : NO_PORTS;
   const kind: EdgeKind = declared
     ? pairs.length === 0
       ? 'declared-unverified'
@@ -505,6 +641,8 @@ export function evaluateEdge(
 
 export interface StageFlow {
   readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** The workloads of each stage in its placements; empty: the stage is judged on representative pods. */
+  readonly workloads: ReadonlyMap<string, readonly string[]>;
   /** Every declared edge, and every undeclared one the policies allow, in config order. */
   readonly edges: readonly StageEdge[];
 }
@@ -512,18 +650,21 @@ export interface StageFlow {
 /** The declared flow against what the policies of the view allow, between every ordered pair of stages. */
 export function stageFlow(config: StagewallConfig, view: View): StageFlow {
   const placements = stagePlacements(config, view);
+  const workloads = stageWorkloads(view);
   const edges: StageEdge[] = [];
   for (const from of config.stages.values()) {
     for (const to of config.stages.values()) {
-      const edge = evaluateEdge(from, to, config, view, placements);
+      const edge = evaluateEdge(from, to, config, view, placements, workloads);
       if (edge.declared || !isEmpty(edge.allowed)) edges.push(edge);
     }
   }
-  return { placements, edges };
+  return { placements, workloads: workloadIdsByStage(config, view, placements), edges };
 }
 
 export interface DeclaredFlow {
   readonly placements: ReadonlyMap<string, readonly string[]>;
+  /** As in StageFlow. */
+  readonly workloads: ReadonlyMap<string, readonly string[]>;
   /** Every declared edge, evaluated over every placement pair. */
   readonly edges: readonly StageEdge[];
 }
@@ -539,14 +680,15 @@ export function declaredFlow(config: StagewallConfig, view: View): DeclaredFlow 
   const cached = declaredFlowCache.get(view);
   if (cached && view.version !== undefined && cached.version === view.version && cached.config === config) return cached.flow;
   const placements = stagePlacements(config, view);
+  const workloads = stageWorkloads(view);
   const edges: StageEdge[] = [];
   for (const from of config.stages.values()) {
     for (const id of from.egressTo) {
       const to = config.stages.get(id);
-      if (to) edges.push(evaluateEdge(from, to, config, view, placements));
+      if (to) edges.push(evaluateEdge(from, to, config, view, placements, workloads));
     }
   }
-  const flow = { placements, edges };
+  const flow = { placements, workloads: workloadIdsByStage(config, view, placements), edges };
   if (view.version !== undefined) declaredFlowCache.set(view, { version: view.version, config, flow });
   return flow;
 }

@@ -4,6 +4,7 @@
 import { compilePolicy, type CompiledPolicy } from './policies.js';
 import type { BoundedCacheOptions } from './bounded-cache.js';
 import { createSelectorCache, type SelectorCache } from './selectors.js';
+import type { Workload } from './inventory.js';
 import type { KubeObject, Labels, NetworkPolicy } from './types.js';
 
 /** Every namespace carries this label with its own name (set by the API server since 1.21). */
@@ -24,6 +25,11 @@ export interface View {
   policiesIn(namespace: string): readonly CompiledPolicy[];
   /** Grows on every change, so derived results can be cached per version; absent when unknown. */
   readonly version?: number;
+  /**
+   * The workloads the view holds (a CLI view of manifests); absent or empty when it holds none,
+   * as the webhook's informer view: then each stage is stood for by representative pods.
+   */
+  workloads?(): readonly Workload[];
 }
 
 const NO_POLICIES: readonly CompiledPolicy[] = Object.freeze([]);
@@ -49,6 +55,7 @@ export class IndexedView implements View {
   private readonly policiesByNamespace = new Map<string, Map<string, CompiledPolicy>>();
   private readonly policyLists = new Map<string, readonly CompiledPolicy[]>();
   private changes = 0;
+  private workloadList: readonly Workload[] = [];
   /** Identical selectors of the view's policies, compiled once; bounded (SELECTOR_CACHE_LIMITS by default). */
   readonly selectors: SelectorCache;
 
@@ -118,6 +125,15 @@ export class IndexedView implements View {
     this.policyLists.delete(compiled.namespace);
     this.changes += 1;
     return compiled;
+  }
+
+  workloads(): readonly Workload[] {
+    return this.workloadList;
+  }
+
+  setWorkloads(workloads: readonly Workload[]): void {
+    this.workloadList = workloads;
+    this.changes += 1;
   }
 
   deletePolicy(namespace: string, name: string): void {

@@ -141,6 +141,23 @@ function listItemLines(chunk: DocumentChunk): number[] {
   });
 }
 
+/**
+ * Items of a typed list (`PodList`, `NamespaceList`…, as `kubectl get -o yaml` writes them) carry
+ * no kind of their own: they take it from the list's name, and the list's apiVersion.
+ */
+function typedListItem(list: Record<string, unknown>): (item: unknown) => unknown {
+  const kind = (list['kind'] as string).slice(0, -'List'.length);
+  const apiVersion = list['apiVersion'];
+  if (kind === '') return (item) => item;
+  return (item) => {
+    if (!isRecord(item)) return item;
+    const missingKind = typeof item['kind'] !== 'string' || item['kind'] === '';
+    const missingVersion = typeof item['apiVersion'] !== 'string' || item['apiVersion'] === '';
+    if (!missingKind && !missingVersion) return item;
+    return { ...item, ...(missingKind ? { kind } : {}), ...(missingVersion && typeof apiVersion === 'string' ? { apiVersion } : {}) };
+  };
+}
+
 /** Parses the text of one file (or stdin) into objects; `List` objects are expanded. */
 export function parseManifests(text: string, file: string, options: LoadOptions = {}): LoadedObject[] {
   const result: LoadedObject[] = [];
@@ -155,8 +172,9 @@ export function parseManifests(text: string, file: string, options: LoadOptions 
     if (value === null || value === undefined) continue; // an empty document between ---
     if (isRecord(value) && typeof value['kind'] === 'string' && value['kind'].endsWith('List') && Array.isArray(value['items'])) {
       const lines = listItemLines(chunk);
+      const typed = typedListItem(value);
       (value['items'] as unknown[]).forEach((item, i) => {
-        const loaded = classify(item, { file, line: lines[i] ?? chunk.contentLine }, options);
+        const loaded = classify(typed(item), { file, line: lines[i] ?? chunk.contentLine }, options);
         if (loaded) result.push(loaded);
       });
       continue;

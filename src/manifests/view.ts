@@ -2,6 +2,7 @@
 // optionally on top of a snapshot of a live cluster (`check --cluster`).
 import { isStagewallError, StagewallError } from '../errors.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { workloadsOf } from '../engine/inventory.js';
 import { IndexedView } from '../engine/view.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { LoadedObject } from './load.js';
@@ -54,5 +55,7 @@ export function buildStaticView(objects: readonly LoadedObject[], defaultNamespa
       throw new StagewallError(err.code, `${source.file}:${source.line}: ${err.message}`, err.details);
     }
   }
+  // Last, so that a pipeline workload takes the labels stagewall's mutation gives it in its namespace.
+  view.setWorkloads(workloadsOf(objects.map((o) => o.object), { defaultNamespace, config, view }));
   return view;
 }

@@ -21,9 +21,17 @@ const GOLDEN: { name: string; argv: string[]; file: string }[] = [
   { name: 'graph of the examples with drift, json', argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'json'], file: 'test/golden/graph-drift.json' },
   { name: 'graph of the richer config against its generated policies', argv: ['graph', ...RICH], file: 'test/golden/graph-rich.mmd' },
   { name: 'graph of the richer config with no manifests: the declared flow, unverified', argv: ['graph', '-c', 'test/golden/rich.stagewall.yaml'], file: 'test/golden/graph-rich-declared.mmd' },
+  { name: 'connectivity of the examples, no config (txt: pods lack the pipeline label that only the webhook adds)', argv: ['connectivity', 'examples/pipeline/manifests', 'examples/drift/drift.yaml'], file: 'test/golden/connectivity-drift-noconfig.txt' },
+  { name: 'connectivity of the examples with their config, txt', argv: ['connectivity', ...EXAMPLES], file: 'test/golden/connectivity-examples.txt' },
+  { name: 'connectivity of the examples with their config, json', argv: ['connectivity', ...EXAMPLES, '--format', 'json'], file: 'test/golden/connectivity-examples.json' },
+  { name: 'connectivity of the examples with drift: backdoors marked, txt', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml'], file: 'test/golden/connectivity-drift.txt' },
+  { name: 'connectivity of the examples with drift, md', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'md'], file: 'test/golden/connectivity-drift.md' },
+  { name: 'connectivity of the examples with drift, csv', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'csv'], file: 'test/golden/connectivity-drift.csv' },
+  { name: 'connectivity of the examples with drift, dot', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'dot'], file: 'test/golden/connectivity-drift.dot' },
+  { name: 'connectivity of the examples with drift, mermaid', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'mermaid'], file: 'test/golden/connectivity-drift.mmd' },
 ];
 
-describe('golden files: generate and graph', () => {
+describe('golden files: generate, graph and connectivity', () => {
   for (const g of GOLDEN) {
     it(`${g.name} (${g.file})`, async () => {
       const r = await run(g.argv);

@@ -66,6 +66,15 @@ describe('manifests/load', () => {
         text: 'apiVersion: v1\nkind: PodList\nitems:\n  - {apiVersion: v1, kind: Pod, metadata: {name: a}}\n',
         want: [['Pod', 'a', 'f.yaml', 4, true]],
       },
+      {
+        name: 'typed list items without kind take it from the list (PodList -> Pod), and its apiVersion',
+        text: 'apiVersion: v1\nkind: PodList\nitems:\n  - {metadata: {name: a}}\n---\napiVersion: apps/v1\nkind: DeploymentList\nitems:\n  - metadata: {name: d}\n    spec: {template: {metadata: {labels: {app: d}}}}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicyList\nitems:\n  - {metadata: {name: np, namespace: x}, spec: {podSelector: {}}}\n',
+        want: [
+          ['Pod', 'a', 'f.yaml', 4, true],
+          ['Deployment', 'd', 'f.yaml', 9, true],
+          ['NetworkPolicy', 'np', 'f.yaml', 15, true],
+        ],
+      },
       { name: 'an empty List holds nothing', text: 'apiVersion: v1\nkind: List\nitems: []\n', want: [] },
       {
         name: 'pass-through kinds (Service, ConfigMap) load with judged=false',

@@ -52,7 +52,12 @@ export const flowBlocked = defineRule({
   *check(subject, { config, view }) {
     if (!pipelineOfNamespace(subject.namespace, config)) return;
     const namespace = subject.namespace.name;
-    const { placements, edges } = declaredFlow(config, view);
+    const { placements, edges, workloads } = declaredFlow(config, view);
+    // Said per stage: a stage with no workload in the view is judged on a representative pod.
+    const standIns = (...stages: Stage[]) => {
+      const names = stages.filter((s, i) => (workloads.get(s.id) ?? []).length === 0 && stages.indexOf(s) === i).map((s) => s.id);
+      return names.length === 0 ? '' : ` (judged on a representative pod for ${names.map((n) => `stage ${n}`).join(' and ')}: no workload of ${names.length === 1 ? 'it' : 'them'} in the view)`;
+    };
     const here = (stage: Stage) => placements.get(stage.id)?.includes(namespace) === true;
     for (const { from, to, pairs } of edges) {
       if (!(here(from) || here(to))) continue;
@@ -63,7 +68,7 @@ export const flowBlocked = defineRule({
         const where = pair.fromNamespace === pair.toNamespace ? `namespace ${namespace}` : `namespaces ${pair.fromNamespace} -> ${pair.toNamespace}`;
         yield {
           message:
-            `${subject.display}: the declared flow ${from.id} -> ${to.id} (${where}) is blocked: ${problems.join('; ')}. ` +
+            `${subject.display}: the declared flow ${from.id} -> ${to.id} (${where}) is blocked${standIns(from, to)}: ${problems.join('; ')}. ` +
             `Fix: add ${fixes.join(', and ')}; or, if the flow is gone, remove the edge from the stagewall config.`,
         };
       }

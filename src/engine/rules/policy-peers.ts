@@ -93,7 +93,7 @@ function portProblems(subject: PolicySubject, direction: Direction, rule: Compil
   const exceeds = (destination: Stage, namespace: string, what: (extra: string, served: string) => string) => {
     const served = servedPorts(destination);
     if (!served) return;
-    const extra = subtractPorts(rulePorts(rule, podOf(destination, namespace, rule, config)), served);
+    const extra = subtractPorts(rulePorts(rule, podOf(destination, namespace, rule, config), true), served);
     if (isEmpty(extra)) return;
     problems.push(what(rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', '), formatPorts(served).join(', ')));
   };
@@ -213,7 +213,7 @@ function externalPortProblems(subject: PolicySubject, direction: Direction, rule
     const portsOf = (ports: readonly PortSpec[]): PortSet =>
       ports.length > 0 ? portSetOfSpecs(ports) : direction === 'ingress' ? (servedPorts(stage) ?? ALL_PORTS) : ALL_PORTS;
     // On ingress the stage's pods are the destination (named ports are theirs); an address has none.
-    const opened = rulePorts(rule, direction === 'ingress' ? podOf(stage, subject.policy.namespace, rule, config) : AN_ADDRESS);
+    const opened = rulePorts(rule, direction === 'ingress' ? podOf(stage, subject.policy.namespace, rule, config) : AN_ADDRESS, true);
     for (const target of targets) {
       for (const entry of approved) {
         const range: IpRange = entry.cidr;

@@ -103,7 +103,8 @@ describe('engine/rules/flow-blocked', () => {
     const message = assertFires(d, 'flow-blocked', 'warn', 'Namespace etl-transform');
     assert.equal(
       message,
-      'Namespace etl-transform: the declared flow etl/extract -> etl/transform (namespaces etl-extract -> etl-transform) is blocked: ' +
+      'Namespace etl-transform: the declared flow etl/extract -> etl/transform (namespaces etl-extract -> etl-transform) is blocked ' +
+        '(judged on a representative pod for stage etl/extract and stage etl/transform: no workload of them in the view): ' +
         'no NetworkPolicy of namespace etl-transform admits stage etl/extract (namespace etl-extract) into stage etl/transform on TCP 8080. ' +
         'Fix: add an ingress rule on etl/transform that admits etl/extract on TCP 8080 (as in stagewall-etl-transform from `stagewall generate`); ' +
         'or, if the flow is gone, remove the edge from the stagewall config.',
