@@ -3,7 +3,7 @@
 // netpol-analyzer's `list` formats, so the two tools can be diffed; csv, md, dot and mermaid are
 // for people. With a config, pipeline workloads are tagged with their stage and undeclared
 // stage-to-stage connections are marked as backdoors. The engine decides; this file only draws.
-import { loadKubeConfigChoice, readClusterSnapshot } from '../cluster/snapshot.js';
+import { loadKubeConfigChoice, readClusterPods, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
 import type { StagewallConfig } from '../config/model.js';
 import { connectivityOf, isBackdoor, type Connection, type Peer } from '../engine/connlist.js';
@@ -210,18 +210,34 @@ export function renderConnectivity(report: ConnectivityReport, format: Connectiv
 }
 
 /**
+ * The cluster's running Pods as workloads, less those a manifest replaces (the same namespace and
+ * name, as `kubectl apply` would).
+ */
+function livePods(pods: readonly KubeObject[], manifests: readonly LoadedObject[]): LoadedObject[] {
+  const key = (o: KubeObject) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
+  const replaced = new Set(manifests.filter((m) => m.object.kind === 'Pod').map((m) => key(m.object)));
+  return pods.filter((p) => !replaced.has(key(p))).map((object) => ({ object, source: { file: 'cluster', line: 0 }, judged: true }));
+}
+
+/**
  * Runs the command: the config only when given, the manifests, and with --cluster the live
- * cluster's Namespaces and NetworkPolicies (the snapshot of `check --cluster`) under them.
+ * cluster's Namespaces and NetworkPolicies (the snapshot of `check --cluster`) under them, and its
+ * running Pods beside the manifests' workloads.
  */
 export async function runConnectivity(paths: readonly string[], opts: ConnectivityOptions, io: CliIo): Promise<number> {
   const config = opts.config === undefined ? undefined : loadConfigFile(opts.config);
-  const objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
+  let objects = loadManifests(paths, { ignoreUnknown: opts.ignoreUnknown, stdin: io.readStdin });
   let live: readonly KubeObject[] = [];
   if (opts.cluster || opts.kubeconfig !== undefined || opts.context !== undefined) {
-    const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
+    const kc = loadKubeConfigChoice(opts);
+    const snapshot = await readClusterSnapshot(kc);
+    const pods = await readClusterPods(kc);
     for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
-    io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies), with the manifests applied on top; workloads come from the manifests`);
+    io.err(
+      `stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies, ${pods.length} Pods), with the manifests applied on top`,
+    );
     live = snapshot.objects;
+    objects = [...livePods(pods, objects), ...objects];
   } else if (paths.length === 0) {
     throw new StagewallError('USAGE', 'connectivity needs manifests (files, folders, or - for stdin), or --cluster');
   }

@@ -127,4 +127,5 @@ async function listPages(kc: KubeConfig, path: string, type: { apiVersion: strin
 }
 
 export const NAMESPACES = { path: '/api/v1/namespaces', apiVersion: 'v1', kind: 'Namespace' } as const;
+export const PODS = { path: '/api/v1/pods', apiVersion: 'v1', kind: 'Pod' } as const;
 export const NETWORK_POLICIES = { path: '/apis/networking.k8s.io/v1/networkpolicies', apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' } as const;

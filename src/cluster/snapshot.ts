@@ -5,7 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { compilePolicy } from '../engine/policies.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { isStagewallError, StagewallError } from '../errors.js';
-import { ApiStatusError, LIST_PAGE_SIZE, listAll, NAMESPACES, NETWORK_POLICIES } from './api.js';
+import { ApiStatusError, LIST_PAGE_SIZE, listAll, NAMESPACES, NETWORK_POLICIES, PODS } from './api.js';
 
 export interface KubeConfigChoice {
   /** A kubeconfig file; default $KUBECONFIG, ~/.kube/config or the in-cluster config. */
@@ -89,5 +89,20 @@ export async function readClusterSnapshot(kc: KubeConfig, pageSize = LIST_PAGE_S
   } catch (err) {
     if (isStagewallError(err)) throw err;
     throw new StagewallError('CLUSTER', `cannot read Namespaces and NetworkPolicies from the cluster at ${server}: ${reasonOf(err)}`);
+  }
+}
+
+/**
+ * Reads every Pod the kubeconfig's user can list: the workloads running in the cluster, each of
+ * which `connectivity --cluster` groups under its controller owner (as the pod names it).
+ */
+export async function readClusterPods(kc: KubeConfig, pageSize = LIST_PAGE_SIZE): Promise<KubeObject[]> {
+  const server = kc.getCurrentCluster()?.server ?? '(no server)';
+  try {
+    return (await listAll(kc, PODS.path, PODS, pageSize)).items;
+  } catch (err) {
+    if (isStagewallError(err)) throw err;
+    const hint = err instanceof ApiStatusError && err.statusCode === 403 ? ' (connectivity --cluster needs list on pods too)' : '';
+    throw new StagewallError('CLUSTER', `cannot read Pods from the cluster at ${server}: ${reasonOf(err)}${hint}`);
   }
 }

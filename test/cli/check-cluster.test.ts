@@ -1,4 +1,8 @@
 import { strict as assert } from 'node:assert';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject } from '../../src/engine/types.js';
 import { loadManifests } from '../../src/manifests/load.js';
 import { startStandInApi, type StandInApi } from '../helpers/api-server.js';
 import { run, STACK_LINE } from './fake-io.js';
@@ -55,7 +59,7 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
   it('connectivity --cluster: the workloads of the manifests under the live policies list what the whole repository lists', async () => {
     const live = await run(['connectivity', ...CONFIG, WORKLOADS, '--cluster', '--kubeconfig', kubeconfig]);
     assert.equal(live.code, 0, live.err);
-    assert.match(live.err, /^stagewall: view: the cluster at .*workloads come from the manifests\n$/);
+    assert.match(live.err, /^stagewall: view: the cluster at .* NetworkPolicies, 0 Pods\), with the manifests applied on top\n$/);
     const whole = await run(['connectivity', ...CONFIG, GOOD]);
     assert.ok(whole.out.includes('etl-transform/transformer[Deployment] => etl-load/loader[StatefulSet] : TCP 8080'), whole.out);
     assert.equal(live.out, whole.out);
@@ -138,5 +142,68 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
     assert.equal(unreachable.code, 2);
     assert.match(unreachable.err, /error CLUSTER: .*ECONNREFUSED/);
     assert.equal(unreachable.out, '');
+  });
+});
+
+/** A running Pod of a workload template, owned by its controller as a cluster would have it. */
+function runningPod(workload: KubeObject): KubeObject {
+  const { kind, metadata } = workload;
+  const name = metadata?.name ?? '';
+  const spec = workload['spec'] as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const template = kind === 'CronJob' ? spec['jobTemplate'].spec.template : spec['template'];
+  const owner =
+    kind === 'Deployment'
+      ? { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${name}-7c9d` }
+      : kind === 'CronJob'
+        ? { apiVersion: 'batch/v1', kind: 'Job', name: `${name}-2912` }
+        : { apiVersion: workload.apiVersion, kind, name };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${owner.name}-x1`, namespace: metadata?.namespace, labels: template.metadata?.labels, ownerReferences: [{ ...owner, uid: 'u', controller: true }] },
+    spec: template.spec,
+  };
+}
+
+describe('cli: connectivity --cluster lists the Pods running in the cluster', () => {
+  const workloads = loadManifests([WORKLOADS]).map((o) => o.object);
+  const pods = workloads.map(runningPod);
+  let api: StandInApi;
+  let kubeconfig: string;
+  before(async () => {
+    api = await startStandInApi([...LIVE, ...pods]);
+    kubeconfig = api.kubeconfig();
+  });
+  after(() => api.close());
+
+  it('with no manifest at all: each live Pod under its controller owner, with what the repository lists for its workload', async () => {
+    const live = await run(['connectivity', ...CONFIG, '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(live.code, 0, live.err);
+    assert.match(live.err, new RegExp(`, ${pods.length} Pods\\), with the manifests applied on top\n$`));
+    assert.ok(api.requests.some((r) => r.startsWith('/api/v1/pods')), 'Pods were listed');
+    // The repository's own listing, each workload renamed to the owner its running Pod names.
+    const renamed = new Map(
+      workloads.map((w, i) => {
+        const owner = (pods[i]?.metadata?.ownerReferences as { kind: string; name: string }[])[0];
+        return [`${w.metadata?.namespace}/${w.metadata?.name}[${w.kind}]`, `${w.metadata?.namespace}/${owner?.name}[${owner?.kind}]`];
+      }),
+    );
+    const whole = (await run(['connectivity', ...CONFIG, GOOD])).out;
+    const rename = (line: string) => line.replace(/[\w.-]+\/[\w.-]+\[\w+\]/g, (w) => renamed.get(w) ?? w);
+    const lines = (text: string) => text.split('\n').filter(Boolean).sort();
+    assert.ok(whole.includes('etl-transform/transformer[Deployment] => etl-load/loader[StatefulSet] : TCP 8080'));
+    assert.ok(live.out.includes('etl-transform/transformer-7c9d[ReplicaSet] => etl-load/loader[StatefulSet] : TCP 8080'), live.out);
+    assert.deepEqual(lines(live.out), lines(whole).map(rename).sort());
+  });
+
+  it('a manifest Pod replaces the live Pod of the same namespace and name', async () => {
+    const first = pods[0] as KubeObject;
+    const manifest = join(mkdtempSync(join(tmpdir(), 'stagewall-conn-')), 'pod.yaml');
+    writeFileSync(manifest, JSON.stringify({ ...first, metadata: { ...first.metadata, ownerReferences: undefined } }));
+    const live = await run(['connectivity', ...CONFIG, manifest, '--cluster', '--kubeconfig', kubeconfig]);
+    assert.equal(live.code, 0, live.err);
+    const ownerName = (first.metadata?.ownerReferences as { name: string }[])[0]?.name ?? '';
+    assert.ok(!live.out.includes(`/${ownerName}[`), 'the live Pod is replaced');
+    assert.ok(live.out.includes(`/${first.metadata?.name}[Pod]`), live.out);
   });
 });

@@ -1,5 +1,5 @@
 // A stand-in for the read side of a kube-apiserver, for unit tests of the cluster snapshot: it
-// serves Namespace and NetworkPolicy lists the way the real one does (no kind or apiVersion on
+// serves Namespace, NetworkPolicy and Pod lists the way the real one does (no kind or apiVersion on
 // the items, pages of `limit` items chained by `continue`) and can answer with an error Status.
 // The real API server is exercised by the e2e suite.
 import { createServer, type Server } from 'node:http';
@@ -27,6 +27,7 @@ export interface StandInApi {
 const LISTS: Record<string, { kind: string; listKind: string }> = {
   '/api/v1/namespaces': { kind: 'Namespace', listKind: 'NamespaceList' },
   '/apis/networking.k8s.io/v1/networkpolicies': { kind: 'NetworkPolicy', listKind: 'NetworkPolicyList' },
+  '/api/v1/pods': { kind: 'Pod', listKind: 'PodList' },
 };
 
 export async function startStandInApi(objects: readonly KubeObject[]): Promise<StandInApi> {
