@@ -17,12 +17,17 @@ export const ErrorCodes = {
   ADMISSION_BAD_REQUEST: 'an AdmissionReview is malformed',
   CERTS: 'certificates cannot be made or loaded',
   CLUSTER: 'the cluster cannot be reached or read',
+  LISTEN: 'a port cannot be listened on (busy, or not allowed)',
   USAGE: 'the command line is wrong',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;
 
+/** Marks a StagewallError even across two copies of this module (a loader may load it twice). */
+const BRAND = Symbol.for('stagewall.error');
+
 export class StagewallError extends Error {
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   /** Individual problems, e.g. one line per schema error. */
   readonly details: readonly string[];
@@ -41,5 +46,5 @@ export class StagewallError extends Error {
 }
 
 export function isStagewallError(err: unknown): err is StagewallError {
-  return err instanceof StagewallError;
+  return err instanceof StagewallError || (err instanceof Error && (err as unknown as Record<symbol, unknown>)[BRAND] === true);
 }

@@ -132,6 +132,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--embedded', 'serve the examples: their config and view, certificates made in certs/', false)
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
+    // issue 11: the cluster view's kubeconfig
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster view (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context of the cluster view (default: the current one)')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
     .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))

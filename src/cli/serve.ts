@@ -35,6 +35,9 @@ export interface ServeCommandOptions {
   /** Where --embedded keeps the certificates it makes. */
   certs?: string;
   namespace: string;
+  /** The cluster view's kubeconfig and context (default $KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig?: string;
+  context?: string;
   logLevel?: string;
   shutdownDelay: string;
   shutdownTimeout: string;
@@ -57,9 +60,11 @@ function manifestViewSource(path: string): ViewSource {
 }
 
 /** The cluster view lives in src/cluster; loaded lazily so `check` never pulls in the client. */
-async function clusterViewSource(logger: Logger, metrics: Metrics, ownNamespace: string): Promise<ViewSource> {
-  const { createClusterViewSource } = await import('../cluster/source.js');
-  return createClusterViewSource({ logger, metrics, ownNamespace });
+async function clusterViewSource(logger: Logger, metrics: Metrics, opts: ServeCommandOptions): Promise<ViewSource> {
+  const [{ createClusterViewSource }, { loadKubeConfigChoice }] = await Promise.all([import('../cluster/source.js'), import('../cluster/snapshot.js')]);
+  // No kubeconfig and no in-cluster config is an error, never client-node's http://localhost:8080.
+  const kubeConfig = loadKubeConfigChoice({ kubeconfig: opts.kubeconfig, context: opts.context });
+  return createClusterViewSource({ logger, metrics, ownNamespace: opts.namespace, kubeConfig });
 }
 
 export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<RunningServer> {
@@ -77,15 +82,20 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
   const shutdownTimeout = parseMs(opts.shutdownTimeout, '--shutdown-timeout');
   const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
   const metrics = createMetrics();
-  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts.namespace);
+  if (viewPath && (opts.kubeconfig !== undefined || opts.context !== undefined)) {
+    throw new StagewallError('USAGE', '--kubeconfig and --context choose the cluster view; they do not go with --view or --embedded');
+  }
+  const port = parsePort(opts.port, '--port');
+  const metricsPort = parsePort(opts.metricsPort, '--metrics-port');
+  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts);
 
   const server = await startServer({
     configPath,
     tlsCert,
     tlsKey,
     clientCa: opts.clientCa,
-    port: parsePort(opts.port, '--port'),
-    metricsPort: parsePort(opts.metricsPort, '--metrics-port'),
+    port,
+    metricsPort,
     host: opts.host,
     viewSource,
     ownNamespace: opts.namespace,

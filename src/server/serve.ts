@@ -75,9 +75,16 @@ export interface RunningServer {
   close(delayMs?: number): Promise<void>;
 }
 
-function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined): Promise<number> {
+/** Listens on `port`; a port that is busy or not allowed is a LISTEN error naming `flag`. */
+function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host ?? '*'}:${port}`;
+      if (err.code === 'EADDRINUSE') reject(new StagewallError('LISTEN', `${flag} ${port}: the port is already in use (${where}); stop what listens there or choose another port`));
+      else if (err.code === 'EACCES') reject(new StagewallError('LISTEN', `${flag} ${port}: not allowed to listen on ${where} (ports below 1024 need privileges)`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new StagewallError('LISTEN', `${flag} ${port}: --host ${host} is not an address of this machine`));
+      else reject(err);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
@@ -234,12 +241,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let metricsPort: number;
   try {
     await viewSource.start(() => ctx.config);
-    port = await listen(webhook, options.port, options.host);
-    metricsPort = await listen(ops, options.metricsPort, options.host);
+    port = await listen(webhook, options.port, options.host, '--port');
+    metricsPort = await listen(ops, options.metricsPort, options.host, '--metrics-port');
   } catch (err) {
+    // Nothing half-running: watchers, both servers and the view (its watches hold the process) stop.
     for (const stop of stops) stop();
     webhook.close();
     ops.close();
+    await viewSource.stop();
     throw err;
   }
   refreshViewMetrics();
