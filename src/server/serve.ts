@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
 import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
+import type { CertificateSource } from '../certs/manager.js';
 import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
 
 /** Longest wait for requests in flight once the server stops accepting (below the pod's 30 s grace period, with the 5 s delay). */
@@ -30,8 +31,11 @@ export interface ServeOptions {
   /** The config file, watched and reloaded; or a fixed config (embedded default). */
   readonly configPath?: string | undefined;
   readonly config?: StagewallConfig | undefined;
-  readonly tlsCert: string;
-  readonly tlsKey: string;
+  /** The serving certificate and key files, watched and reloaded; or `certificateSource`. */
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+  /** Certificates kept elsewhere (serve --manage-certs): served, swapped on change, part of readiness. */
+  readonly certificateSource?: CertificateSource | undefined;
   /** A PEM bundle of CAs: when given, every client must present a certificate signed by one of them. */
   readonly clientCa?: string | undefined;
   readonly port: number;
@@ -121,9 +125,17 @@ interface TlsFiles {
   readonly context: SecureContextOptions;
 }
 
+/** The watched files: the serving pair (unless a certificate source serves it), then the client CA. */
+function tlsPathsOf(options: ServeOptions): string[] {
+  const pair = options.certificateSource ? [] : [options.tlsCert ?? '', options.tlsKey ?? ''];
+  return [...pair, ...(options.clientCa === undefined ? [] : [options.clientCa])];
+}
+
 function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
-  const [cert, key, clientCa] = snapshot.contents;
-  const certificate = certificateFrom(cert, key, options.tlsCert, options.tlsKey);
+  const source = options.certificateSource;
+  const served = source?.current();
+  const [cert, key, clientCa] = source ? [served && Buffer.from(served.cert), served && Buffer.from(served.key), snapshot.contents[0]] : snapshot.contents;
+  const certificate = certificateFrom(cert, key, source ? 'the managed certificate' : (options.tlsCert ?? ''), source ? 'the managed key' : (options.tlsKey ?? ''));
   const ca = options.clientCa === undefined ? {} : clientCaFrom(clientCa, options.clientCa);
   return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options, ...ca } };
 }
@@ -135,8 +147,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const stops: (() => void)[] = [];
 
   // Certificates first: a start that fails on them leaves no watcher behind.
-  const tlsPaths = [options.tlsCert, options.tlsKey, ...(options.clientCa === undefined ? [] : [options.clientCa])];
-  const tlsFiles = readFiles(tlsPaths);
+  if (!options.certificateSource && (options.tlsCert === undefined || options.tlsKey === undefined)) throw new Error('startServer needs tlsCert and tlsKey, or a certificateSource');
+  const tlsPaths = tlsPathsOf(options);
+  let tlsFiles = readFiles(tlsPaths);
   const tls = tlsFrom(tlsFiles, options);
   let certificate = tls.certificate;
   metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
@@ -202,9 +215,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   webhook.on('request', connections.listener(app));
 
-  stops.push(
-    watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, (snapshot) => {
+  const reloadTls = (snapshot: FileSnapshot) => {
       try {
+        tlsFiles = snapshot;
         const next = tlsFrom(snapshot, options);
         // setSecureContext throws on a key that does not match: only then is `next` in force.
         webhook.setSecureContext(next.context);
@@ -216,8 +229,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         metrics.certificateReloads.inc({ result: 'failure' });
         logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
       }
-    }),
-  );
+  };
+  if (tlsPaths.length > 0) stops.push(watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, reloadTls));
+  // A managed certificate arrives from the source; the client CA file (if any) is still watched.
+  options.certificateSource?.onChange(() => reloadTls(tlsFiles));
+  if (options.certificateSource) stops.push(() => options.certificateSource?.stop());
 
   const refreshViewMetrics = () => {
     metrics.viewSynced.set(viewSource.synced() ? 1 : 0);
@@ -232,6 +248,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         if (shuttingDown) reasons.push('shutting down');
         if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
         if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
+        if (options.certificateSource) reasons.push(...options.certificateSource.notReadyBecause());
         return reasons;
       },
     }, refreshViewMetrics),
