@@ -2,9 +2,12 @@
 // bundle to a working webhook, bundle repair after an apply, rotations of the serving certificate
 // and of the CA under a stream of admissions with no failed call, and two replicas agreeing on one CA.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import { pemCertificates } from '../../src/certs/managed.js';
 import { Cluster, ROOT, Stagewall, freePort, waitUntil } from './harness.js';
 
@@ -138,6 +141,29 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     assert.equal(await guards(), '', 'the re-applied guard is removed with it');
     assert.ok(ms < 10_000);
     assert.ok((await writes()) > writesBefore, 'counted in stagewall_ca_bundle_writes_total');
+  });
+
+  it('the cert-manager component renders files mode: no --manage-certs, the Secret mounted, CA injection, and no starting guard left', async () => {
+    const dir = mkdtempSync(join(cluster.work, 'overlay-'));
+    cpSync(join(ROOT, 'manifests'), join(dir, 'base'), { recursive: true });
+    mkdirSync(join(dir, 'overlay'));
+    writeFileSync(join(dir, 'overlay', 'kustomization.yaml'), 'resources: [../base]\ncomponents: [../base/components/cert-manager]\n');
+    const r = spawnSync(join(cluster.assets, 'kubectl'), ['kustomize', join(dir, 'overlay')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; annotations?: Record<string, string> }; webhooks?: { matchConditions?: { name: string }[] }[]; spec?: unknown });
+    const deployment = JSON.stringify(docs.find((d) => d.kind === 'Deployment'));
+    assert.doesNotMatch(deployment, /--manage-certs/);
+    assert.match(deployment, /--tls-cert=\/etc\/stagewall\/tls\/tls\.crt.*--tls-key=\/etc\/stagewall\/tls\/tls\.key/);
+    assert.match(deployment, /"secretName":"stagewall-tls"/);
+    const configs = docs.filter((d) => d.kind.endsWith('WebhookConfiguration'));
+    assert.equal(configs.length, 2);
+    for (const config of configs) {
+      assert.equal(config.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'stagewall-system/stagewall-serving');
+      assert.ok(config.webhooks?.every((w) => !(w.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')), 'no guard: nothing would remove it');
+    }
+    const serving = docs.find((d) => d.kind === 'Certificate' && d.metadata.name === 'stagewall-serving') as { spec: { secretName: string; dnsNames: string[] } } | undefined;
+    assert.equal(serving?.spec.secretName, 'stagewall-tls');
+    assert.ok(serving?.spec.dnsNames.includes('stagewall.stagewall-system.svc'));
   });
 
   it(`with --cert-validity ${VALIDITY}, the serving certificate and the CA rotate while pods are created (--dry-run=server), with 0 failed calls`, async function () {
