@@ -40,7 +40,6 @@ export class CertificateManager implements CertificateSource {
   private bundles: ReadonlyMap<string, string> = new Map();
   private readonly listeners: ((next: ServedCertificate) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
   private stopped = false;
 
   constructor(private readonly options: CertificateManagerOptions) {}
@@ -58,7 +57,7 @@ export class CertificateManager implements CertificateSource {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.running = this.syncOnce()
+      void this.syncOnce()
         .catch((err: unknown) => {
           this.options.logger.error({ event: 'certificate-sync-failed', error: (err as Error).message }, 'certificate sync failed; retrying at the next interval');
         })
@@ -126,7 +125,6 @@ export class CertificateManager implements CertificateSource {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    void this.running;
   }
 }
 

@@ -216,19 +216,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   webhook.on('request', connections.listener(app));
 
   const reloadTls = (snapshot: FileSnapshot) => {
-      try {
-        tlsFiles = snapshot;
-        const next = tlsFrom(snapshot, options);
-        // setSecureContext throws on a key that does not match: only then is `next` in force.
-        webhook.setSecureContext(next.context);
-        certificate = next.certificate;
-        metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
-        metrics.certificateReloads.inc({ result: 'success' });
-        logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
-      } catch (err) {
-        metrics.certificateReloads.inc({ result: 'failure' });
-        logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
-      }
+    try {
+      tlsFiles = snapshot;
+      const next = tlsFrom(snapshot, options);
+      // setSecureContext throws on a key that does not match: only then is `next` in force.
+      webhook.setSecureContext(next.context);
+      certificate = next.certificate;
+      metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+      metrics.certificateReloads.inc({ result: 'success' });
+      logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
+    } catch (err) {
+      metrics.certificateReloads.inc({ result: 'failure' });
+      logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
+    }
   };
   if (tlsPaths.length > 0) stops.push(watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, reloadTls));
   // A managed certificate arrives from the source; the client CA file (if any) is still watched.
