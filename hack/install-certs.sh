@@ -41,7 +41,18 @@ for kind in validatingwebhookconfiguration mutatingwebhookconfiguration; do
   fi
   ca=$(base64 < "$work/bundle.pem" | tr -d '\n')
   count=$(kubectl get "$kind" stagewall -o jsonpath='{range .webhooks[*]}{.name}{"\n"}{end}' | grep -c .)
-  patch=$(for ((i = 0; i < count; i++)); do printf '{"op":"add","path":"/webhooks/%d/clientConfig/caBundle","value":"%s"},' "$i" "$ca"; done)
+  # The stagewall-starting matchCondition (see manifests/webhooks.yaml) goes in the same patch.
+  guards=$(kubectl get "$kind" stagewall -o jsonpath='{range .webhooks[*]}{range .matchConditions[*]}{.name} {end}{"\n"}{end}')
+  patch=$(for ((i = 0; i < count; i++)); do
+    printf '{"op":"add","path":"/webhooks/%d/clientConfig/caBundle","value":"%s"},' "$i" "$ca"
+    j=0
+    for name in $(sed -n "$((i + 1))p" <<<"$guards"); do
+      if [ "$name" = stagewall-starting ]; then
+        printf '{"op":"test","path":"/webhooks/%d/matchConditions/%d/name","value":"stagewall-starting"},{"op":"remove","path":"/webhooks/%d/matchConditions/%d"},' "$i" "$j" "$i" "$j"
+      fi
+      j=$((j + 1))
+    done
+  done)
   kubectl patch "$kind" stagewall --type=json -p "[${patch%,}]"
 done
 echo "certificates installed; stagewall reloads a changed Secret without a restart"

@@ -18,6 +18,7 @@ export const ErrorCodes = {
   ADMISSION_BAD_REQUEST: 'an AdmissionReview is malformed',
   CERTS: 'certificates cannot be made or loaded',
   CLUSTER: 'the cluster cannot be reached or read',
+  LISTEN: 'a port cannot be listened on (busy, or not allowed)',
   USAGE: 'the command line is wrong',
 } as const;
 

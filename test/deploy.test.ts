@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { loadAll } from 'js-yaml';
 import { loadConfigFile } from '../src/config/load.js';
 import { isRecord } from '../src/engine/types.js';
+import { STARTING_GUARD } from '../src/cluster/cert-store.js';
 
 const config = loadConfigFile('manifests/stagewall.yaml');
 const docs = (file: string) => (loadAll(readFileSync(file, 'utf8')) as unknown[]).filter(isRecord);
@@ -15,6 +16,7 @@ interface Webhook {
   clientConfig: { service: { name: string; namespace: string; path: string } };
   namespaceSelector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] };
   matchConditions?: { name: string; expression: string }[];
+  failurePolicy?: string;
 }
 
 const webhooks: Webhook[] = docs('manifests/webhooks.yaml').flatMap((d) => (d['webhooks'] as Webhook[]) ?? []);
@@ -78,6 +80,14 @@ describe('deploy: manifests/ agree with the config they ship', () => {
         assert.deepEqual(otherLabels, [], 'no other stagewall.dev label is selected on');
       });
 
+      it(`ships the ${STARTING_GUARD} guard, whose expression fails at run time (refused with a message until stagewall writes caBundle), and no caBundle`, () => {
+        const guard = webhook.matchConditions?.find((c) => c.name === STARTING_GUARD);
+        assert.ok(guard, 'the guard is there');
+        assert.match(guard.expression, /^int\('stagewall is starting: [^']+' \+ request\.operation\) == 0$/);
+        assert.equal(webhook.failurePolicy, 'Fail', 'an erroring condition refuses only with failurePolicy Fail');
+        assert.equal((webhook.clientConfig as { caBundle?: string }).caBundle, undefined);
+      });
+
       it('names no service account of its own other than the config\'s', () => {
         const ownNamespace = new RegExp(`^system:serviceaccount:${OWN_NAMESPACE}:`);
         for (const condition of webhook.matchConditions ?? []) {
@@ -102,6 +112,26 @@ describe('deploy: manifests/ agree with the config they ship', () => {
     const text = readFileSync('manifests/deployment.yaml', 'utf8');
     assert.match(text, /--config=\/etc\/stagewall\/stagewall\.yaml/);
     assert.match(text, /mountPath: \/etc\/stagewall\n/);
+  });
+
+  it('the Deployment runs serve --manage-certs, with no certificate files mounted', () => {
+    const text = readFileSync('manifests/deployment.yaml', 'utf8');
+    assert.match(text, /- --manage-certs\n/);
+    assert.doesNotMatch(text, /--tls-cert|secretName: stagewall-tls/);
+  });
+
+  it('RBAC for --manage-certs is minimal: get/update on the one Secret by name, create (not restrictable by name), get/patch on the two webhook configurations by name', () => {
+    const rbac = docs('manifests/rbac.yaml');
+    const role = rbac.find((d) => d['kind'] === 'Role') as { metadata: { namespace: string }; rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    assert.equal(role.metadata.namespace, OWN_NAMESPACE);
+    assert.deepEqual(role.rules.map((r) => ({ resources: r.resources, verbs: r.verbs, resourceNames: r.resourceNames })), [
+      { resources: ['secrets'], verbs: ['get', 'update'], resourceNames: ['stagewall-tls'] },
+      { resources: ['secrets'], verbs: ['create'], resourceNames: undefined },
+    ]);
+    const cluster = rbac.find((d) => d['kind'] === 'ClusterRole') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    const hooks = cluster.rules.filter((r) => r.apiGroups.includes('admissionregistration.k8s.io'));
+    assert.deepEqual(hooks, [{ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: ['stagewall'] }]);
+    assert.ok(!cluster.rules.some((r) => r.resources.includes('secrets')), 'no cluster-wide Secret access');
   });
 
   it('the ServiceAccount is the one the config names', () => {

@@ -67,12 +67,12 @@ export function caSubject(namespace: string, now = new Date()): string {
   return `CN=stagewall-ca.${namespace}@${Math.floor(now.getTime() / 1000)}.${randomBytes(4).toString('hex')}, O=stagewall`;
 }
 
-interface MadeCa {
+export interface MadeCa {
   readonly cert: string;
   readonly key: string;
 }
 
-async function makeCa(namespace: string, notBefore: Date, notAfter: Date): Promise<MadeCa> {
+export async function makeCa(namespace: string, notBefore: Date, notAfter: Date): Promise<MadeCa> {
   const keys = await webcrypto.subtle.generateKey(EC_KEY, true, ['sign', 'verify']);
   const cert = await X509CertificateGenerator.createSelfSigned({
     serialNumber: `01${randomBytes(15).toString('hex')}`,
@@ -92,27 +92,33 @@ async function makeCa(namespace: string, notBefore: Date, notAfter: Date): Promi
   return { cert: withNewline(cert.toString('pem')), key: pemBlock('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)) };
 }
 
+/** A serving certificate (ECDSA P-256, serverAuth) for `names`, signed by `ca`. */
+export async function makeServing(ca: MadeCa, commonName: string, names: readonly string[], notBefore: Date, notAfter: Date): Promise<MadeCa> {
+  const serving = await generate([{ name: 'commonName', value: commonName }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate: notBefore,
+    notAfterDate: notAfter,
+    ca: { key: ca.key, cert: ca.cert },
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
+    ],
+  });
+  return { cert: withNewline(serving.cert), key: withNewline(serving.private) };
+}
+
 export async function makeCertificates(req: CertificateRequest): Promise<CertificateSet> {
   const days = req.days ?? 365;
   const now = new Date(Date.now() - 5 * 60 * 1000); // tolerate a little clock skew
   const names = servingNames(req);
   try {
     const ca = await makeCa(req.namespace, now, new Date(now.getTime() + Math.max(days * 2, 3650) * DAY_MS));
-    const serving = await generate([{ name: 'commonName', value: `${req.service}.${req.namespace}.svc` }], {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: now,
-      notAfterDate: new Date(now.getTime() + days * DAY_MS),
-      ca: { key: ca.key, cert: ca.cert },
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: names.map((n) => (isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
-      ],
-    });
-    return { caCert: ca.cert, cert: withNewline(serving.cert), key: withNewline(serving.private), names };
+    const serving = await makeServing(ca, `${req.service}.${req.namespace}.svc`, names, now, new Date(now.getTime() + days * DAY_MS));
+    return { caCert: ca.cert, cert: serving.cert, key: serving.key, names };
   } catch (err) {
     throw new StagewallError('CERTS', `cannot make certificates: ${(err as Error).message}`);
   }

@@ -189,6 +189,16 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--embedded', 'serve the examples: their config and view, certificates made in certs/', false)
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
+    // issue 11: the cluster view's kubeconfig
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster view (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context of the cluster view (default: the current one)')
+    // issue 11: self-managed certificates
+    .option('--manage-certs', 'keep the CA and serving certificate in Secret --tls-secret and the CA in the caBundle of the --webhook-config webhooks, rotating both before expiry (instead of --tls-cert/--tls-key)', false)
+    .option('--tls-secret <name>', 'with --manage-certs: the Secret in --namespace that holds the CA and the serving certificate', 'stagewall-tls')
+    .option('--webhook-config <name>', 'with --manage-certs: the Validating- and MutatingWebhookConfiguration whose caBundle stagewall writes', 'stagewall')
+    .option('--service <name>', 'with --manage-certs: the Service in --namespace that the serving certificate names', 'stagewall')
+    .option('--cert-dns <name...>', 'with --manage-certs: extra DNS names or IP addresses of the serving certificate', [])
+    .option('--cert-validity <duration>', 'with --manage-certs: lifetime of the serving certificate (e.g. 1y, 720h, 2m); the CA lives twice as long', '1y')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
     .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))

@@ -35,6 +35,16 @@ export interface ServeCommandOptions {
   /** Where --embedded keeps the certificates it makes. */
   certs?: string;
   namespace: string;
+  /** The cluster view's kubeconfig and context (default $KUBECONFIG, ~/.kube/config, in-cluster). */
+  kubeconfig?: string;
+  context?: string;
+  /** serve --manage-certs: certificates kept in a Secret, the CA bundle in the webhook configurations. */
+  manageCerts?: boolean;
+  tlsSecret?: string;
+  webhookConfig?: string;
+  service?: string;
+  certDns?: string[];
+  certValidity?: string;
   logLevel?: string;
   shutdownDelay: string;
   shutdownTimeout: string;
@@ -52,18 +62,71 @@ function parseMs(value: string, flag: string): number {
   return n;
 }
 
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, y: 365 * 86_400_000 };
+
+/** A duration such as 90s, 2m, 720h, 30d or 1y. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+)(ms|s|m|h|d|y)$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * (DURATION_UNITS[match[2] as string] as number) : NaN;
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new StagewallError('USAGE', `${flag} must be a duration such as 90s, 2m, 720h, 30d or 1y, not "${value}"`);
+  return ms;
+}
+
+/** The shortest --cert-validity: rotation needs a few sync intervals inside a third of it. */
+export const MIN_CERT_VALIDITY_MS = 60_000;
+
+/** The certificate Secret and the webhook bundles, kept by this replica (and its peers). */
+async function managedCertificates(opts: ServeCommandOptions, logger: Logger, metrics: Metrics) {
+  const validityMs = parseDuration(opts.certValidity ?? '1y', '--cert-validity');
+  if (validityMs < MIN_CERT_VALIDITY_MS) throw new StagewallError('USAGE', `--cert-validity must be at least 1m, not "${opts.certValidity}"`);
+  const [{ loadKubeConfigChoice }, { KubeCertificateStore }, { CertificatePlanner }, { CertificateManager, DEFAULT_CERT_SYNC_INTERVAL_MS }] = await Promise.all([
+    import('../cluster/snapshot.js'),
+    import('../cluster/cert-store.js'),
+    import('../certs/managed.js'),
+    import('../certs/manager.js'),
+  ]);
+  const kc = loadKubeConfigChoice({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const secret = opts.tlsSecret ?? 'stagewall-tls';
+  const webhookConfig = opts.webhookConfig ?? 'stagewall';
+  // Short validities (tests, demos) sync more often, so a third of the lifetime spans many syncs.
+  const intervalMs = Math.min(DEFAULT_CERT_SYNC_INTERVAL_MS, Math.floor(validityMs / 24));
+  const manager = new CertificateManager({
+    store: new KubeCertificateStore(kc, { namespace: opts.namespace, secret, webhookConfig }),
+    planner: new CertificatePlanner({
+      service: opts.service ?? 'stagewall',
+      namespace: opts.namespace,
+      dns: opts.certDns ?? [],
+      validityMs,
+      // Every replica re-reads the Secret each interval: after three, all serve the new certificate.
+      graceMs: 3 * intervalMs,
+      now: () => new Date(),
+    }),
+    logger,
+    metrics,
+    intervalMs,
+    describe: `Secret ${opts.namespace}/${secret} and the webhook configurations ${webhookConfig}`,
+  });
+  await manager.start();
+  return manager;
+}
+
 function manifestViewSource(path: string): ViewSource {
   return staticViewSource(buildStaticView(loadManifests([path], { ignoreUnknown: true })), `manifests under ${path}`);
 }
 
 /** The cluster view lives in src/cluster; loaded lazily so `check` never pulls in the client. */
-async function clusterViewSource(logger: Logger, metrics: Metrics, ownNamespace: string): Promise<ViewSource> {
-  const { createClusterViewSource } = await import('../cluster/source.js');
-  return createClusterViewSource({ logger, metrics, ownNamespace });
+async function clusterViewSource(logger: Logger, metrics: Metrics, opts: ServeCommandOptions): Promise<ViewSource> {
+  const [{ createClusterViewSource }, { loadKubeConfigChoice }] = await Promise.all([import('../cluster/source.js'), import('../cluster/snapshot.js')]);
+  // No kubeconfig and no in-cluster config is an error, never client-node's http://localhost:8080.
+  const kubeConfig = loadKubeConfigChoice({ kubeconfig: opts.kubeconfig, context: opts.context });
+  return createClusterViewSource({ logger, metrics, ownNamespace: opts.namespace, kubeConfig });
 }
 
 export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<RunningServer> {
   const logger = createLogger({ level: opts.logLevel });
+  if (opts.manageCerts && (opts.tlsCert !== undefined || opts.tlsKey !== undefined || opts.certs !== undefined || opts.embedded)) {
+    throw new StagewallError('USAGE', '--manage-certs keeps the certificates in a Secret; it does not go with --tls-cert, --tls-key, --certs or --embedded');
+  }
   const configPath = opts.embedded ? EMBEDDED.config : opts.config;
   const certDir = opts.certs ?? (opts.embedded ? EMBEDDED.certs : 'certs');
   const tlsCert = opts.tlsCert ?? join(certDir, 'tls.crt');
@@ -77,15 +140,26 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
   const shutdownTimeout = parseMs(opts.shutdownTimeout, '--shutdown-timeout');
   const viewPath = opts.embedded ? EMBEDDED.view : opts.view;
   const metrics = createMetrics();
-  const viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts.namespace);
+  if (viewPath && !opts.manageCerts && (opts.kubeconfig !== undefined || opts.context !== undefined)) {
+    throw new StagewallError('USAGE', '--kubeconfig and --context choose the cluster view; they do not go with --view or --embedded');
+  }
+  const port = parsePort(opts.port, '--port');
+  const metricsPort = parsePort(opts.metricsPort, '--metrics-port');
+  const certificateSource = opts.manageCerts ? await managedCertificates(opts, logger, metrics) : undefined;
+  let viewSource: ViewSource;
+  try {
+    viewSource = viewPath ? manifestViewSource(viewPath) : await clusterViewSource(logger, metrics, opts);
+  } catch (err) {
+    certificateSource?.stop();
+    throw err;
+  }
 
   const server = await startServer({
     configPath,
-    tlsCert,
-    tlsKey,
+    ...(certificateSource ? { certificateSource } : { tlsCert, tlsKey }),
     clientCa: opts.clientCa,
-    port: parsePort(opts.port, '--port'),
-    metricsPort: parsePort(opts.metricsPort, '--metrics-port'),
+    port,
+    metricsPort,
     host: opts.host,
     viewSource,
     ownNamespace: opts.namespace,

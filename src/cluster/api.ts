@@ -41,8 +41,25 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
   }
 }
 
-async function request(kc: KubeConfig, url: URL, signal: AbortSignal): Promise<unknown> {
-  const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
+/** A write: `method` with a JSON `body` (as `contentType`, e.g. a JSON Patch), one deadline for all. */
+export async function sendJson(kc: KubeConfig, method: 'POST' | 'PUT' | 'PATCH', path: string, body: unknown, contentType = 'application/json', timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
+  const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url.origin} within ${timeoutMs} ms`)), timeoutMs);
+  try {
+    return await request(kc, url, controller.signal, { method, body: JSON.stringify(body), contentType });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function request(kc: KubeConfig, url: URL, signal: AbortSignal, write?: { method: string; body: string; contentType: string }): Promise<unknown> {
+  const options: RequestOptions = {
+    method: write?.method ?? 'GET',
+    headers: { accept: 'application/json', ...(write ? { 'content-type': write.contentType, 'content-length': Buffer.byteLength(write.body) } : {}) },
+  };
   // Credentials, CA, client certificate and an agent (proxy aware); an exec plugin may hang.
   await Promise.race([kc.applyToHTTPSOptions(options), aborted(signal)]);
   signal.throwIfAborted();
@@ -71,7 +88,7 @@ async function request(kc: KubeConfig, url: URL, signal: AbortSignal): Promise<u
     });
     // An abort (the deadline) destroys the request; report the deadline, not "AbortError".
     req.on('error', (err) => reject(signal.aborted ? signal.reason : err));
-    req.end();
+    req.end(write?.body);
   });
 }
 

@@ -10,6 +10,11 @@ export interface Metrics {
   readonly configLastReloadSuccess: Gauge;
   readonly certificateExpiry: Gauge;
   readonly certificateReloads: Counter<'result'>;
+  /** serve --manage-certs: the signing CA's expiry, rotations by certificate (ca|serving), bundle writes and Secret syncs. */
+  readonly caExpiry: Gauge;
+  readonly certificateRotations: Counter<'certificate'>;
+  readonly caBundleWrites: Counter<'result'>;
+  readonly certificateSyncs: Counter<'result'>;
   readonly viewSynced: Gauge;
   readonly viewObjects: Gauge<'kind'>;
   readonly policiesApplied: Counter<'policy'>;
@@ -175,6 +180,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     configLastReloadSuccess: new Gauge({ name: 'stagewall_config_last_reload_successful', help: '1 when the last config (re)load succeeded, 0 when the last good config is still in force.', registers }),
     certificateExpiry: new Gauge({ name: 'stagewall_certificate_expiry_timestamp_seconds', help: 'Unix time at which the serving certificate expires.', registers }),
     certificateReloads: new Counter({ name: 'stagewall_certificate_reloads_total', help: 'Serving certificate reloads by result (success|failure).', labelNames: ['result'], registers }),
+    caExpiry: new Gauge({ name: 'stagewall_ca_expiry_timestamp_seconds', help: 'Unix time at which the CA that signs the serving certificate expires (--manage-certs).', registers }),
+    certificateRotations: new Counter({ name: 'stagewall_certificate_rotations_total', help: 'Certificates this replica renewed in the Secret, by certificate (ca|serving) (--manage-certs).', labelNames: ['certificate'], registers }),
+    caBundleWrites: new Counter({ name: 'stagewall_ca_bundle_writes_total', help: 'Writes of the CA bundle into the webhook configurations by result (success|failure) (--manage-certs).', labelNames: ['result'], registers }),
+    certificateSyncs: new Counter({ name: 'stagewall_certificate_syncs_total', help: 'Syncs of the certificate Secret and the webhook bundles by result (success|failure) (--manage-certs).', labelNames: ['result'], registers }),
     viewSynced: new Gauge({ name: 'stagewall_view_synced', help: '1 once the view (informer cache or manifests) is synced.', registers }),
     viewObjects: new Gauge({ name: 'stagewall_view_objects', help: 'Objects in the view by kind.', labelNames: ['kind'], registers }),
     policiesApplied: new Counter({ name: 'stagewall_managed_policies_applied_total', help: 'Managed NetworkPolicies applied (server-side apply).', labelNames: ['policy'], registers }),

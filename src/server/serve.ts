@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
 import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
 import type { ViewSource } from './view-source.js';
+import type { CertificateSource } from '../certs/manager.js';
 import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../defaults.js';
 
@@ -32,8 +33,11 @@ export interface ServeOptions {
   /** The config file, watched and reloaded; or a fixed config (embedded default). */
   readonly configPath?: string | undefined;
   readonly config?: StagewallConfig | undefined;
-  readonly tlsCert: string;
-  readonly tlsKey: string;
+  /** The serving certificate and key files, watched and reloaded; or `certificateSource`. */
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+  /** Certificates kept elsewhere (serve --manage-certs): served, swapped on change, part of readiness. */
+  readonly certificateSource?: CertificateSource | undefined;
   /** A PEM bundle of CAs: when given, every client must present a certificate signed by one of them. */
   readonly clientCa?: string | undefined;
   readonly port: number;
@@ -77,9 +81,16 @@ export interface RunningServer {
   close(delayMs?: number): Promise<void>;
 }
 
-function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined): Promise<number> {
+/** Listens on `port`; a port that is busy or not allowed is a LISTEN error naming `flag`. */
+function listen(server: HttpServer | HttpsServer, port: number, host: string | undefined, flag: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const where = `${host ?? '*'}:${port}`;
+      if (err.code === 'EADDRINUSE') reject(new StagewallError('LISTEN', `${flag} ${port}: the port is already in use (${where}); stop what listens there or choose another port`));
+      else if (err.code === 'EACCES') reject(new StagewallError('LISTEN', `${flag} ${port}: not allowed to listen on ${where} (ports below 1024 need privileges)`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new StagewallError('LISTEN', `${flag} ${port}: --host ${host} is not an address of this machine`));
+      else reject(err);
+    });
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
@@ -116,9 +127,17 @@ interface TlsFiles {
   readonly context: SecureContextOptions;
 }
 
+/** The watched files: the serving pair (unless a certificate source serves it), then the client CA. */
+function tlsPathsOf(options: ServeOptions): string[] {
+  const pair = options.certificateSource ? [] : [options.tlsCert ?? '', options.tlsKey ?? ''];
+  return [...pair, ...(options.clientCa === undefined ? [] : [options.clientCa])];
+}
+
 function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
-  const [cert, key, clientCa] = snapshot.contents;
-  const certificate = certificateFrom(cert, key, options.tlsCert, options.tlsKey);
+  const source = options.certificateSource;
+  const served = source?.current();
+  const [cert, key, clientCa] = source ? [served && Buffer.from(served.cert), served && Buffer.from(served.key), snapshot.contents[0]] : snapshot.contents;
+  const certificate = certificateFrom(cert, key, source ? 'the managed certificate' : (options.tlsCert ?? ''), source ? 'the managed key' : (options.tlsKey ?? ''));
   const ca = options.clientCa === undefined ? {} : clientCaFrom(clientCa, options.clientCa);
   return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options, ...ca } };
 }
@@ -130,8 +149,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const stops: (() => void)[] = [];
 
   // Certificates first: a start that fails on them leaves no watcher behind.
-  const tlsPaths = [options.tlsCert, options.tlsKey, ...(options.clientCa === undefined ? [] : [options.clientCa])];
-  const tlsFiles = readFiles(tlsPaths);
+  if (!options.certificateSource && (options.tlsCert === undefined || options.tlsKey === undefined)) throw new Error('startServer needs tlsCert and tlsKey, or a certificateSource');
+  const tlsPaths = tlsPathsOf(options);
+  let tlsFiles = readFiles(tlsPaths);
   const tls = tlsFrom(tlsFiles, options);
   let certificate = tls.certificate;
   metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
@@ -197,22 +217,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   webhook.on('request', connections.listener(app));
 
-  stops.push(
-    watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, (snapshot) => {
-      try {
-        const next = tlsFrom(snapshot, options);
-        // setSecureContext throws on a key that does not match: only then is `next` in force.
-        webhook.setSecureContext(next.context);
-        certificate = next.certificate;
-        metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
-        metrics.certificateReloads.inc({ result: 'success' });
-        logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
-      } catch (err) {
-        metrics.certificateReloads.inc({ result: 'failure' });
-        logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
-      }
-    }),
-  );
+  const reloadTls = (snapshot: FileSnapshot) => {
+    try {
+      tlsFiles = snapshot;
+      const next = tlsFrom(snapshot, options);
+      // setSecureContext throws on a key that does not match: only then is `next` in force.
+      webhook.setSecureContext(next.context);
+      certificate = next.certificate;
+      metrics.certificateExpiry.set(certificate.expiresAt.getTime() / 1000);
+      metrics.certificateReloads.inc({ result: 'success' });
+      logger.info({ event: 'certificate-reload', expiresAt: certificate.expiresAt.toISOString() }, 'serving certificate reloaded');
+    } catch (err) {
+      metrics.certificateReloads.inc({ result: 'failure' });
+      logger.error({ event: 'certificate-reload-failed', error: (err as Error).message }, 'certificate reload failed; the previous one stays in use');
+    }
+  };
+  if (tlsPaths.length > 0) stops.push(watchFiles(tlsPaths, { ...watching, initial: tlsFiles }, reloadTls));
+  // A managed certificate arrives from the source; the client CA file (if any) is still watched.
+  options.certificateSource?.onChange(() => reloadTls(tlsFiles));
+  if (options.certificateSource) stops.push(() => options.certificateSource?.stop());
 
   const refreshViewMetrics = () => {
     metrics.viewSynced.set(viewSource.synced() ? 1 : 0);
@@ -227,6 +250,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         if (shuttingDown) reasons.push('shutting down');
         if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
         if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
+        if (options.certificateSource) reasons.push(...options.certificateSource.notReadyBecause());
         return reasons;
       },
     }, refreshViewMetrics),
@@ -236,12 +260,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   let metricsPort: number;
   try {
     await viewSource.start(() => ctx.config);
-    port = await listen(webhook, options.port, options.host);
-    metricsPort = await listen(ops, options.metricsPort, options.host);
+    port = await listen(webhook, options.port, options.host, '--port');
+    metricsPort = await listen(ops, options.metricsPort, options.host, '--metrics-port');
   } catch (err) {
+    // Nothing half-running: watchers, both servers and the view (its watches hold the process) stop.
     for (const stop of stops) stop();
     webhook.close();
     ops.close();
+    await viewSource.stop();
     throw err;
   }
   refreshViewMetrics();

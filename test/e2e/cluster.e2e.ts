@@ -235,7 +235,16 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     const caB = certs(second);
     try {
       await cluster.must(['apply', '-k', `${ROOT}/manifests`]);
+      const guards = async () => {
+        let names = '';
+        for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
+          names += await cluster.must(['get', kind, 'stagewall', '-o', 'jsonpath={range .webhooks[*]}{range .matchConditions[*]}{.name} {end}{end}']);
+        }
+        return names.split(/\s+/).filter((n) => n === 'stagewall-starting').length;
+      };
+      assert.equal(await guards(), 7, 'the manifests ship the starting guard in every webhook');
       sh([first]);
+      assert.equal(await guards(), 0, 'install-certs.sh removes the guard with the bundle it writes');
       let all = await bundles();
       assert.equal(all.length, 7, 'five validating and two mutating webhooks');
       for (const b of all) assert.equal(b.trim(), caA.trim());

@@ -263,14 +263,21 @@ export class Stagewall {
   readonly certDir: string;
   readonly configPath: string;
 
-  constructor(private readonly cluster: Cluster, config: string) {
+  /** `options.manageCerts`: serve --manage-certs with these extra flags instead of certificate files. */
+  constructor(
+    private readonly cluster: Cluster,
+    config: string,
+    private readonly options: { name?: string; manageCerts?: readonly string[] } = {},
+  ) {
     this.certDir = join(cluster.work, 'stagewall-certs');
     this.configPath = join(cluster.work, 'stagewall.yaml');
     writeFileSync(this.configPath, config);
   }
 
-  async start(): Promise<void> {
-    if (!existsSync(join(this.certDir, 'tls.crt'))) {
+  /** Starts the process; waits for /readyz unless `wait` is false (then see ready()). */
+  async start(wait = true): Promise<void> {
+    const managed = this.options.manageCerts;
+    if (!managed && !existsSync(join(this.certDir, 'tls.crt'))) {
       const r = spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'certs', '--out', this.certDir, '--dns', 'localhost', '127.0.0.1'], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`stagewall certs failed: ${r.stderr}`);
     }
@@ -283,17 +290,21 @@ export class Stagewall {
         join(ROOT, 'bin/stagewall.js'),
         'serve',
         `--config=${this.configPath}`,
-        `--tls-cert=${join(this.certDir, 'tls.crt')}`,
-        `--tls-key=${join(this.certDir, 'tls.key')}`,
+        ...(managed ? ['--manage-certs', ...managed] : [`--tls-cert=${join(this.certDir, 'tls.crt')}`, `--tls-key=${join(this.certDir, 'tls.key')}`]),
         `--port=${this.port}`,
         `--metrics-port=${this.metricsPort}`,
         '--host=127.0.0.1',
         '--log-level=debug',
       ],
-      join(this.cluster.work, 'stagewall.log'),
+      join(this.cluster.work, `${this.options.name ?? 'stagewall'}.log`),
       { ...process.env, KUBECONFIG: this.cluster.kubeconfig('stagewall'), POD_NAMESPACE: 'stagewall-system' },
     );
     this.process.start();
+    if (wait) await this.ready();
+  }
+
+  /** Waits until /readyz answers 200. */
+  async ready(): Promise<void> {
     await waitUntil('stagewall /readyz', async () => {
       if (this.process.exited) throw new Error(`stagewall exited:\n${this.process.tail()}`);
       return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok;
@@ -321,14 +332,16 @@ export class Stagewall {
   }
 
   /** The webhook configurations of manifests/webhooks.yaml, pointed at this process by URL. */
-  webhookConfigurations(): string {
-    const caBundle = readFileSync(join(this.certDir, 'ca.crt')).toString('base64');
+  webhookConfigurations(withBundle = true): string {
+    const caBundle = withBundle ? readFileSync(join(this.certDir, 'ca.crt')).toString('base64') : undefined;
     const docs = parseAllDocuments(readFileSync(join(ROOT, 'manifests/webhooks.yaml'), 'utf8'));
-    const list = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as { webhooks: { clientConfig: { service?: { path: string }; url?: string; caBundle: string } }[] });
+    const list = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as { webhooks: { clientConfig: { service?: { path: string }; url?: string; caBundle?: string }; matchConditions?: { name: string }[] }[] });
     for (const config of list) {
       for (const hook of config.webhooks) {
         const path = hook.clientConfig.service?.path ?? '/validate';
-        hook.clientConfig = { url: `https://127.0.0.1:${this.port}${path}`, caBundle };
+        hook.clientConfig = { url: `https://127.0.0.1:${this.port}${path}`, ...(caBundle === undefined ? {} : { caBundle }) };
+        // With a bundle written by hand, the starting guard goes with it (as install-certs.sh does).
+        if (caBundle !== undefined) hook.matchConditions = hook.matchConditions?.filter((c) => c.name !== 'stagewall-starting');
       }
     }
     return list.map((d) => stringify(d)).join('---\n');
