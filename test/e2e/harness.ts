@@ -64,6 +64,11 @@ class Process {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
+  /** The process id while it runs (for CPU accounting and pinning in bench/apiserver.ts). */
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child?.pid;
+  }
+
   start(): void {
     const out = createWriteStream(this.logFile, { flags: 'a' });
     this.exited = false;
@@ -250,6 +255,11 @@ export class Cluster {
     if (!process.env['STAGEWALL_E2E_KEEP']) rmSync(this.work, { recursive: true, force: true });
   }
 
+  /** The process ids of kube-apiserver and etcd while they run. */
+  pids(): { apiserver: number | undefined; etcd: number | undefined } {
+    return { apiserver: this.apiserver?.pid, etcd: this.etcd?.pid };
+  }
+
   logs(): string {
     return `--- kube-apiserver:\n${this.apiserver.tail()}\n--- etcd:\n${this.etcd.tail()}`;
   }
@@ -263,7 +273,12 @@ export class Stagewall {
   readonly certDir: string;
   readonly configPath: string;
 
-  constructor(private readonly cluster: Cluster, config: string) {
+  constructor(
+    private readonly cluster: Cluster,
+    config: string,
+    /** debug for the e2e suite (its assertions read the log); the benchmark runs at info, as installed. */
+    private readonly logLevel = 'debug',
+  ) {
     this.certDir = join(cluster.work, 'stagewall-certs');
     this.configPath = join(cluster.work, 'stagewall.yaml');
     writeFileSync(this.configPath, config);
@@ -288,7 +303,7 @@ export class Stagewall {
         `--port=${this.port}`,
         `--metrics-port=${this.metricsPort}`,
         '--host=127.0.0.1',
-        '--log-level=debug',
+        `--log-level=${this.logLevel}`,
       ],
       join(this.cluster.work, 'stagewall.log'),
       { ...process.env, KUBECONFIG: this.cluster.kubeconfig('stagewall'), POD_NAMESPACE: 'stagewall-system' },
@@ -298,6 +313,10 @@ export class Stagewall {
       if (this.process.exited) throw new Error(`stagewall exited:\n${this.process.tail()}`);
       return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok;
     }, 60_000);
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
   }
 
   stop(): Promise<number | null> {
