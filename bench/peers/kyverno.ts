@@ -80,7 +80,7 @@ export async function startKyverno(cluster: Cluster, options: Options): Promise<
     '--enableReporting=',
     '--disableMetrics=true',
     '--loggingFormat=text',
-  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYVERNO_NAMESPACE: 'kyverno', KYVERNO_POD_NAME: 'kyverno-bench', KYVERNO_SERVICEACCOUNT_NAME: 'kyverno', KYVERNO_DEPLOYMENT: 'kyverno' } });
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KYVERNO_NAMESPACE: 'kyverno', KYVERNO_POD_NAME: 'kyverno-bench', KYVERNO_SERVICEACCOUNT_NAME: 'kyverno', KYVERNO_DEPLOYMENT: 'kyverno', INIT_CONFIG: 'kyverno', METRICS_CONFIG: 'kyverno-metrics' } });
   child.stdout?.pipe(out, { end: false });
   child.stderr?.pipe(out, { end: false });
   let exited = false;
@@ -94,11 +94,13 @@ export async function startKyverno(cluster: Cluster, options: Options): Promise<
     clearTimeout(timer);
   };
   try {
+    // waitUntil retries on a throw, so an exit ends the wait by answering true and is checked after.
     await waitUntil('kyverno webhook configurations', async () => {
-      if (exited) throw new Error('kyverno exited');
+      if (exited) return true;
       const r = await cluster.kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
       return /kyverno-resource-validating-webhook-cfg/.test(r.stdout);
     }, 180_000, 1000);
+    if (exited) throw new Error('kyverno exited');
   } catch (err) {
     await stop();
     return { skipped: `kyverno did not come up (${(err as Error).message}); its log ends:\n${tailOf(logFile)}` };
