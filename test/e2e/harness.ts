@@ -64,6 +64,11 @@ class Process {
     private readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
+  /** The process id while it runs (for CPU accounting and pinning in bench/apiserver.ts). */
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child?.pid;
+  }
+
   start(): void {
     const out = createWriteStream(this.logFile, { flags: 'a' });
     this.exited = false;
@@ -250,6 +255,11 @@ export class Cluster {
     if (!process.env['STAGEWALL_E2E_KEEP']) rmSync(this.work, { recursive: true, force: true });
   }
 
+  /** The process ids of kube-apiserver and etcd while they run. */
+  pids(): { apiserver: number | undefined; etcd: number | undefined } {
+    return { apiserver: this.apiserver?.pid, etcd: this.etcd?.pid };
+  }
+
   logs(): string {
     return `--- kube-apiserver:\n${this.apiserver.tail()}\n--- etcd:\n${this.etcd.tail()}`;
   }
@@ -263,11 +273,14 @@ export class Stagewall {
   readonly certDir: string;
   readonly configPath: string;
 
-  /** `options.manageCerts`: serve --manage-certs with these extra flags instead of certificate files. */
+  /**
+   * `options.manageCerts`: serve --manage-certs with these extra flags instead of certificate files.
+   * `options.logLevel`: debug for the e2e suite (its assertions read the log); the benchmark runs at info, as installed.
+   */
   constructor(
     private readonly cluster: Cluster,
     config: string,
-    private readonly options: { name?: string; manageCerts?: readonly string[] } = {},
+    private readonly options: { name?: string; manageCerts?: readonly string[]; logLevel?: string } = {},
   ) {
     this.certDir = join(cluster.work, 'stagewall-certs');
     this.configPath = join(cluster.work, 'stagewall.yaml');
@@ -294,7 +307,7 @@ export class Stagewall {
         `--port=${this.port}`,
         `--metrics-port=${this.metricsPort}`,
         '--host=127.0.0.1',
-        '--log-level=debug',
+        `--log-level=${this.options.logLevel ?? 'debug'}`,
       ],
       join(this.cluster.work, `${this.options.name ?? 'stagewall'}.log`),
       { ...process.env, KUBECONFIG: this.cluster.kubeconfig('stagewall'), POD_NAMESPACE: 'stagewall-system' },
@@ -309,6 +322,10 @@ export class Stagewall {
       if (this.process.exited) throw new Error(`stagewall exited:\n${this.process.tail()}`);
       return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok;
     }, 60_000);
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
   }
 
   stop(): Promise<number | null> {
