@@ -23,10 +23,14 @@ describe('server/watch: a change is reported only once the files have settled', 
   it('a file written in two halves, the gap shorter than the window, is reported once, whole', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'stagewall-watch-')), 'f');
     writeFileSync(path, 'old');
-    const seen = watch([path], 400);
+    // The gap is far below the window, so that a loaded machine's late timers cannot stretch it
+    // past the window (the first half would then rightly count as settled).
+    const seen = watch([path], 1500);
     writeFileSync(path, 'first half;');
-    await sleep(250);
+    const written = Date.now();
+    await sleep(150);
     appendFileSync(path, 'second half');
+    assert.ok(Date.now() - written < 1500, 'the second half came within the window');
     await waitFor(() => seen.length > 0, 5000, 'the change');
     await sleep(200);
     assert.deepEqual(seen, [['first half;second half']]);
@@ -46,11 +50,13 @@ describe('server/watch: a change is reported only once the files have settled', 
   it('a change undone within the window is never reported', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'stagewall-watch-')), 'f');
     writeFileSync(path, 'kept');
-    const seen = watch([path], 400);
+    const seen = watch([path], 1500);
     writeFileSync(path, 'brief');
+    const written = Date.now();
     await sleep(150);
     writeFileSync(path, 'kept');
-    await sleep(700);
+    assert.ok(Date.now() - written < 1500, 'undone within the window');
+    await sleep(2000);
     assert.deepEqual(seen, []);
   });
 
@@ -59,10 +65,12 @@ describe('server/watch: a change is reported only once the files have settled', 
     const [cert, key] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
     writeFileSync(cert, 'cert 1');
     writeFileSync(key, 'key 1');
-    const seen = watch([cert, key], 400);
+    const seen = watch([cert, key], 1500);
     writeFileSync(cert, 'cert 2');
-    await sleep(250);
+    const written = Date.now();
+    await sleep(150);
     writeFileSync(key, 'key 2');
+    assert.ok(Date.now() - written < 1500, 'the key came within the window');
     await waitFor(() => seen.length > 0, 5000, 'the change');
     await sleep(200);
     assert.deepEqual(seen, [['cert 2', 'key 2']]);
