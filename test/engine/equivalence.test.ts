@@ -7,17 +7,8 @@ import { parseCidr, rangeToCidrs, someCidrs, subtract, type IpRange } from '../.
 import { formatPorts, intersect, isEmpty, subtract as subtractPorts, union, unionAll, hasNumber, hasName, type PortSet, rulePorts } from '../../src/engine/connectivity.js';
 import { compileSelector, mayMatch, pinnedValues } from '../../src/engine/selectors.js';
 import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyPort } from '../../src/engine/types.js';
+import { mulberry32 } from '../helpers/random.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = (seed: number) => {
   const next = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));

@@ -10,21 +10,11 @@ import { generatePolicies, stagePolicyName } from '../../src/engine/generate.js'
 import type { KubeObject, NetworkPolicy } from '../../src/engine/types.js';
 import type { LoadedObject } from '../../src/manifests/load.js';
 import { buildStaticView } from '../../src/manifests/view.js';
+import { mulberry32 } from '../helpers/random.js';
 
 const SEED = 20240611;
 const CONFIGS = 300;
 
-/** mulberry32: a tiny seeded PRNG, so a failure names a case that reproduces. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Random {
   constructor(private readonly next: () => number) {}

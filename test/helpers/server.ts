@@ -51,11 +51,9 @@ export function slowLookupViewSource(delayMs: number): ViewSource & { lookups: s
   };
 }
 
-export async function startTestServer(extra: Partial<ServeOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'stagewall-test-'))): Promise<TestServer> {
-  await makeStagewallCerts(dir);
-  copyFileSync('examples/stagewall.yaml', join(dir, 'stagewall.yaml'));
-  const logs: Record<string, unknown>[] = [];
-  const server = await startServer({
+/** The options of a test server over the certificates and config in `dir`: the examples' view, loopback, fast reloads. */
+export function testServeOptions(dir: string, extra: Partial<ServeOptions> & Pick<ServeOptions, 'logger'>): ServeOptions {
+  return {
     configPath: join(dir, 'stagewall.yaml'),
     tlsCert: join(dir, 'tls.crt'),
     tlsKey: join(dir, 'tls.key'),
@@ -63,10 +61,16 @@ export async function startTestServer(extra: Partial<ServeOptions> = {}, dir = m
     metricsPort: 0,
     host: '127.0.0.1',
     viewSource: staticViewSource(examplesView(), 'examples'),
-    logger: collectingLogger(logs),
     reloadIntervalMs: 50,
     reloadStableMs: 200,
     ...extra,
-  });
+  };
+}
+
+export async function startTestServer(extra: Partial<ServeOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'stagewall-test-'))): Promise<TestServer> {
+  await makeStagewallCerts(dir);
+  copyFileSync('examples/stagewall.yaml', join(dir, 'stagewall.yaml'));
+  const logs: Record<string, unknown>[] = [];
+  const server = await startServer(testServeOptions(dir, { logger: collectingLogger(logs), ...extra }));
   return { server, dir, ca: readFileSync(join(dir, 'ca.crt')), logs };
 }

@@ -5,25 +5,19 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { createLogger } from '../../src/server/log.js';
-import { startServer, type RunningServer } from '../../src/server/serve.js';
+import { startServer, type RunningServer, type ServeOptions } from '../../src/server/serve.js';
 import { staticViewSource, type ViewSource } from '../../src/server/view-source.js';
 import { admissionReview, pod } from '../helpers/review.js';
 import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
+import { collectingLogger, makeStagewallCerts, testServeOptions } from '../helpers/server.js';
 import { examplesView } from '../helpers/view.js';
 
 function quietIo(): CliIo & { output: string[] } {
   const output: string[] = [];
   return { output, out: (t) => output.push(t), err: (t) => output.push(t), readStdin: () => '', color: false };
-}
-
-async function makeCerts(dir: string): Promise<void> {
-  const code = await main(['certs', '--out', dir, '--dns', 'localhost', '127.0.0.1'], quietIo());
-  assert.equal(code, 0);
 }
 
 const unlabelled = pod('etl-transform', 'debug');
@@ -50,19 +44,11 @@ describe('server/serve: the real HTTPS server', function () {
   let dir: string;
   let server: RunningServer | undefined;
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _e, done) {
-        for (const l of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(l) as Record<string, unknown>);
-        done();
-      },
-    }),
-  });
+  const logger = collectingLogger(logs);
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stagewall-serve-'));
-    await makeCerts(dir);
+    await makeStagewallCerts(dir);
     copyFileSync('examples/stagewall.yaml', join(dir, 'stagewall.yaml'));
     logs.length = 0;
   });
@@ -71,20 +57,8 @@ describe('server/serve: the real HTTPS server', function () {
     server = undefined;
   });
 
-  async function start(viewSource: ViewSource = staticViewSource(examplesView(), 'examples'), extra: Record<string, unknown> = {}) {
-    server = await startServer({
-      configPath: join(dir, 'stagewall.yaml'),
-      tlsCert: join(dir, 'tls.crt'),
-      tlsKey: join(dir, 'tls.key'),
-      port: 0,
-      metricsPort: 0,
-      host: '127.0.0.1',
-      viewSource,
-      logger,
-      reloadIntervalMs: 50,
-      reloadStableMs: 200,
-      ...extra,
-    });
+  async function start(viewSource: ViewSource = staticViewSource(examplesView(), 'examples'), extra: Partial<ServeOptions> = {}) {
+    server = await startServer(testServeOptions(dir, { viewSource, logger, ...extra }));
     return server;
   }
 
@@ -105,7 +79,7 @@ describe('server/serve: the real HTTPS server', function () {
     const s = await start();
     const oldCa = readFileSync(join(dir, 'ca.crt'));
     const next = mkdtempSync(join(tmpdir(), 'stagewall-certs2-'));
-    await makeCerts(next);
+    await makeStagewallCerts(next);
     copyFileSync(join(next, 'tls.key'), join(dir, 'tls.key'));
     copyFileSync(join(next, 'tls.crt'), join(dir, 'tls.crt'));
     const newCa = readFileSync(join(next, 'ca.crt'));
@@ -201,7 +175,7 @@ describe('server/serve: shutdown delay', function () {
   this.timeout(60_000);
   it('with --shutdown-delay, SIGTERM makes /readyz fail at once while admissions are still answered, then exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-delay-'));
-    await makeCerts(dir);
+    await makeStagewallCerts(dir);
     const serve = await startServeProcess(['-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--shutdown-delay', '1500']);
     const { child, port, metricsPort } = serve;
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
