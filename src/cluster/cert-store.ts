@@ -4,6 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SERVED_SINCE, WriteConflict, dataFromState, stateFromData, type CertificateState, type CertificateStore, type StoredState } from '../certs/managed.js';
 import { isRecord } from '../engine/types.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import { ApiStatusError, getJson, sendJson } from './api.js';
 
 export interface KubeCertificateStoreOptions {
@@ -93,7 +94,7 @@ export class KubeCertificateStore implements CertificateStore {
       metadata: {
         name: this.options.secret,
         namespace: this.options.namespace,
-        labels: { 'app.kubernetes.io/name': 'stagewall', 'app.kubernetes.io/managed-by': 'stagewall' },
+        labels: { 'app.kubernetes.io/name': 'stagewall', [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
         annotations: { [SERVED_SINCE]: state.servedSince.toISOString() },
         ...(resourceVersion === undefined ? {} : { resourceVersion }),
       },

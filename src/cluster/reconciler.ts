@@ -7,7 +7,7 @@ import { pipelineOfNamespace } from '../engine/peers.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { namespaceInfo, type View } from '../engine/view.js';
 import { isProtectedNamespace } from '../engine/evaluate.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../engine/policies.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import type { Logger } from '../server/log.js';
 import type { Metrics } from '../server/metrics.js';
 

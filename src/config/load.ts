@@ -5,6 +5,7 @@ import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { StagewallError, isStagewallError } from '../errors.js';
 import { parseCidr } from '../shared/cidr.js';
+import { MANAGED_POLICIES, stagePolicyName } from '../shared/names.js';
 import type { ExternalDocument, PortDocument, StagewallConfigDocument } from './schema.js';
 import { validateConfigDocument as validateDocument } from './validate.generated.js';
 import { stageId, type ExternalEndpoint, type Pipeline, type PortSpec, type Stage, type StagewallConfig } from './model.js';
@@ -232,10 +233,7 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
   // What generate would emit must pass check: no open external CIDR, no pipeline namespace named
   // as a plain namespace, and one policy name per stage.
   const stageNamespaces = new Set([...stages.values()].map((st) => st.namespace));
-  const policyNames = new Map<string, string>([
-    ['stagewall-default-deny', 'the managed default-deny'],
-    ['stagewall-allow-dns', 'the managed allow-dns'],
-  ]);
+  const policyNames = new Map<string, string>(MANAGED_POLICIES);
   doc.pipelines.forEach((p, pi) =>
     p.stages.forEach((st, si) => {
       const path = `/pipelines/${pi}/stages/${si}`;
@@ -251,7 +249,7 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
           if (stageNamespaces.has(ns)) problems.push(`${path}/${field}: ${ns} is a pipeline namespace; name its stages in ${field === 'ingressNamespaces' ? 'ingressFrom' : 'egressTo'} instead`);
         }
       }
-      const name = `stagewall-${p.name}-${st.name}`;
+      const name = stagePolicyName({ pipeline: p.name, name: st.name });
       const taken = policyNames.get(name);
       if (taken === `stage ${p.name}/${st.name}`) return; // a duplicate stage, reported above
       if (taken) problems.push(`${path}/name: its generated policy ${name} would collide with ${taken}; rename the stage or the pipeline`);

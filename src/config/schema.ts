@@ -1,6 +1,7 @@
 // The one source of truth for stagewall.yaml: ajv validates against this schema and the
 // TypeScript type is derived from it, so the two cannot drift.
 import type { FromSchema } from 'json-schema-to-ts';
+import { DEFAULT_PIPELINE_LABEL, DEFAULT_STAGE_LABEL } from '../shared/names.js';
 
 const dnsLabel = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } as const;
 const stageRef = {
@@ -74,8 +75,8 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        pipeline: { type: 'string', minLength: 1, default: 'stagewall.dev/pipeline' },
-        stage: { type: 'string', minLength: 1, default: 'stagewall.dev/stage' },
+        pipeline: { type: 'string', minLength: 1, default: DEFAULT_PIPELINE_LABEL },
+        stage: { type: 'string', minLength: 1, default: DEFAULT_STAGE_LABEL },
       },
     },
     exemptNamespaces: {

@@ -1,14 +1,20 @@
 // Policy synthesis from the declared flow: the managed default-deny pair and, per stage, the
 // policy that allows exactly what the config declares. Deterministic, so output diffs cleanly.
 import type { ExternalEndpoint, PortSpec, Stage, StagewallConfig } from '../config/model.js';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from './policies.js';
+import {
+  ALLOW_DNS_NAME,
+  DEFAULT_DENY_NAME,
+  DNS_POD_LABEL,
+  DNS_POD_VALUE,
+  GENERATED_LABEL,
+  KUBE_SYSTEM_NAMESPACE,
+  MANAGED_BY_LABEL,
+  MANAGED_BY_VALUE,
+  NAMESPACE_NAME_LABEL,
+  PURPOSE_ANNOTATION,
+  stagePolicyName,
+} from '../shared/names.js';
 import type { NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort } from './types.js';
-import { NAMESPACE_NAME_LABEL } from './view.js';
-
-export const DEFAULT_DENY_NAME = 'stagewall-default-deny';
-export const ALLOW_DNS_NAME = 'stagewall-allow-dns';
-export const GENERATED_LABEL = 'stagewall.dev/generated';
-export const PURPOSE_ANNOTATION = 'stagewall.dev/purpose';
 
 function policy(name: string, namespace: string, labels: Record<string, string>, purpose: string, spec: NetworkPolicy['spec']): NetworkPolicy {
   return {
@@ -38,8 +44,8 @@ export function managedPolicies(namespace: string, config: StagewallConfig): Net
           {
             to: [
               {
-                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: KUBE_SYSTEM_NAMESPACE } },
+                podSelector: { matchLabels: { [DNS_POD_LABEL]: DNS_POD_VALUE } },
               },
             ],
             ports: [
@@ -52,10 +58,6 @@ export function managedPolicies(namespace: string, config: StagewallConfig): Net
     );
   }
   return result;
-}
-
-export function managedPolicyNames(config: StagewallConfig): string[] {
-  return managedPolicies('x', config).map((p) => p.metadata?.name ?? '');
 }
 
 function toPolicyPorts(ports: readonly PortSpec[]): NetworkPolicyPort[] {
@@ -79,10 +81,6 @@ function namespacePeer(namespace: string): NetworkPolicyPeer {
 
 function externalPeer(endpoint: ExternalEndpoint): NetworkPolicyPeer {
   return { ipBlock: { cidr: endpoint.cidr.text } };
-}
-
-export function stagePolicyName(stage: Stage): string {
-  return `stagewall-${stage.pipeline}-${stage.name}`;
 }
 
 /** The policy that allows exactly the declared flow of one stage, for pods in `namespace`. */

@@ -1,14 +1,12 @@
 // Mutations (SPEC §4) as RFC 6902 JSON Patch operations, computed by the engine so that the
 // webhook only serialises them.
-import { managedPolicyNames } from './generate.js';
+import { DEFAULT_DENY_ANNOTATION, managedPolicyNames } from '../shared/names.js';
 import { isProtectedNamespace, type EngineContext, type Review } from './evaluate.js';
 import { checkStructure } from './limits.js';
 import { pipelineOfNamespace } from './peers.js';
 import { effectivePodLabels } from './subjects.js';
 import type { KubeObject } from './types.js';
 import { namespaceInfo, syntheticNamespace } from './view.js';
-
-export const DEFAULT_DENY_ANNOTATION = 'stagewall.dev/default-deny';
 
 export type JsonPatchOperation =
   | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }

@@ -5,7 +5,8 @@ import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
 import type { IpRange } from '../shared/cidr.js';
 import type { CompiledPeer, Direction } from './policies.js';
 import { mayMatch, pinnedValues, requirementsOn, type CompiledSelector } from './selectors.js';
-import { NAMESPACE_NAME_LABEL, syntheticNamespace, type NamespaceInfo, type View } from './view.js';
+import { DNS_POD_LABEL, DNS_POD_VALUE, KUBE_SYSTEM_NAMESPACE, NAMESPACE_NAME_LABEL } from '../shared/names.js';
+import { syntheticNamespace, type NamespaceInfo, type View } from './view.js';
 
 export type Target =
   | { readonly kind: 'stage'; readonly stage: Stage; readonly namespace?: string }
@@ -14,9 +15,6 @@ export type Target =
   | { readonly kind: 'dns' }
   | { readonly kind: 'external'; readonly ranges: readonly IpRange[]; readonly text: string };
 
-const KUBE_SYSTEM = 'kube-system';
-const DNS_LABEL = 'k8s-app';
-const DNS_VALUE = 'kube-dns';
 /** A pipeline label value that no config declares and no selector names. */
 const UNDECLARED_PIPELINE = '\u0000stagewall-undeclared';
 
@@ -37,8 +35,8 @@ export function stagesMatching(selector: CompiledSelector | undefined, pipeline:
 
 function selectsOnlyDns(selector: CompiledSelector | undefined): boolean {
   if (!selector) return false;
-  const values = pinnedValues(selector, DNS_LABEL);
-  return values !== undefined && values.size === 1 && values.has(DNS_VALUE);
+  const values = pinnedValues(selector, DNS_POD_LABEL);
+  return values !== undefined && values.size === 1 && values.has(DNS_POD_VALUE);
 }
 
 /** Targets of pods in one concrete namespace matched by `podSelector`. */
@@ -48,7 +46,7 @@ function targetsInNamespace(ns: NamespaceInfo, podSelector: CompiledSelector | u
     return stagesMatching(podSelector, pipeline, config).map((stage) => ({ kind: 'stage', stage, namespace: ns.name }));
   }
   if (podSelector && !mayMatch(podSelector, {})) return [];
-  if (ns.name === KUBE_SYSTEM && selectsOnlyDns(podSelector)) return [{ kind: 'dns' }];
+  if (ns.name === KUBE_SYSTEM_NAMESPACE && selectsOnlyDns(podSelector)) return [{ kind: 'dns' }];
   return [{ kind: 'namespace', namespace: ns.name }];
 }
 
@@ -98,7 +96,7 @@ export function targetAllowed(target: Target, stage: Stage, direction: Direction
     case 'namespace':
       return namespaces.has(target.namespace);
     case 'dns':
-      return namespaces.has(KUBE_SYSTEM) || (direction === 'egress' && config.defaultDeny.allowDNS);
+      return namespaces.has(KUBE_SYSTEM_NAMESPACE) || (direction === 'egress' && config.defaultDeny.allowDNS);
     case 'any-namespace':
       return false;
     case 'external':

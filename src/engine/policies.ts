@@ -2,11 +2,9 @@
 // effective policyTypes. The admission hot path only reads these.
 import { StagewallError } from '../errors.js';
 import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from '../shared/cidr.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
-
-export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
-export const MANAGED_BY_VALUE = 'stagewall';
 
 export interface CompiledIpBlock {
   readonly cidr: Cidr;

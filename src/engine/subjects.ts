@@ -1,13 +1,12 @@
 // Subjects: an admitted object turned into what the rules judge. Built once per admission;
 // everything a rule needs is resolved here so rules stay small and pure.
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
+import { DEFAULT_STAGE_ANNOTATION } from '../shared/names.js';
 import type { CompiledPolicy, Direction } from './policies.js';
 import { openPeerReason } from './policies.js';
 import { resolvePeer, stagesMatching, type Target } from './peers.js';
 import type { KubeObject, Labels, NetworkPolicy, Operation, PodTemplate, UserInfo } from './types.js';
 import type { NamespaceInfo, View } from './view.js';
-
-export const DEFAULT_STAGE_ANNOTATION = 'stagewall.dev/default-stage';
 
 export interface ObjectRef {
   readonly kind: string;

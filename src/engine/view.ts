@@ -1,14 +1,12 @@
 // A view is what the engine knows of the cluster: Namespaces and NetworkPolicies. The webhook
 // fills one from informers, the CLI from manifests; both go through IndexedView so policies are
 // compiled once and looked up by namespace, never scanned.
+import { NAMESPACE_NAME_LABEL } from '../shared/names.js';
 import { compilePolicy, type CompiledPolicy } from './policies.js';
 import type { BoundedCacheOptions } from './bounded-cache.js';
 import { createSelectorCache, type SelectorCache } from './selectors.js';
 import type { Workload } from './inventory.js';
 import type { KubeObject, Labels, NetworkPolicy } from './types.js';
-
-/** Every namespace carries this label with its own name (set by the API server since 1.21). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface NamespaceInfo {
   readonly name: string;

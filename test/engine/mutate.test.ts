@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { StagewallConfig } from '../../src/config/model.js';
-import { DEFAULT_DENY_ANNOTATION, escapePointerToken, mutations, type JsonPatchOperation } from '../../src/engine/mutate.js';
+import { escapePointerToken, mutations, type JsonPatchOperation } from '../../src/engine/mutate.js';
+import { DEFAULT_DENY_ANNOTATION } from '../../src/shared/names.js';
 import type { KubeObject, Operation } from '../../src/engine/types.js';
 import { etlConfig } from '../helpers/config.js';
 import { DEFAULT_STAGE, ns, PIPELINE, pod, STAGE, viewOf, workload } from './rules/fixtures.js';

@@ -5,7 +5,8 @@ import { describeAllowed, describeTarget, pipelineOfNamespace, resolvePeer, stag
 import { compilePolicy, type CompiledPeer, type Direction } from '../../src/engine/policies.js';
 import { compileSelector } from '../../src/engine/selectors.js';
 import type { LabelSelector, NetworkPolicyPeer } from '../../src/engine/types.js';
-import { IndexedView, NAMESPACE_NAME_LABEL, syntheticNamespace } from '../../src/engine/view.js';
+import { IndexedView, syntheticNamespace } from '../../src/engine/view.js';
+import { NAMESPACE_NAME_LABEL } from '../../src/shared/names.js';
 import { ETL_PIPELINE, etlConfig, makeConfig } from '../helpers/config.js';
 
 const PIPELINE = 'stagewall.dev/pipeline';

@@ -5,10 +5,8 @@ import {
   effectivePolicyTypes,
   isManagedPolicy,
   openPeerReason,
-  isManagedPolicy,
-  MANAGED_BY_LABEL,
-  MANAGED_BY_VALUE,
 } from '../../src/engine/policies.js';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/shared/names.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from '../../src/engine/types.js';
 
 const policy = (spec: NetworkPolicySpec, metadata: NetworkPolicy['metadata'] = { name: 'np', namespace: 'etl' }): NetworkPolicy => ({

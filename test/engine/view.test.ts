@@ -1,7 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { StagewallError } from '../../src/errors.js';
 import type { NetworkPolicy } from '../../src/engine/types.js';
-import { IndexedView, NAMESPACE_NAME_LABEL, namespaceInfo, syntheticNamespace } from '../../src/engine/view.js';
+import { IndexedView, namespaceInfo, syntheticNamespace } from '../../src/engine/view.js';
+import { NAMESPACE_NAME_LABEL } from '../../src/shared/names.js';
 
 const np = (namespace: string | undefined, name: string, stage?: string): NetworkPolicy => ({
   apiVersion: 'networking.k8s.io/v1',

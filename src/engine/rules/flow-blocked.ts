@@ -6,7 +6,7 @@
 // grows with the whole flow, so the webhook never runs it on an admission.
 import type { Stage } from '../../config/model.js';
 import { declaredFlow, formatPorts, isEmpty, type PlacementPair, type PortSet } from '../connectivity.js';
-import { stagePolicyName } from '../generate.js';
+import { stagePolicyName } from '../../shared/names.js';
 import { pipelineOfNamespace } from '../peers.js';
 import { defineRule } from '../rule.js';
 

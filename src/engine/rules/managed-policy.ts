@@ -1,4 +1,4 @@
-import { ALLOW_DNS_NAME, DEFAULT_DENY_NAME } from '../generate.js';
+import { ALLOW_DNS_NAME, DEFAULT_DENY_NAME, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../shared/names.js';
 import { isManagedPolicy } from '../policies.js';
 import { defineRule } from '../rule.js';
 
@@ -30,7 +30,7 @@ export const managedPolicyProtected = defineRule({
     const verb = subject.operation === 'DELETE' ? 'delete' : 'change';
     yield {
       message:
-        `${subject.display} is managed by stagewall (label app.kubernetes.io/managed-by=stagewall); ${user} may not ${verb} it. ` +
+        `${subject.display} is managed by stagewall (label ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}); ${user} may not ${verb} it. ` +
         'Fix: leave managed policies to stagewall, and add your own NetworkPolicy to allow more traffic.',
     };
   },

@@ -1,6 +1,7 @@
 import { joinList } from '../format.js';
 import { defineRule } from '../rule.js';
-import { DEFAULT_STAGE_ANNOTATION, type PodSubject } from '../subjects.js';
+import { DEFAULT_STAGE_ANNOTATION } from '../../shared/names.js';
+import type { PodSubject } from '../subjects.js';
 
 function stageNames(subject: PodSubject): string {
   return joinList(subject.pipeline.stages.map((s) => s.name));
