@@ -15,7 +15,7 @@ import { buildStaticView } from '../dist/manifests/view.js';
 import { createMetrics } from '../dist/server/metrics.js';
 import { startServer } from '../dist/server/serve.js';
 import { TLS_SERVER_OPTIONS } from '../dist/server/tls.js';
-import { staticViewSource } from '../dist/server/view-source.js';
+import { staticViewSource } from '../dist/engine/view-source.js';
 
 const [kind, certDir, configFile, manifests] = process.argv.slice(2);
 const cert = join(certDir, 'tls.crt');

@@ -3,8 +3,7 @@
 // says whether the served certificate is trusted by every webhook's bundle (readiness).
 import { X509Certificate } from 'node:crypto';
 import { StagewallError } from '../errors.js';
-import type { Logger } from '../server/log.js';
-import type { Metrics } from '../server/metrics.js';
+import type { CertificateMetrics, Logger } from '../shared/observability.js';
 import { bundleTrusts, syncCertificates, type CertificatePlanner, type CertificateState, type CertificateStore } from './managed.js';
 
 export interface ServedCertificate {
@@ -26,7 +25,7 @@ export interface CertificateManagerOptions {
   readonly store: CertificateStore;
   readonly planner: CertificatePlanner;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: CertificateMetrics;
   /** How often the Secret and the webhook configurations are read (default 5 s). */
   readonly intervalMs?: number;
   /** Where the configurations are, for messages. */

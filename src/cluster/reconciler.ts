@@ -8,15 +8,14 @@ import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { namespaceInfo, type View } from '../engine/view.js';
 import { isProtectedNamespace } from '../engine/evaluate.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
-import type { Logger } from '../server/log.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Logger, ReconcilerMetrics } from '../shared/observability.js';
 
 export interface ReconcilerOptions {
   readonly apply: (policy: NetworkPolicy) => Promise<void>;
   readonly config: () => StagewallConfig;
   readonly view: View;
   readonly ownNamespace?: string | undefined;
-  readonly metrics: Metrics;
+  readonly metrics: ReconcilerMetrics;
   readonly logger: Logger;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;

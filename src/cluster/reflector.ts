@@ -1,7 +1,7 @@
 // A reflector: list, then watch from the list's resourceVersion, forever. A 410 Gone or any
 // watch error leads to a fresh list (with backoff on errors), so the view heals itself after
 // API server restarts and compactions.
-import type { Logger } from '../server/log.js';
+import type { Logger } from '../shared/observability.js';
 
 export interface ListResult<T> {
   readonly items: readonly T[];

@@ -4,9 +4,8 @@ import { KubeConfig, NetworkingV1Api, PatchStrategy, Watch, setHeaderOptions } f
 import type { StagewallConfig } from '../config/model.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { IndexedView } from '../engine/view.js';
-import type { Logger } from '../server/log.js';
-import type { Metrics } from '../server/metrics.js';
-import type { ViewSource } from '../server/view-source.js';
+import type { Logger, ReconcilerMetrics } from '../shared/observability.js';
+import type { ViewSource } from '../engine/view-source.js';
 import { getJson, listAll, NAMESPACES, NETWORK_POLICIES } from './api.js';
 import { DefaultDenyReconciler } from './reconciler.js';
 import { Reflector, type WatchFn } from './reflector.js';
@@ -30,7 +29,7 @@ const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export interface ClusterSourceOptions {
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  readonly metrics: ReconcilerMetrics;
   readonly ownNamespace?: string | undefined;
   /** Defaults to in-cluster config, else $KUBECONFIG or ~/.kube/config. */
   readonly kubeConfig?: KubeConfig;

@@ -1,7 +1,7 @@
 // Structured JSON logs (pino): one line per event, machine-readable, cheap on the hot path.
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-export type { Logger } from 'pino';
+export type { Logger } from '../shared/observability.js';
 
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(

@@ -1,7 +1,9 @@
 // Prometheus metrics (prom-client), one registry per server so tests stay isolated.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
+import type { CertificateMetrics, ReconcilerMetrics } from '../shared/observability.js';
 
-export interface Metrics {
+/** Every metric of a server: the reconciler and the certificate manager write theirs through the shared interfaces. */
+export interface Metrics extends ReconcilerMetrics, CertificateMetrics {
   readonly registry: Registry;
   /** Admissions, their latency and violations: the hot path, counted without prom-client's per-call cost. */
   readonly admissions: AdmissionTally;

@@ -14,7 +14,7 @@ import type { Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { createOpsApp } from './ops.js';
 import { certificateFrom, clientCaFrom, TLS_SERVER_OPTIONS, type LoadedCertificate } from './tls.js';
-import type { ViewSource } from './view-source.js';
+import type { ViewSource } from '../engine/view-source.js';
 import type { CertificateSource } from '../certs/manager.js';
 import { DEFAULT_STABLE_MS, readFiles, watchFiles, type FileSnapshot } from './watch.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../defaults.js';

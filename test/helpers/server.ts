@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import { createLogger } from '../../src/server/log.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/serve.js';
-import { staticViewSource, type ViewSource } from '../../src/server/view-source.js';
+import { staticViewSource, type ViewSource } from '../../src/engine/view-source.js';
 import { examplesView } from './view.js';
 
 export interface TestServer {

@@ -7,7 +7,7 @@ import { connect } from 'node:tls';
 import { makeCertificates } from '../../src/certs/make.js';
 import type { CertificateSource, ServedCertificate } from '../../src/certs/manager.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
-import { staticViewSource } from '../../src/server/view-source.js';
+import { staticViewSource } from '../../src/engine/view-source.js';
 import { postJson } from '../helpers/https.js';
 import { admissionReview, pod } from '../helpers/review.js';
 import { collectingLogger } from '../helpers/server.js';

@@ -9,7 +9,7 @@ import { main } from '../../src/cli/main.js';
 import type { CliIo } from '../../src/cli/io.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/serve.js';
-import { staticViewSource, type ViewSource } from '../../src/server/view-source.js';
+import { staticViewSource, type ViewSource } from '../../src/engine/view-source.js';
 import { admissionReview, pod } from '../helpers/review.js';
 import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
 import { collectingLogger, makeStagewallCerts, testServeOptions } from '../helpers/server.js';

@@ -1,6 +1,8 @@
-// Where the webhook's view comes from: manifests (static) or the cluster (informers).
+// The view provider contract: where the webhook's view comes from, manifests (static) or the
+// cluster (informers). The engine defines it, so that the cluster layer can provide a view without
+// importing the server that consumes it.
 import type { StagewallConfig } from '../config/model.js';
-import type { IndexedView } from '../engine/view.js';
+import type { IndexedView } from './view.js';
 
 export interface ViewSource {
   readonly view: IndexedView;
