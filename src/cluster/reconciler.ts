@@ -3,10 +3,9 @@
 // exponential backoff; drift (an edited or deleted managed policy) is repaired.
 import type { StagewallConfig } from '../config/model.js';
 import { managedPolicies } from '../engine/generate.js';
-import { pipelineOfNamespace } from '../engine/peers.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { namespaceInfo, type View } from '../engine/view.js';
-import { isProtectedNamespace } from '../engine/evaluate.js';
+import { scopeOf } from '../engine/scope.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import type { Logger, ReconcilerMetrics } from '../shared/observability.js';
 
@@ -99,13 +98,8 @@ export class DefaultDenyReconciler {
   }
 
   private isPipelineNamespace(name: string, object?: KubeObject): boolean {
-    const config = this.options.config();
-    if (!config.defaultDeny.enabled) return false;
-    if (isProtectedNamespace(name, { config, view: this.options.view, ownNamespace: this.options.ownNamespace })) return false;
     const ns = object ? namespaceInfo(object) : this.options.view.namespace(name);
-    if (ns?.terminating) return false;
-    const pipeline = pipelineOfNamespace(ns, config);
-    return pipeline !== undefined && pipeline.mode !== 'off';
+    return scopeOf(name, ns, { config: this.options.config(), ownNamespace: this.options.ownNamespace }, 'default-deny').skipped === undefined;
   }
 
   private enqueue(namespace: string): void {

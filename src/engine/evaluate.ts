@@ -13,9 +13,9 @@ import {
   type ObjectRef,
   type Subject,
 } from './subjects.js';
-import { pipelineOfNamespace } from './peers.js';
+import { namespaceIn, scopeOf, type ScopeContext } from './scope.js';
 import type { KubeObject, NetworkPolicy, Operation, UserInfo } from './types.js';
-import { namespaceInfo, syntheticNamespace } from './view.js';
+import { namespaceInfo } from './view.js';
 import { podTemplateOf, WORKLOAD_KINDS } from './workloads.js';
 
 export interface Review {
@@ -29,9 +29,7 @@ export interface Review {
   readonly user?: UserInfo | undefined;
 }
 
-export interface EngineContext extends RuleContext {
-  /** stagewall's own namespace: never judged, whatever the config says. */
-  readonly ownNamespace?: string | undefined;
+export interface EngineContext extends RuleContext, ScopeContext {
   /** Also run pipeline-level rules (flow-blocked). `check` does; the webhook does not. */
   readonly pipelineRules?: boolean | undefined;
 }
@@ -48,11 +46,6 @@ export interface Decision {
   readonly violations: readonly Violation[];
   /** Set when no rule ran. */
   readonly skipped?: SkipReason;
-}
-
-/** Namespaces stagewall must never be able to block. */
-export function isProtectedNamespace(namespace: string, ctx: EngineContext): boolean {
-  return namespace === 'kube-system' || namespace === ctx.ownNamespace || ctx.config.exemptNamespaces.has(namespace);
 }
 
 function labelsChanged(a: KubeObject | undefined, b: KubeObject | undefined): boolean {
@@ -78,21 +71,22 @@ function plan(review: Review, object: KubeObject, ctx: EngineContext): Plan {
   const kind = object.kind ?? '';
   const isNamespace = kind === 'Namespace';
   const namespace = isNamespace ? (object.metadata?.name ?? '') : (object.metadata?.namespace ?? review.namespace ?? 'default');
-  if (isProtectedNamespace(namespace, ctx)) return skip('exempt-namespace', config.mode);
-
   if (isNamespace) {
-    if (review.operation === 'DELETE' || review.operation === 'CONNECT') return skip('operation-not-judged', config.mode);
     const ns = namespaceInfo(object);
     const pipelineName = ns.labels[config.labels.pipeline];
     const previousPipelineName = review.operation === 'UPDATE' ? review.oldObject?.metadata?.labels?.[config.labels.pipeline] : undefined;
-    const mode = config.pipelines.get(pipelineName ?? previousPipelineName ?? '')?.mode ?? config.mode;
+    // A namespace losing its pipeline label is judged in the mode of the pipeline it leaves.
+    const labelled = pipelineName === undefined && previousPipelineName !== undefined && review.oldObject ? namespaceInfo(review.oldObject) : ns;
+    const { skipped, mode } = scopeOf(ns.name, labelled, ctx);
+    if (skipped === 'exempt-namespace') return skip(skipped, mode);
+    if (review.operation === 'DELETE' || review.operation === 'CONNECT') return skip('operation-not-judged', config.mode);
     const ref = objectRef(object, undefined);
     return { mode, subjects: [{ type: 'namespace', ref, display: describeRef(ref), namespace: ns, pipelineName, previousPipelineName, user: review.user }] };
   }
 
-  const ns = view.namespace(namespace) ?? syntheticNamespace(namespace);
-  const pipeline = pipelineOfNamespace(ns, config);
-  const mode = pipeline?.mode ?? config.mode;
+  const ns = namespaceIn(view, namespace, config);
+  const { skipped, pipeline, mode } = scopeOf(namespace, ns, ctx);
+  if (skipped === 'exempt-namespace') return skip(skipped, mode);
   const subjects: Subject[] = [];
 
   if (kind === 'NetworkPolicy') {

@@ -1,12 +1,12 @@
 // Mutations (SPEC §4) as RFC 6902 JSON Patch operations, computed by the engine so that the
 // webhook only serialises them.
 import { DEFAULT_DENY_ANNOTATION, managedPolicyNames } from '../shared/names.js';
-import { isProtectedNamespace, type EngineContext, type Review } from './evaluate.js';
+import type { EngineContext, Review } from './evaluate.js';
 import { checkStructure } from './limits.js';
-import { pipelineOfNamespace } from './peers.js';
+import { namespaceIn, scopeOf } from './scope.js';
 import { effectivePodLabels } from './subjects.js';
 import type { KubeObject } from './types.js';
-import { namespaceInfo, syntheticNamespace } from './view.js';
+import { namespaceInfo } from './view.js';
 
 export type JsonPatchOperation =
   | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }
@@ -36,10 +36,9 @@ export function mutations(review: Review, ctx: EngineContext): JsonPatchOperatio
   const { config, view } = ctx;
 
   if (object.kind === 'Namespace') {
+    // The annotation names the policies the reconciler will apply: the same question as its own.
     const ns = namespaceInfo(object);
-    if (isProtectedNamespace(ns.name, ctx)) return [];
-    const pipeline = pipelineOfNamespace(ns, config);
-    if (!pipeline || pipeline.mode === 'off' || !config.defaultDeny.enabled) return [];
+    if (scopeOf(ns.name, ns, ctx, 'default-deny').skipped) return [];
     return setMapEntries(object.metadata?.annotations, '/metadata/annotations', {
       [DEFAULT_DENY_ANNOTATION]: managedPolicyNames(config).join(','),
     });
@@ -47,10 +46,9 @@ export function mutations(review: Review, ctx: EngineContext): JsonPatchOperatio
 
   if (object.kind === 'Pod') {
     const namespace = object.metadata?.namespace ?? review.namespace ?? 'default';
-    if (isProtectedNamespace(namespace, ctx)) return [];
-    const ns = view.namespace(namespace) ?? syntheticNamespace(namespace);
-    const pipeline = pipelineOfNamespace(ns, config);
-    if (!pipeline || pipeline.mode === 'off') return [];
+    const ns = namespaceIn(view, namespace, config);
+    const { skipped, pipeline } = scopeOf(namespace, ns, ctx);
+    if (skipped || !pipeline) return [];
     const labels = object.metadata?.labels;
     const wanted = effectivePodLabels(labels, ns, pipeline, config);
     return wanted === labels ? [] : setMapEntries(labels, '/metadata/labels', wanted);

@@ -99,11 +99,11 @@ export class IndexedView implements View {
     this.namespacesByName.set(info.name, info);
   }
 
-  /** Adds a namespace that manifests only mention, unless it is already known. */
-  ensureNamespace(name: string): void {
+  /** Adds a namespace that manifests only mention (as `inferred`, else by its name alone), unless it is already known. */
+  ensureNamespace(name: string, inferred: NamespaceInfo = syntheticNamespace(name)): void {
     if (this.namespacesByName.has(name)) return;
     this.changes += 1;
-    this.namespacesByName.set(name, syntheticNamespace(name));
+    this.namespacesByName.set(name, inferred);
   }
 
   deleteNamespace(name: string): void {

@@ -4,20 +4,16 @@ import { isStagewallError, StagewallError } from '../errors.js';
 import type { KubeObject, NetworkPolicy } from '../engine/types.js';
 import { workloadsOf } from '../engine/inventory.js';
 import { IndexedView } from '../engine/view.js';
+import { inferredNamespace } from '../engine/scope.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { LoadedObject } from './load.js';
 
-/** The one pipeline whose stages the config places in `namespace`, if exactly one does. */
-function configuredPipeline(namespace: string, config: StagewallConfig): string | undefined {
-  const claims = new Set([...config.stages.values()].filter((s) => s.namespace === namespace).map((s) => s.pipeline));
-  return claims.size === 1 ? [...claims][0] : undefined;
-}
-
 /**
- * Namespaces come from Namespace manifests. A namespace that objects only mention is
- * synthesized with its `kubernetes.io/metadata.name` label, as the API server would label it,
- * plus the pipeline label when the config places a pipeline's stages there: a repository that
- * keeps its Namespace objects elsewhere must not make `check` judge nothing.
+ * Namespaces come from Namespace manifests. A namespace that objects only mention is the engine's
+ * inferred namespace (`inferredNamespace`): its `kubernetes.io/metadata.name` label, plus the
+ * pipeline label when the config places a pipeline's stages there, as the webhook infers it for a
+ * namespace its view lacks. A repository that keeps its Namespace objects elsewhere must not make
+ * `check` judge nothing.
  *
  * `live` (Namespaces and NetworkPolicies read from a cluster) goes in first; a manifest then
  * replaces the live object of the same kind, namespace and name, as `kubectl apply` would.
@@ -38,12 +34,7 @@ export function buildStaticView(objects: readonly LoadedObject[], defaultNamespa
   for (const { object } of objects) {
     if (object.kind === 'Namespace') view.upsertNamespace(object);
   }
-  const mention = (name: string) => {
-    if (view.namespace(name)) return;
-    const pipeline = config ? configuredPipeline(name, config) : undefined;
-    if (pipeline && config) view.upsertNamespace({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [config.labels.pipeline]: pipeline } } });
-    else view.ensureNamespace(name);
-  };
+  const mention = (name: string) => view.ensureNamespace(name, config ? inferredNamespace(name, config) : undefined);
   for (const { object, source, judged } of objects) {
     if (!judged || object.kind === 'Namespace') continue;
     mention(object.metadata?.namespace ?? defaultNamespace);

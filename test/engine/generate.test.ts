@@ -7,6 +7,7 @@ import { evaluate } from '../../src/engine/evaluate.js';
 import { generatePolicies, stagePolicy } from '../../src/engine/generate.js';
 import { managedPolicyNames } from '../../src/shared/names.js';
 import type { KubeObject, NetworkPolicy } from '../../src/engine/types.js';
+import { syntheticNamespace } from '../../src/engine/view.js';
 import type { LoadedObject } from '../../src/manifests/load.js';
 import { makeConfig } from '../helpers/config.js';
 import { MANAGED, ns, PIPELINE, pod, STAGE, workload } from './rules/fixtures.js';
@@ -189,8 +190,10 @@ describe('engine/generate', () => {
       const objects = clusterFor(examples, ['warehouse', 'monitoring']).filter((o) => o.kind !== 'NetworkPolicy');
       const report = checkObjects(asLoaded(objects), examples);
       assert.equal(report.summary.denied, 6, 'three pods and three Deployments (workloadCoverage: deny)');
-      const d = evaluate({ operation: 'CREATE', object: objects.find((o) => o.kind === 'Pod')! }, { config: examples, view: { namespace: () => undefined, namespaces: () => [], policiesIn: () => [] } });
-      assert.equal(d.skipped, 'not-a-pipeline', 'sanity: a view without namespaces judges nothing');
+      // A namespace the view lacks is inferred from the config (engine/scope.ts), so the sanity
+      // view knows every namespace, without a pipeline label.
+      const d = evaluate({ operation: 'CREATE', object: objects.find((o) => o.kind === 'Pod')! }, { config: examples, view: { namespace: syntheticNamespace, namespaces: () => [], policiesIn: () => [] } });
+      assert.equal(d.skipped, 'not-a-pipeline', 'sanity: a view whose namespaces carry no pipeline label judges nothing');
     });
   });
 });
