@@ -1,9 +1,6 @@
 // The admission handlers: AdmissionRequest -> engine -> AdmissionResponse. The engine decides;
 // this layer only translates its decision into the protocol.
-import { evaluate, type Decision, type EngineContext, type Review } from '../engine/evaluate.js';
-import { mutations, type JsonPatchOperation } from '../engine/mutate.js';
-import type { Violation } from '../engine/rule.js';
-import { metadataProblem, shapeProblem } from '../engine/shape.js';
+import { type Decision, type EngineContext, evaluate, type JsonPatchOperation, metadataProblem, mutations, type Review, shapeProblem, type Violation } from '../engine/index.js';
 import { isStagewallError, StagewallError } from '../errors.js';
 import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations, type ListBounds } from './bounds.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';

@@ -1,9 +1,7 @@
 // The AdmissionReview protocol (admission.k8s.io v1 and v1beta1): decoding requests and
 // building responses. Pure translation; no policy lives here.
 import { StagewallError } from '../errors.js';
-import { kindOf } from '../engine/shape.js';
-import { isRecord, type KubeObject, type Operation, type UserInfo } from '../engine/types.js';
-import type { JsonPatchOperation } from '../engine/mutate.js';
+import { isRecord, type JsonPatchOperation, kindOf, type KubeObject, type Operation, type UserInfo } from '../engine/index.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];

@@ -1,9 +1,6 @@
 // `stagewall check`: judges manifests as CREATE against a view made of those same manifests.
 import type { StagewallConfig } from '../config/model.js';
-import { evaluate, type Decision } from '../engine/evaluate.js';
-import { objectRef, type ObjectRef } from '../engine/subjects.js';
-import type { KubeObject } from '../engine/types.js';
-import type { IndexedView } from '../engine/view.js';
+import { type Decision, evaluate, type IndexedView, type KubeObject, objectRef, type ObjectRef } from '../engine/index.js';
 import { isStagewallError, StagewallError } from '../errors.js';
 import type { LoadedObject, SourcePosition } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';

@@ -6,8 +6,7 @@
 import { loadKubeConfigChoice, readClusterPods, readClusterSnapshot } from '../cluster/snapshot.js';
 import { loadConfigFile } from '../config/load.js';
 import type { StagewallConfig } from '../config/model.js';
-import { connectivityOf, isBackdoor, type Connection, type Peer } from '../engine/connlist.js';
-import type { KubeObject } from '../engine/types.js';
+import { type Connection, connectivityOf, isBackdoor, type KubeObject, type Peer } from '../engine/index.js';
 import { StagewallError } from '../errors.js';
 import { loadManifests, type LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';

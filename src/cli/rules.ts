@@ -1,4 +1,4 @@
-import { RULES } from '../engine/rules/index.js';
+import { RULES } from '../engine/index.js';
 
 /** The rule catalog as an aligned table (or JSON), for `stagewall rules` and the docs. */
 export function renderRules(format: 'text' | 'json' | 'markdown'): string {

@@ -9,7 +9,7 @@ import { buildStaticView } from '../manifests/view.js';
 import { createLogger, type Logger } from '../server/log.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { startServer, type RunningServer } from '../server/serve.js';
-import { staticViewSource, type ViewSource } from '../engine/view-source.js';
+import { staticViewSource, type ViewSource } from '../engine/index.js';
 import { StagewallError } from '../errors.js';
 import type { CliIo } from './io.js';
 

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { isRecord, type KubeObject } from '../engine/types.js';
+import { isRecord, type KubeObject } from '../engine/index.js';
 
 /** The API server answered with an error status (its Status message when it sent one). */
 export class ApiStatusError extends Error {

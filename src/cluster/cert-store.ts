@@ -3,7 +3,7 @@
 // every webhook of the two webhook configurations (a JSON Patch per configuration).
 import type { KubeConfig } from '@kubernetes/client-node';
 import { SERVED_SINCE, WriteConflict, dataFromState, stateFromData, type CertificateState, type CertificateStore, type StoredState } from '../certs/managed.js';
-import { isRecord } from '../engine/types.js';
+import { isRecord } from '../engine/index.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import { ApiStatusError, getJson, sendJson } from './api.js';
 

@@ -2,10 +2,7 @@
 // namespace. Idempotent server-side apply, so every replica may run it; failures retry with
 // exponential backoff; drift (an edited or deleted managed policy) is repaired.
 import type { StagewallConfig } from '../config/model.js';
-import { managedPolicies } from '../engine/generate.js';
-import type { KubeObject, NetworkPolicy } from '../engine/types.js';
-import { namespaceInfo, type View } from '../engine/view.js';
-import { scopeOf } from '../engine/scope.js';
+import { type KubeObject, managedPolicies, namespaceInfo, type NetworkPolicy, scopeOf, type View } from '../engine/index.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import type { Logger, ReconcilerMetrics } from '../shared/observability.js';
 

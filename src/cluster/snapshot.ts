@@ -2,8 +2,7 @@
 // `check --cluster` and `graph --cluster` judge manifests against (with the manifests applied on
 // top, as `kubectl apply` would). Needs only get/list on those two kinds.
 import { KubeConfig } from '@kubernetes/client-node';
-import { compilePolicy } from '../engine/policies.js';
-import type { KubeObject, NetworkPolicy } from '../engine/types.js';
+import { compilePolicy, type KubeObject, type NetworkPolicy } from '../engine/index.js';
 import { isStagewallError, StagewallError } from '../errors.js';
 import { ApiStatusError, LIST_PAGE_SIZE, listAll, NAMESPACES, NETWORK_POLICIES, PODS } from './api.js';
 

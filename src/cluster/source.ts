@@ -2,10 +2,8 @@
 // the default-deny reconciler fed by the same events. Works in-cluster and from a kubeconfig.
 import { KubeConfig, NetworkingV1Api, PatchStrategy, Watch, setHeaderOptions } from '@kubernetes/client-node';
 import type { StagewallConfig } from '../config/model.js';
-import type { KubeObject, NetworkPolicy } from '../engine/types.js';
-import { IndexedView } from '../engine/view.js';
+import { IndexedView, type KubeObject, type NetworkPolicy, type ViewSource } from '../engine/index.js';
 import type { Logger, ReconcilerMetrics } from '../shared/observability.js';
-import type { ViewSource } from '../engine/view-source.js';
 import { getJson, listAll, NAMESPACES, NETWORK_POLICIES } from './api.js';
 import { DefaultDenyReconciler } from './reconciler.js';
 import { Reflector, type WatchFn } from './reflector.js';

@@ -5,10 +5,8 @@ import { join, relative } from 'node:path';
 import { CORE_SCHEMA, load, Type, type YAMLException } from 'js-yaml';
 import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { isStagewallError, StagewallError } from '../errors.js';
-import { isRecord, type KubeObject } from '../engine/types.js';
+import { checkStructure, isRecord, type KubeObject, shapeProblem } from '../engine/index.js';
 import { classifyKind } from './kinds.js';
-import { shapeProblem } from '../engine/shape.js';
-import { checkStructure } from '../engine/limits.js';
 
 export interface SourcePosition {
   readonly file: string;

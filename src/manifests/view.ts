@@ -1,10 +1,7 @@
 // A static view made of manifests: what `stagewall check` and `serve --view` judge against,
 // optionally on top of a snapshot of a live cluster (`check --cluster`).
 import { isStagewallError, StagewallError } from '../errors.js';
-import type { KubeObject, NetworkPolicy } from '../engine/types.js';
-import { workloadsOf } from '../engine/inventory.js';
-import { IndexedView } from '../engine/view.js';
-import { inferredNamespace } from '../engine/scope.js';
+import { IndexedView, inferredNamespace, type KubeObject, type NetworkPolicy, workloadsOf } from '../engine/index.js';
 import type { StagewallConfig } from '../config/model.js';
 import type { LoadedObject } from './load.js';
 

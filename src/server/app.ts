@@ -8,8 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { clipUtf8, MAX_DENIAL_MESSAGE_BYTES, MAX_REPORTED_VIOLATIONS, moreViolations, omittedFrom } from '../admission/bounds.js';
 import { handleMutate, handleValidate, type Handled } from '../admission/handler.js';
 import { decodeReview, encodeReview, errored, type AdmissionRequest } from '../admission/review.js';
-import type { Decision, EngineContext } from '../engine/evaluate.js';
-import type { ObjectRef } from '../engine/subjects.js';
+import type { Decision, EngineContext, ObjectRef } from '../engine/index.js';
 import { isStagewallError } from '../errors.js';
 import { BodyBudget, readJsonBody, sendJson, type BodyError } from './body.js';
 import { loggable, MAX_LOGGED_MESSAGE_LENGTH, type Logger } from './log.js';

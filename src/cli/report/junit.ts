@@ -1,4 +1,4 @@
-import { describeRef } from '../../engine/subjects.js';
+import { describeRef } from '../../engine/index.js';
 import { fails, type CheckReport } from '../check.js';
 import { withSharedBlocks } from './summary.js';
 import { escapeXml } from './xml.js';

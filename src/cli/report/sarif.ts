@@ -1,5 +1,4 @@
-import { RULES } from '../../engine/rules/index.js';
-import { describeRef } from '../../engine/subjects.js';
+import { describeRef, RULES } from '../../engine/index.js';
 import type { CheckReport } from '../check.js';
 import { VERSION } from '../../version.js';
 

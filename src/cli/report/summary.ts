@@ -1,5 +1,5 @@
 // What every report format says about a run: the counts, and which fix snippets repeat.
-import type { Violation } from '../../engine/rule.js';
+import type { Violation } from '../../engine/index.js';
 import type { CheckReport } from '../check.js';
 
 /** `18 objects: 0 denied, 0 warned, 18 allowed, 2 skipped`: judged objects, then the skipped ones. */

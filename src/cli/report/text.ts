@@ -1,4 +1,4 @@
-import { describeRef } from '../../engine/subjects.js';
+import { describeRef } from '../../engine/index.js';
 import type { CheckReport } from '../check.js';
 import { summaryLine, withSharedBlocks } from './summary.js';
 
