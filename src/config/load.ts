@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { StagewallError, isStagewallError } from '../errors.js';
-import { parseCidr } from '../engine/cidr.js';
+import { parseCidr } from '../shared/cidr.js';
 import type { ExternalDocument, PortDocument, StagewallConfigDocument } from './schema.js';
 import { validateConfigDocument as validateDocument } from './validate.generated.js';
 import { stageId, type ExternalEndpoint, type Pipeline, type PortSpec, type Stage, type StagewallConfig } from './model.js';

@@ -1,6 +1,6 @@
 // The resolved config the engine reads: stage references resolved to ids, the default linear
 // flow applied, CIDRs parsed. Built once per (re)load, never per admission.
-import type { Cidr } from '../engine/cidr.js';
+import type { Cidr } from '../shared/cidr.js';
 import type { Mode, StagewallConfigDocument } from './schema.js';
 
 export type { Mode } from './schema.js';

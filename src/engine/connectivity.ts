@@ -4,7 +4,7 @@
 // of representative stage pods, for `stagewall graph`, the flow-blocked rule and the property test.
 import { isIPv4, isIPv6 } from 'node:net';
 import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
-import { parseCidr, type IpRange } from './cidr.js';
+import { parseCidr, type IpRange } from '../shared/cidr.js';
 import { pipelineOfNamespace } from './peers.js';
 import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
 import type { ContainerPort, Labels } from './types.js';

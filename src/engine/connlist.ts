@@ -4,7 +4,7 @@
 // indexes the policies, so that finding the policies that isolate a workload does not scan its
 // namespace, and splits the outside world into the ranges the ipBlocks tell apart.
 import type { StagewallConfig } from '../config/model.js';
-import { formatAddress, type IpFamily, type IpRange } from './cidr.js';
+import { formatAddress, type IpFamily, type IpRange } from '../shared/cidr.js';
 import { allowedPorts, isEmpty, PROTOCOLS, type IsolatingPolicies, type PodEndpoint, type PortSet } from './connectivity.js';
 import type { Workload } from './inventory.js';
 import { isolates, type CompiledPolicy, type Direction } from './policies.js';

@@ -2,7 +2,7 @@
 // namespaces, any namespace, CIDR ranges). Conservative by design: a namespaceSelector that does
 // not name its namespaces may also match namespaces created tomorrow.
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
-import type { IpRange } from './cidr.js';
+import type { IpRange } from '../shared/cidr.js';
 import type { CompiledPeer, Direction } from './policies.js';
 import { mayMatch, pinnedValues, requirementsOn, type CompiledSelector } from './selectors.js';
 import { NAMESPACE_NAME_LABEL, syntheticNamespace, type NamespaceInfo, type View } from './view.js';

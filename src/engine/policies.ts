@@ -1,7 +1,7 @@
 // NetworkPolicies compiled once, when they enter a view: selectors, ipBlocks and the
 // effective policyTypes. The admission hot path only reads these.
 import { StagewallError } from '../errors.js';
-import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from './cidr.js';
+import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from '../shared/cidr.js';
 import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
 

@@ -9,7 +9,7 @@ import {
   subtract,
   type IpFamily,
   type IpRange,
-} from '../../src/engine/cidr.js';
+} from '../../src/shared/cidr.js';
 
 const range = (text: string): IpRange => {
   const c = parseCidr(text);

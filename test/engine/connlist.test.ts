@@ -3,7 +3,7 @@
 // the listed pairs are exactly what the engine's own pod-to-pod reachability (allowedPorts with
 // the namespace scan the rules use) says.
 import { strict as assert } from 'node:assert';
-import { formatAddress } from '../../src/engine/cidr.js';
+import { formatAddress } from '../../src/shared/cidr.js';
 import { allowedPorts } from '../../src/engine/connectivity.js';
 import { connectivityOf, externalRanges, formatConn } from '../../src/engine/connlist.js';
 import { workloadsOf } from '../../src/engine/inventory.js';

@@ -3,7 +3,7 @@
 // subtraction, and the swept port intervals. The references are the old code, kept here verbatim
 // in spirit: simple enough to be obviously right, too slow for hostile sizes.
 import { strict as assert } from 'node:assert';
-import { parseCidr, rangeToCidrs, someCidrs, subtract, type IpRange } from '../../src/engine/cidr.js';
+import { parseCidr, rangeToCidrs, someCidrs, subtract, type IpRange } from '../../src/shared/cidr.js';
 import { formatPorts, intersect, isEmpty, subtract as subtractPorts, union, unionAll, hasNumber, hasName, type PortSet, rulePorts } from '../../src/engine/connectivity.js';
 import { compileSelector, mayMatch, pinnedValues } from '../../src/engine/selectors.js';
 import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyPort } from '../../src/engine/types.js';

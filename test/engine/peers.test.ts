@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { StagewallConfig } from '../../src/config/model.js';
-import { parseCidr } from '../../src/engine/cidr.js';
+import { parseCidr } from '../../src/shared/cidr.js';
 import { describeAllowed, describeTarget, pipelineOfNamespace, resolvePeer, stagesMatching, targetAllowed, type Target } from '../../src/engine/peers.js';
 import { compilePolicy, type CompiledPeer, type Direction } from '../../src/engine/policies.js';
 import { compileSelector } from '../../src/engine/selectors.js';

@@ -2,7 +2,7 @@
 // everything), -flow (a peer may match pods outside the declared flow), -external (an ipBlock
 // reaches beyond the approved CIDRs).
 import type { PortSpec, Stage, StagewallConfig } from '../../config/model.js';
-import { rangesWithin, someCidrs, subtract, type IpRange } from '../cidr.js';
+import { rangesWithin, someCidrs, subtract, type IpRange } from '../../shared/cidr.js';
 import {
   ALL_PORTS,
   formatPorts,
