@@ -5,6 +5,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
 import { parseCidr, type IpRange } from '../shared/cidr.js';
+import { mergeSpans, NUMBER_TUPLES, subtractSpans } from '../shared/intervals.js';
 import { pipelineOfNamespace } from './peers.js';
 import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
 import type { ContainerPort, Labels } from './types.js';
@@ -74,14 +75,7 @@ export const ALL_PORTS: PortSet = Object.freeze({
 const nameKey = (protocol: string, name: string) => `${protocol}/${name}`;
 
 function normalize(intervals: readonly Interval[]): Interval[] {
-  const sorted = [...intervals].sort((a, b) => a[0] - b[0]);
-  const out: [number, number][] = [];
-  for (const [start, end] of sorted) {
-    const last = out.at(-1);
-    if (last && start <= last[1] + 1) last[1] = Math.max(last[1], end);
-    else out.push([start, end]);
-  }
-  return out;
+  return mergeSpans(intervals, NUMBER_TUPLES);
 }
 
 function portSetOf(entries: Iterable<readonly [string, readonly Interval[]]>, names: Iterable<string> = []): PortSet {
@@ -156,20 +150,7 @@ function intersectIntervals(a: readonly Interval[], b: readonly Interval[]): Int
 }
 
 function subtractIntervals(a: readonly Interval[], b: readonly Interval[]): Interval[] {
-  const out: Interval[] = [];
-  let j = 0;
-  for (const [s, e] of a) {
-    let start = s;
-    while (j < b.length && b[j]![1] < start) j += 1;
-    for (let k = j; k < b.length && b[k]![0] <= e; k += 1) {
-      const [hs, he] = b[k]!;
-      if (hs > start) out.push([start, hs - 1]);
-      start = Math.max(start, he + 1);
-      if (start > e) break;
-    }
-    if (start <= e) out.push([start, e]);
-  }
-  return out;
+  return subtractSpans(a, b, NUMBER_TUPLES);
 }
 
 function splitName(key: string): [string, string] {

@@ -2,6 +2,7 @@
 // Addresses are bigints so IPv4 and IPv6 share one code path; families never mix.
 import { isIPv4, isIPv6 } from 'node:net';
 import { StagewallError } from '../errors.js';
+import { mergeSpans, sortSpans, subtractSpans, type SpanOps } from './intervals.js';
 
 export type IpFamily = 4 | 6;
 
@@ -83,54 +84,31 @@ export function ipBlockRanges(cidr: Cidr, except: readonly Cidr[]): IpRange[] {
 
 const byStart = (a: IpRange, b: IpRange) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
 
-/** The holes sorted and merged into disjoint, non-adjacent ranges per family. */
-function mergeHoles(holes: readonly IpRange[]): IpRange[] {
-  const sorted = [...holes].sort(byStart);
-  const merged: { family: IpFamily; start: bigint; end: bigint }[] = [];
-  for (const h of sorted) {
-    const last = merged.at(-1);
-    if (last && last.family === h.family && h.start <= last.end + 1n) {
-      if (h.end > last.end) last.end = h.end;
-    } else merged.push({ family: h.family, start: h.start, end: h.end });
-  }
-  return merged;
-}
+const FAMILIES: readonly IpFamily[] = [4, 6];
 
-/** Index of the first merged hole that ends at or after `range.start` (of the range's family or later). */
-function firstHoleFrom(holes: readonly IpRange[], range: IpRange): number {
-  let lo = 0;
-  let hi = holes.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const h = holes[mid]!;
-    if (h.family < range.family || (h.family === range.family && h.end < range.start)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** IP ranges as spans for the shared interval sweep. */
+const RANGE_SPANS: SpanOps<IpRange, bigint> = {
+  start: (r) => r.start,
+  end: (r) => r.end,
+  piece: (of, start, end) => (start === of.start && end === of.end ? of : { family: of.family, start, end }),
+  next: (x) => x + 1n,
+  prev: (x) => x - 1n,
+};
 
 /**
  * `ranges` minus `holes`, keeping only the holes of the same family: sorted disjoint ranges.
- * The holes are sorted and merged once, then each range is swept against them from a binary
- * search: O((ranges + holes) log holes + output), where hole by hole it was ranges × holes.
+ * Per family, the ranges are sorted and the holes sorted and merged once, then swept together:
+ * O((ranges + holes) log + output), where hole by hole it was ranges × holes.
  */
 export function subtract(ranges: readonly IpRange[], holes: readonly IpRange[]): IpRange[] {
-  const merged = mergeHoles(holes);
   const result: IpRange[] = [];
-  for (const r of ranges) {
-    let start = r.start;
-    for (let i = firstHoleFrom(merged, r); i < merged.length; i += 1) {
-      const hole = merged[i]!;
-      if (hole.family !== r.family || hole.start > r.end) break;
-      if (hole.start > start) result.push({ family: r.family, start, end: hole.start - 1n });
-      if (hole.end >= r.end) {
-        start = r.end + 1n;
-        break;
-      }
-      start = hole.end + 1n;
-    }
-    if (start <= r.end) result.push(start === r.start ? r : { family: r.family, start, end: r.end });
+  for (const family of FAMILIES) {
+    const own = ranges.filter((r) => r.family === family);
+    if (own.length === 0) continue;
+    const merged = mergeSpans(holes.filter((h) => h.family === family), RANGE_SPANS);
+    for (const piece of subtractSpans(sortSpans(own, RANGE_SPANS), merged, RANGE_SPANS)) result.push(piece);
   }
+  // Already in order unless the ranges overlapped.
   return result.sort(byStart);
 }
 
