@@ -2,7 +2,8 @@
 // manifests allow, as Mermaid (renders in a pull-request comment), Graphviz DOT or JSON. The
 // engine's connectivity decides every edge; this file only draws. Output is deterministic.
 import type { Stage, StagewallConfig } from '../config/model.js';
-import { formatPorts, stageFlow, type EdgeKind, type StageEdge, type StageFlow } from '../engine/connectivity.js';
+import { type EdgeKind, type StageEdge, stageFlow, type StageFlow } from '../engine/flow.js';
+import { formatPorts } from '../shared/ports.js';
 import type { KubeObject } from '../engine/types.js';
 import type { LoadedObject } from '../manifests/load.js';
 import { buildStaticView } from '../manifests/view.js';

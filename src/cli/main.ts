@@ -67,7 +67,7 @@ async function renderCheck(report: CheckReport, config: StagewallConfig, format:
     case 'sarif':
       return (await import('./report/sarif.js')).renderSarif(report);
     case 'markdown': {
-      const [{ renderMarkdown }, { stageFlow }] = await Promise.all([import('./report/markdown.js'), import('../engine/connectivity.js')]);
+      const [{ renderMarkdown }, { stageFlow }] = await Promise.all([import('./report/markdown.js'), import('../engine/flow.js')]);
       return renderMarkdown(report, config, stageFlow(config, report.view));
     }
   }

@@ -5,7 +5,8 @@
 // namespace, and splits the outside world into the ranges the ipBlocks tell apart.
 import type { StagewallConfig } from '../config/model.js';
 import { formatAddress, type IpFamily, type IpRange } from '../shared/cidr.js';
-import { allowedPorts, isEmpty, PROTOCOLS, type IsolatingPolicies, type PodEndpoint, type PortSet } from './connectivity.js';
+import { isEmpty, type PortSet, PROTOCOLS } from '../shared/ports.js';
+import { allowedPorts, type IsolatingPolicies, type PodEndpoint } from './reachability.js';
 import type { Workload } from './inventory.js';
 import { isolates, type CompiledPolicy, type Direction } from './policies.js';
 import { pinnedValues } from './selectors.js';

@@ -112,6 +112,30 @@ export function subtract(ranges: readonly IpRange[], holes: readonly IpRange[]):
   return result.sort(byStart);
 }
 
+/** True when the address `ip` (IPv4 or IPv6, no prefix) lies in one of `ranges`; false for anything else. */
+export function addressWithin(ip: string, ranges: readonly IpRange[]): boolean {
+  const family = isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : undefined;
+  if (family === undefined) return false;
+  const addr = parseCidr(`${ip}/${family === 4 ? 32 : 128}`).start;
+  return ranges.some((r) => r.family === family && r.start <= addr && addr <= r.end);
+}
+
+/** Is the whole range inside one of `ranges` (sorted, disjoint, as ipBlockRanges gives them)? Binary search. */
+export function rangeWithinSorted(range: IpRange, ranges: readonly IpRange[]): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found: IpRange | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (r.family < range.family || (r.family === range.family && r.start <= range.start)) {
+      if (r.family === range.family) found = r;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found !== undefined && found.start <= range.start && range.end <= found.end;
+}
+
 /** True when every address of `ranges` lies inside one of `allowed`. */
 export function rangesWithin(ranges: readonly IpRange[], allowed: readonly IpRange[]): boolean {
   return subtract(ranges, allowed).length === 0;

@@ -3,7 +3,7 @@
 // and, when the view holds pipeline namespaces, the flow graph of those pipelines: the very
 // Mermaid of `stagewall graph` (src/cli/graph.ts), which GitHub renders in a ```mermaid block.
 import type { StagewallConfig } from '../../config/model.js';
-import type { StageFlow } from '../../engine/connectivity.js';
+import type { StageFlow } from '../../engine/flow.js';
 import { describeRef } from '../../engine/subjects.js';
 import { fails, type CheckReport, type CheckResult } from '../check.js';
 import { edgeLabel, pipelinesInView, renderMermaid } from '../graph.js';

@@ -3,20 +3,9 @@
 // reaches beyond the approved CIDRs).
 import type { PortSpec, Stage, StagewallConfig } from '../../config/model.js';
 import { rangesWithin, someCidrs, subtract, type IpRange } from '../../shared/cidr.js';
-import {
-  ALL_PORTS,
-  formatPorts,
-  isEmpty,
-  portSetOfSpecs,
-  representativePod,
-  rulePorts,
-  servedPorts,
-  subtract as subtractPorts,
-  unionAll,
-  type IpEndpoint,
-  type PodEndpoint,
-  type PortSet,
-} from '../connectivity.js';
+import { ALL_PORTS, formatPorts, isEmpty, portSetOfSpecs, subtract as subtractPorts, unionAll, type PortSet } from '../../shared/ports.js';
+import { representativePod, servedPorts } from '../flow.js';
+import { rulePorts, type IpEndpoint, type PodEndpoint } from '../reachability.js';
 import { formatSelector } from '../format.js';
 import { describeAllowed, describeTarget, targetAllowed, type Target } from '../peers.js';
 import type { CompiledPeer, CompiledRule, Direction } from '../policies.js';
