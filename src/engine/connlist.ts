@@ -6,6 +6,7 @@
 import type { StagewallConfig } from '../config/model.js';
 import { formatAddress, type IpFamily, type IpRange } from '../shared/cidr.js';
 import { isEmpty, type PortSet, PROTOCOLS } from '../shared/ports.js';
+import { rulesOf } from './direction.js';
 import { allowedPorts, type IsolatingPolicies, type PodEndpoint } from './reachability.js';
 import type { Workload } from './inventory.js';
 import { isolates, type CompiledPolicy, type Direction } from './policies.js';
@@ -59,7 +60,7 @@ export function externalRanges(view: View, direction: Direction): IpRange[] {
   let ipv6 = false;
   for (const ns of view.namespaces()) {
     for (const policy of view.policiesIn(ns.name)) {
-      for (const rule of direction === 'ingress' ? policy.ingressRules : policy.egressRules) {
+      for (const rule of rulesOf(policy, direction)) {
         for (const peer of rule.peers) {
           for (const r of peer.ipBlock?.ranges ?? []) {
             if (r.family === 6) ipv6 = true;

@@ -18,6 +18,7 @@ import {
   type Interval,
   type PortSet,
 } from '../shared/ports.js';
+import { rulesOf } from './direction.js';
 import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
 import type { ContainerPort, Labels } from './types.js';
 import { syntheticNamespace, type View } from './view.js';
@@ -170,7 +171,7 @@ function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer:
   if (policies.length === 0) return ALL_PORTS;
   const opened: PortSet[] = [];
   for (const policy of policies) {
-    for (const rule of direction === 'ingress' ? policy.ingressRules : policy.egressRules) {
+    for (const rule of rulesOf(policy, direction)) {
       if (ruleAdmits(rule, peer, policy.namespace, view)) opened.push(rulePorts(rule, destination));
     }
   }

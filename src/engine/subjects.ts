@@ -1,6 +1,7 @@
 // Subjects: an admitted object turned into what the rules judge. Built once per admission;
 // everything a rule needs is resolved here so rules stay small and pure.
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
+import { peerFieldOf, rulesOf } from './direction.js';
 import type { CompiledPolicy, Direction } from './policies.js';
 import { openPeerReason } from './policies.js';
 import { resolvePeer, stagesMatching, type Target } from './peers.js';
@@ -147,11 +148,11 @@ export function policySubject(
   const ref = objectRef(policy.raw, ns.name);
   const cache = new Map<Direction, PeerAnalysis[]>();
   const analyse = (direction: Direction): PeerAnalysis[] => {
-    const rules = direction === 'ingress' ? policy.ingressRules : policy.egressRules;
+    const rules = rulesOf(policy, direction);
     const result: PeerAnalysis[] = [];
     rules.forEach((rule, r) => {
       if (rule.peers.length === 0) {
-        const field = direction === 'ingress' ? 'from' : 'to';
+        const field = peerFieldOf(direction);
         result.push({ ruleNumber: r + 1, peerNumber: undefined, open: `it has no "${field}", so it matches every peer`, targets: [] });
         return;
       }

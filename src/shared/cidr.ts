@@ -136,6 +136,20 @@ export function rangeWithinSorted(range: IpRange, ranges: readonly IpRange[]): b
   return found !== undefined && found.start <= range.start && range.end <= found.end;
 }
 
+/** True when `inner` lies inside `outer` (same family). */
+export function rangeContains(outer: IpRange, inner: IpRange): boolean {
+  return inner.family === outer.family && outer.start <= inner.start && inner.end <= outer.end;
+}
+
+export function sameRange(a: IpRange, b: IpRange): boolean {
+  return a.family === b.family && a.start === b.start && a.end === b.end;
+}
+
+/** `ranges` ∩ `range`. */
+export function clipRanges(ranges: readonly IpRange[], range: IpRange): IpRange[] {
+  return subtract(ranges, subtract(ranges, [range]));
+}
+
 /** True when every address of `ranges` lies inside one of `allowed`. */
 export function rangesWithin(ranges: readonly IpRange[], allowed: readonly IpRange[]): boolean {
   return subtract(ranges, allowed).length === 0;

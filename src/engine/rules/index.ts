@@ -5,7 +5,9 @@ import { flowBlocked } from './flow-blocked.js';
 import { managedPolicyProtected } from './managed-policy.js';
 import { pipelineLabelRemoved } from './pipeline-label-removed.js';
 import { pipelineUnknown } from './pipeline-unknown.js';
-import { egressExternal, egressFlow, egressOpen, ingressExternal, ingressFlow, ingressOpen } from './policy-peers.js';
+import { egressExternal, ingressExternal } from './peers-external.js';
+import { egressFlow, ingressFlow } from './peers-flow.js';
+import { egressOpen, ingressOpen } from './peers-open.js';
 import { hostNetwork, pipelineLabelMismatch, stageLabelMissing, stageUnknown } from './stage-labels.js';
 
 export const RULES: readonly Rule[] = [
