@@ -3,7 +3,7 @@
 import { StagewallError } from '../errors.js';
 import { kindOf } from '../engine/shape.js';
 import { isRecord, type KubeObject, type Operation, type UserInfo } from '../engine/types.js';
-import type { JsonPatchOperation } from '../engine/mutate.js';
+import type { JsonPatchOperation } from './patch.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];
