@@ -84,30 +84,23 @@ export function ipBlockRanges(cidr: Cidr, except: readonly Cidr[]): IpRange[] {
 
 const byStart = (a: IpRange, b: IpRange) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
 
-const FAMILIES: readonly IpFamily[] = [4, 6];
-
-/** IP ranges as spans for the shared interval sweep. */
+/** IP ranges as spans for the shared interval sweep, grouped by family. */
 const RANGE_SPANS: SpanOps<IpRange, bigint> = {
   start: (r) => r.start,
   end: (r) => r.end,
   piece: (of, start, end) => (start === of.start && end === of.end ? of : { family: of.family, start, end }),
   next: (x) => x + 1n,
   prev: (x) => x - 1n,
+  group: (r) => r.family,
 };
 
 /**
  * `ranges` minus `holes`, keeping only the holes of the same family: sorted disjoint ranges.
- * Per family, the ranges are sorted and the holes sorted and merged once, then swept together:
- * O((ranges + holes) log + output), where hole by hole it was ranges × holes.
+ * The ranges are sorted (when they are not) and the holes sorted and merged once, then swept
+ * together: O((ranges + holes) log + output), where hole by hole it was ranges × holes.
  */
 export function subtract(ranges: readonly IpRange[], holes: readonly IpRange[]): IpRange[] {
-  const result: IpRange[] = [];
-  for (const family of FAMILIES) {
-    const own = ranges.filter((r) => r.family === family);
-    if (own.length === 0) continue;
-    const merged = mergeSpans(holes.filter((h) => h.family === family), RANGE_SPANS);
-    for (const piece of subtractSpans(sortSpans(own, RANGE_SPANS), merged, RANGE_SPANS)) result.push(piece);
-  }
+  const result = subtractSpans(sortSpans(ranges, RANGE_SPANS), mergeSpans(holes, RANGE_SPANS), RANGE_SPANS);
   // Already in order unless the ranges overlapped.
   return result.sort(byStart);
 }

@@ -43,6 +43,25 @@ describe('shared/intervals: one sweep for numbers and bigints', () => {
     });
   }
 
+  it('spans of different groups never merge or cut each other (IP families)', () => {
+    type Grouped = { readonly g: number; readonly s: number; readonly e: number };
+    const GROUPED: SpanOps<Grouped, number> = {
+      start: (x) => x.s,
+      end: (x) => x.e,
+      piece: (of, s, e) => ({ g: of.g, s, e }),
+      next: (x) => x + 1,
+      prev: (x) => x - 1,
+      group: (x) => x.g,
+    };
+    const merged = mergeSpans([{ g: 6, s: 1, e: 5 }, { g: 4, s: 3, e: 9 }, { g: 4, s: 1, e: 2 }], GROUPED);
+    assert.deepEqual(merged, [{ g: 4, s: 1, e: 9 }, { g: 6, s: 1, e: 5 }]);
+    assert.deepEqual(subtractSpans([{ g: 4, s: 0, e: 10 }, { g: 6, s: 0, e: 10 }], [{ g: 6, s: 3, e: 4 }], GROUPED), [
+      { g: 4, s: 0, e: 10 },
+      { g: 6, s: 0, e: 2 },
+      { g: 6, s: 5, e: 10 },
+    ]);
+  });
+
   it('an uncut span is returned as the same object', () => {
     const span: Pair = [1, 5];
     assert.equal(subtractSpans([span], [[7, 8]], NUMBER_TUPLES)[0], span);
