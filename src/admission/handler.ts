@@ -1,8 +1,9 @@
 // The admission handlers: AdmissionRequest -> engine -> AdmissionResponse. The engine decides;
 // this layer only translates its decision into the protocol.
-import { type Decision, type EngineContext, evaluate, type JsonPatchOperation, metadataProblem, mutations, type Review, shapeProblem, type Violation } from '../engine/index.js';
+import { type Decision, type EngineContext, evaluate, metadataProblem, type Review, shapeProblem, type Violation } from '../engine/index.js';
 import { isStagewallError, StagewallError } from '../errors.js';
 import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations, type ListBounds } from './bounds.js';
+import { mutationPatch, type JsonPatchOperation } from './patch.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
 export const VIOLATIONS_AUDIT_KEY = 'violations';
@@ -142,6 +143,6 @@ export function validationResponse(uid: string, decision: Decision): Handled {
 }
 
 export function handleMutate(request: AdmissionRequest, ctx: EngineContext): Handled {
-  const patch = judging(request, () => mutations(reviewOf(request), ctx));
+  const patch = judging(request, () => mutationPatch(reviewOf(request), ctx));
   return { response: patched(request.uid, patch), patch };
 }

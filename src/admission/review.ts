@@ -1,7 +1,8 @@
 // The AdmissionReview protocol (admission.k8s.io v1 and v1beta1): decoding requests and
 // building responses. Pure translation; no policy lives here.
 import { StagewallError } from '../errors.js';
-import { isRecord, type JsonPatchOperation, kindOf, type KubeObject, type Operation, type UserInfo } from '../engine/index.js';
+import { isRecord, kindOf, type KubeObject, type Operation, type UserInfo } from '../engine/index.js';
+import type { JsonPatchOperation } from './patch.js';
 
 export const ADMISSION_VERSIONS = ['admission.k8s.io/v1', 'admission.k8s.io/v1beta1'] as const;
 export type AdmissionVersion = (typeof ADMISSION_VERSIONS)[number];

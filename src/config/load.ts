@@ -116,8 +116,8 @@ function resolvePort(p: PortDocument | number): PortSpec {
   return { port: p.port, protocol: p.protocol ?? 'TCP', ...(p.endPort === undefined ? {} : { endPort: p.endPort }) };
 }
 
-function buildModel(doc: StagewallConfigDocument, source: string): StagewallConfig {
-  const problems: string[] = [];
+/** Every declared stage id, with its pipeline and index; duplicate pipeline and stage names, and equal pipeline and stage labels, are problems. */
+function declaredStages(doc: StagewallConfigDocument, problems: string[]): Map<string, { pipeline: string; index: number }> {
   const pipelineNames = new Set<string>();
   const declared = new Map<string, { pipeline: string; index: number }>();
 
@@ -133,7 +133,44 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
   if (doc.labels.pipeline === doc.labels.stage) {
     problems.push(`/labels: the pipeline and stage labels must differ (both are "${doc.labels.stage}")`);
   }
+  return declared;
+}
 
+// generate copies ports into NetworkPolicies: refuse what the API server would refuse there.
+function portList(list: readonly (PortDocument | number)[] | undefined, path: string, problems: string[]): PortSpec[] {
+  return (list ?? []).map((doc, i) => {
+    const p = resolvePort(doc);
+    if (p.endPort !== undefined && typeof p.port !== 'number') {
+      problems.push(`${path}/${i}: endPort needs a numeric port, not the named port "${p.port}"`);
+    } else if (p.endPort !== undefined && typeof p.port === 'number' && p.endPort < p.port) {
+      problems.push(`${path}/${i}: endPort ${p.endPort} must not be below port ${p.port}`);
+    }
+    return p;
+  });
+}
+
+function externals(list: readonly ExternalDocument[] | undefined, path: string, problems: string[]): ExternalEndpoint[] {
+  return (list ?? []).flatMap((entry, i) => {
+    const text = typeof entry === 'string' ? entry : entry.cidr;
+    try {
+      const ports = typeof entry === 'string' ? [] : portList(entry.ports, `${path}/${i}/ports`, problems);
+      return [{ cidr: parseCidr(text), ports }];
+    } catch (err) {
+      if (!isStagewallError(err)) throw err;
+      problems.push(`${path}/${i}: ${err.message}`);
+      return [];
+    }
+  });
+}
+
+const edgeKey = (from: string, to: string) => `${from}>${to}`;
+
+/**
+ * The edges of the flow, as `from>to` keys. An explicit list on either end declares an edge; the
+ * linear default applies only between neighbours where neither end spelled out its list. An
+ * unknown stage reference is a problem.
+ */
+function declaredEdges(doc: StagewallConfigDocument, declared: ReadonlyMap<string, unknown>, problems: string[]): Set<string> {
   const refId = (pipeline: string, ref: string, path: string): string | undefined => {
     const id = ref.includes('/') ? ref : stageId(pipeline, ref);
     if (!declared.has(id)) {
@@ -142,34 +179,7 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
     }
     return id;
   };
-  // generate copies ports into NetworkPolicies: refuse what the API server would refuse there.
-  const portList = (list: readonly (PortDocument | number)[] | undefined, path: string): PortSpec[] =>
-    (list ?? []).map((doc, i) => {
-      const p = resolvePort(doc);
-      if (p.endPort !== undefined && typeof p.port !== 'number') {
-        problems.push(`${path}/${i}: endPort needs a numeric port, not the named port "${p.port}"`);
-      } else if (p.endPort !== undefined && typeof p.port === 'number' && p.endPort < p.port) {
-        problems.push(`${path}/${i}: endPort ${p.endPort} must not be below port ${p.port}`);
-      }
-      return p;
-    });
-  const externals = (list: readonly ExternalDocument[] | undefined, path: string): ExternalEndpoint[] =>
-    (list ?? []).flatMap((entry, i) => {
-      const text = typeof entry === 'string' ? entry : entry.cidr;
-      try {
-        const ports = typeof entry === 'string' ? [] : portList(entry.ports, `${path}/${i}/ports`);
-        return [{ cidr: parseCidr(text), ports }];
-      } catch (err) {
-        if (!isStagewallError(err)) throw err;
-        problems.push(`${path}/${i}: ${err.message}`);
-        return [];
-      }
-    });
-
-  // Edges: an explicit list on either end declares an edge; the linear default applies only
-  // between neighbours where neither end spelled out its list.
   const edges = new Set<string>();
-  const edgeKey = (from: string, to: string) => `${from}>${to}`;
   doc.pipelines.forEach((p, pi) => {
     p.stages.forEach((s, si) => {
       const id = stageId(p.name, s.name);
@@ -188,8 +198,11 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
       }
     });
   });
+  return edges;
+}
 
-  // Adjacency in one pass over the edges (a scan per stage was quadratic in large configs).
+/** Adjacency in one pass over the edges (a scan per stage was quadratic in large configs). */
+function adjacency(edges: ReadonlySet<string>): { incoming: Map<string, Set<string>>; outgoing: Map<string, Set<string>> } {
   const incoming = new Map<string, Set<string>>();
   const outgoing = new Map<string, Set<string>>();
   for (const key of edges) {
@@ -199,6 +212,15 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
     incoming.get(to)?.add(from);
     outgoing.get(from)?.add(to);
   }
+  return { incoming, outgoing };
+}
+
+/** The resolved stages and pipelines; the first of duplicates wins (they are problems already). */
+function resolveStages(
+  doc: StagewallConfigDocument,
+  { incoming, outgoing }: ReturnType<typeof adjacency>,
+  problems: string[],
+): { stages: Map<string, Stage>; pipelines: Map<string, Pipeline> } {
   const stages = new Map<string, Stage>();
   const pipelines = new Map<string, Pipeline>();
   doc.pipelines.forEach((p, pi) => {
@@ -217,9 +239,9 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
         egressTo,
         ingressNamespaces: new Set(s.ingressNamespaces ?? []),
         egressNamespaces: new Set(s.egressNamespaces ?? []),
-        ingressExternal: externals(s.ingressExternal, `${path}/ingressExternal`),
-        egressExternal: externals(s.egressExternal, `${path}/egressExternal`),
-        ports: portList(s.ports, `${path}/ports`),
+        ingressExternal: externals(s.ingressExternal, `${path}/ingressExternal`, problems),
+        egressExternal: externals(s.egressExternal, `${path}/egressExternal`, problems),
+        ports: portList(s.ports, `${path}/ports`, problems),
       };
       if (!stages.has(id)) stages.set(id, stage);
       return stage;
@@ -229,7 +251,11 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
       pipelines.set(p.name, { name: p.name, mode: p.mode ?? doc.mode, stages: own, stage: (name) => byName.get(name) });
     }
   });
+  return { stages, pipelines };
+}
 
+/** The problems generate would meet writing policies for the resolved stages. */
+function checkGeneratable(doc: StagewallConfigDocument, stages: ReadonlyMap<string, Stage>, problems: string[]): void {
   // What generate would emit must pass check: no open external CIDR, no pipeline namespace named
   // as a plain namespace, and one policy name per stage.
   const stageNamespaces = new Set([...stages.values()].map((st) => st.namespace));
@@ -256,6 +282,14 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
       else policyNames.set(name, `stage ${p.name}/${st.name}`);
     }),
   );
+}
+
+function buildModel(doc: StagewallConfigDocument, source: string): StagewallConfig {
+  const problems: string[] = [];
+  const declared = declaredStages(doc, problems);
+  const edges = declaredEdges(doc, declared, problems);
+  const { stages, pipelines } = resolveStages(doc, adjacency(edges), problems);
+  checkGeneratable(doc, stages, problems);
   if (problems.length > 0) {
     throw new StagewallError('CONFIG_SEMANTIC', `${source}: inconsistent StagewallConfig (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
   }

@@ -5,7 +5,9 @@
 // namespace, and splits the outside world into the ranges the ipBlocks tell apart.
 import type { StagewallConfig } from '../config/model.js';
 import { formatAddress, type IpFamily, type IpRange } from '../shared/cidr.js';
-import { allowedPorts, isEmpty, PROTOCOLS, type IsolatingPolicies, type PodEndpoint, type PortSet } from './connectivity.js';
+import { isEmpty, type PortSet, PROTOCOLS } from '../shared/ports.js';
+import { rulesOf } from './direction.js';
+import { allowedPorts, type IsolatingPolicies, type PodEndpoint } from './reachability.js';
 import type { Workload } from './inventory.js';
 import { isolates, type CompiledPolicy, type Direction } from './policies.js';
 import { pinnedValues } from './selectors.js';
@@ -58,7 +60,7 @@ export function externalRanges(view: View, direction: Direction): IpRange[] {
   let ipv6 = false;
   for (const ns of view.namespaces()) {
     for (const policy of view.policiesIn(ns.name)) {
-      for (const rule of direction === 'ingress' ? policy.ingressRules : policy.egressRules) {
+      for (const rule of rulesOf(policy, direction)) {
         for (const peer of rule.peers) {
           for (const r of peer.ipBlock?.ranges ?? []) {
             if (r.family === 6) ipv6 = true;

@@ -1,21 +1,23 @@
 // The engine: (review, view, config) -> decision. Pure and synchronous: no I/O, no clock.
 // The webhook and the CLI both call `evaluate`, so they give the same ids and messages.
-import type { Mode } from '../config/model.js';
+import type { Mode, Pipeline } from '../config/model.js';
 import { checkStructure } from './limits.js';
 import { compilePolicy } from './policies.js';
 import { RULES_BY_SUBJECT } from './rules/index.js';
-import type { RuleContext, Violation } from './rule.js';
+import type { Finding, Rule, RuleContext, SubjectOf, Violation } from './rule.js';
 import {
   describeRef,
   objectRef,
   podSubject,
   policySubject,
+  type NamespaceSubject,
   type ObjectRef,
-  type Subject,
+  type PolicyChangeSubject,
+  type SubjectType,
 } from './subjects.js';
-import { namespaceIn, scopeOf, type ScopeContext } from './scope.js';
+import { isProtectedNamespace, namespaceIn, scopeOf, type ScopeContext } from './scope.js';
 import type { KubeObject, NetworkPolicy, Operation, UserInfo } from './types.js';
-import { namespaceInfo } from './view.js';
+import { namespaceInfo, type NamespaceInfo } from './view.js';
 import { podTemplateOf, WORKLOAD_KINDS } from './workloads.js';
 
 export interface Review {
@@ -56,72 +58,130 @@ function labelsChanged(a: KubeObject | undefined, b: KubeObject | undefined): bo
   return false;
 }
 
+/** A subject bound to the rules of its type, where both are known: running it needs no cast. */
+type Judgement = (ctx: EngineContext, record: (rule: Pick<Rule, 'id' | 'severity'>, finding: Finding) => void) => void;
+
+function judgement<T extends SubjectType>(subject: SubjectOf<T>, rules: readonly Rule<T>[]): Judgement {
+  return (ctx, record) => {
+    for (const rule of rules) {
+      if (rule.pipelineLevel && !ctx.pipelineRules) continue;
+      for (const finding of rule.check(subject, ctx)) record(rule, finding);
+    }
+  };
+}
+
 interface Plan {
-  readonly subjects: readonly Subject[];
+  readonly judgements: readonly Judgement[];
   readonly mode: Mode;
   readonly skipped?: SkipReason;
 }
 
 function skip(reason: SkipReason, mode: Mode): Plan {
-  return { subjects: [], mode, skipped: reason };
+  return { judgements: [], mode, skipped: reason };
 }
 
+/** One admission as the routes see it: the object judged and the namespace it lives in. */
+interface Admission {
+  readonly review: Review;
+  readonly object: KubeObject;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly ctx: EngineContext;
+}
+
+/** The namespace of an object other than a Namespace, its pipeline and the mode it is judged in. */
+function admissionScope({ namespace, ctx }: Admission): { ns: NamespaceInfo; pipeline: Pipeline | undefined; mode: Mode } {
+  const ns = namespaceIn(ctx.view, namespace, ctx.config);
+  const { pipeline, mode } = scopeOf(namespace, ns, ctx);
+  return { ns, pipeline, mode };
+}
+
+/** How one operation of one kind is judged: the subjects it makes, with their rules, or why none. */
+type Route = (admission: Admission) => Plan;
+
+/** The operations of a kind that are judged, and what an operation not listed gets. */
+interface KindRoutes {
+  readonly operations: Partial<Readonly<Record<Operation, Route>>>;
+  readonly unlisted: Route;
+}
+
+function judgeNamespace({ review, object, ctx }: Admission): Plan {
+  const { config } = ctx;
+  const ns = namespaceInfo(object);
+  const pipelineName = ns.labels[config.labels.pipeline];
+  const previousPipelineName = review.operation === 'UPDATE' ? review.oldObject?.metadata?.labels?.[config.labels.pipeline] : undefined;
+  // A namespace losing its pipeline label is judged in the mode of the pipeline it leaves.
+  const labelled = pipelineName === undefined && previousPipelineName !== undefined && review.oldObject ? namespaceInfo(review.oldObject) : ns;
+  const { mode } = scopeOf(ns.name, labelled, ctx);
+  const ref = objectRef(object, undefined);
+  const subject: NamespaceSubject = { type: 'namespace', ref, display: describeRef(ref), namespace: ns, pipelineName, previousPipelineName, user: review.user };
+  return { mode, judgements: [judgement(subject, RULES_BY_SUBJECT.namespace)] };
+}
+
+/** CREATE judges the new policy; UPDATE the change and the new policy; DELETE the change. */
+function judgePolicy(admission: Admission): Plan {
+  const { review, object, namespace, ctx } = admission;
+  const { ns, pipeline, mode } = admissionScope(admission);
+  const judgements: Judgement[] = [];
+  if ((review.operation === 'UPDATE' || review.operation === 'DELETE') && review.oldObject) {
+    const ref = objectRef(review.oldObject, namespace);
+    const change: PolicyChangeSubject = {
+      type: 'policy-change',
+      ref,
+      display: describeRef(ref),
+      operation: review.operation,
+      user: review.user,
+      oldPolicy: review.oldObject as NetworkPolicy,
+      newPolicy: review.operation === 'UPDATE' ? (object as NetworkPolicy) : undefined,
+    };
+    judgements.push(judgement(change, RULES_BY_SUBJECT['policy-change']));
+  }
+  if (pipeline && (review.operation === 'CREATE' || review.operation === 'UPDATE')) {
+    judgements.push(judgement(policySubject(compilePolicy(object as NetworkPolicy, namespace), ns, pipeline, ctx.view, ctx.config), RULES_BY_SUBJECT.policy));
+  }
+  if (judgements.length === 0) return skip(pipeline ? 'operation-not-judged' : 'not-a-pipeline', mode);
+  return { mode, judgements };
+}
+
+/** A Pod, or a workload's pod template, as a pod of its namespace. */
+function judgePod(admission: Admission): Plan {
+  const { review, object, kind, ctx } = admission;
+  const { ns, pipeline, mode } = admissionScope(admission);
+  if (!pipeline) return skip('not-a-pipeline', mode);
+  // A Pod UPDATE can change nothing judged but its labels.
+  if (kind === 'Pod' && review.operation === 'UPDATE' && !labelsChanged(review.oldObject, object)) return skip('operation-not-judged', mode);
+  const template = podTemplateOf(object);
+  if (!template) return skip('kind-not-judged', mode);
+  // Pods are mutated on CREATE only; workload templates become pods that will be.
+  const mutated = kind !== 'Pod' || review.operation === 'CREATE';
+  return { mode, judgements: [judgement(podSubject(object, template, ns, pipeline, ctx.config, mutated), RULES_BY_SUBJECT.pod)] };
+}
+
+/** An operation a pipeline's kind does not judge: outside a pipeline that comes first. */
+function unlistedInPipeline(admission: Admission): Plan {
+  const { pipeline, mode } = admissionScope(admission);
+  return skip(pipeline ? 'operation-not-judged' : 'not-a-pipeline', mode);
+}
+
+const POD_ROUTES: KindRoutes = { operations: { CREATE: judgePod, UPDATE: judgePod }, unlisted: unlistedInPipeline };
+
+/** Kind, then operation, as controller-runtime's Validator routes ValidateCreate, ValidateUpdate and ValidateDelete. */
+const ROUTES: ReadonlyMap<string, KindRoutes> = new Map<string, KindRoutes>([
+  ['Namespace', { operations: { CREATE: judgeNamespace, UPDATE: judgeNamespace }, unlisted: ({ ctx }) => skip('operation-not-judged', ctx.config.mode) }],
+  ['NetworkPolicy', { operations: { CREATE: judgePolicy, UPDATE: judgePolicy, DELETE: judgePolicy }, unlisted: unlistedInPipeline }],
+  ['Pod', POD_ROUTES],
+  ...[...WORKLOAD_KINDS].map((kind): [string, KindRoutes] => [kind, POD_ROUTES]),
+]);
+
 function plan(review: Review, object: KubeObject, ctx: EngineContext): Plan {
-  const { config, view } = ctx;
   const kind = object.kind ?? '';
   const isNamespace = kind === 'Namespace';
   const namespace = isNamespace ? (object.metadata?.name ?? '') : (object.metadata?.namespace ?? review.namespace ?? 'default');
-  if (isNamespace) {
-    const ns = namespaceInfo(object);
-    const pipelineName = ns.labels[config.labels.pipeline];
-    const previousPipelineName = review.operation === 'UPDATE' ? review.oldObject?.metadata?.labels?.[config.labels.pipeline] : undefined;
-    // A namespace losing its pipeline label is judged in the mode of the pipeline it leaves.
-    const labelled = pipelineName === undefined && previousPipelineName !== undefined && review.oldObject ? namespaceInfo(review.oldObject) : ns;
-    const { skipped, mode } = scopeOf(ns.name, labelled, ctx);
-    if (skipped === 'exempt-namespace') return skip(skipped, mode);
-    if (review.operation === 'DELETE' || review.operation === 'CONNECT') return skip('operation-not-judged', config.mode);
-    const ref = objectRef(object, undefined);
-    return { mode, subjects: [{ type: 'namespace', ref, display: describeRef(ref), namespace: ns, pipelineName, previousPipelineName, user: review.user }] };
-  }
-
-  const ns = namespaceIn(view, namespace, config);
-  const { skipped, pipeline, mode } = scopeOf(namespace, ns, ctx);
-  if (skipped === 'exempt-namespace') return skip(skipped, mode);
-  const subjects: Subject[] = [];
-
-  if (kind === 'NetworkPolicy') {
-    if ((review.operation === 'UPDATE' || review.operation === 'DELETE') && review.oldObject) {
-      const ref = objectRef(review.oldObject, namespace);
-      subjects.push({
-        type: 'policy-change',
-        ref,
-        display: describeRef(ref),
-        operation: review.operation,
-        user: review.user,
-        oldPolicy: review.oldObject as NetworkPolicy,
-        newPolicy: review.operation === 'UPDATE' ? (object as NetworkPolicy) : undefined,
-      });
-    }
-    if (pipeline && (review.operation === 'CREATE' || review.operation === 'UPDATE')) {
-      subjects.push(policySubject(compilePolicy(object as NetworkPolicy, namespace), ns, pipeline, view, config));
-    }
-    if (subjects.length === 0) return skip(pipeline ? 'operation-not-judged' : 'not-a-pipeline', mode);
-    return { mode, subjects };
-  }
-
-  if (kind === 'Pod' || WORKLOAD_KINDS.has(kind)) {
-    if (!pipeline) return skip('not-a-pipeline', mode);
-    const judgedOperation =
-      review.operation === 'CREATE' ||
-      (review.operation === 'UPDATE' && (kind !== 'Pod' || labelsChanged(review.oldObject, object)));
-    if (!judgedOperation) return skip('operation-not-judged', mode);
-    const template = podTemplateOf(object);
-    if (!template) return skip('kind-not-judged', mode);
-    // Pods are mutated on CREATE only; workload templates become pods that will be.
-    const mutated = kind !== 'Pod' || review.operation === 'CREATE';
-    return { mode, subjects: [podSubject(object, template, ns, pipeline, config, mutated)] };
-  }
-  return skip('kind-not-judged', mode);
+  if (isProtectedNamespace(namespace, ctx)) return skip('exempt-namespace', ctx.config.mode);
+  const admission: Admission = { review, object, kind, namespace, ctx };
+  const routes = ROUTES.get(kind);
+  if (!routes) return skip('kind-not-judged', admissionScope(admission).mode);
+  return (routes.operations[review.operation] ?? routes.unlisted)(admission);
 }
 
 export function verdictOf(violations: readonly Violation[]): Verdict {
@@ -141,20 +201,17 @@ export function evaluate(review: Review, ctx: EngineContext): Decision {
   if (!object) {
     return { ref: { kind: 'Unknown', name: '(none)' }, verdict: 'allow', mode: ctx.config.mode, violations: [], skipped: 'kind-not-judged' };
   }
-  const { subjects, mode, skipped } = plan(review, object, ctx);
+  const { judgements, mode, skipped } = plan(review, object, ctx);
   const ref = objectRef(object, object.kind === 'Namespace' ? undefined : (object.metadata?.namespace ?? review.namespace ?? 'default'));
   if (skipped) return { ref, verdict: 'allow', mode, violations: [], skipped };
   if (mode === 'off') return { ref, verdict: 'allow', mode, violations: [], skipped: 'mode-off' };
 
   const violations: Violation[] = [];
-  for (const subject of subjects) {
-    for (const rule of RULES_BY_SUBJECT.get(subject.type) ?? []) {
-      if (rule.pipelineLevel && !ctx.pipelineRules) continue;
-      for (const finding of rule.check(subject as never, ctx)) {
-        const severity = mode === 'audit' ? 'warn' : (finding.severity ?? rule.severity);
-        violations.push({ rule: rule.id, severity, message: finding.message });
-      }
-    }
+  for (const judge of judgements) {
+    judge(ctx, (rule, finding) => {
+      const severity = mode === 'audit' ? 'warn' : (finding.severity ?? rule.severity);
+      violations.push({ rule: rule.id, severity, message: finding.message });
+    });
   }
   return { ref, verdict: verdictOf(violations), mode, violations };
 }

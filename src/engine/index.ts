@@ -4,7 +4,7 @@
 
 // Judging one admission, and whether a namespace is judged at all.
 export { evaluate, verdictOf, type Decision, type EngineContext, type Review, type SkipReason, type Verdict } from './evaluate.js';
-export { mutations, type JsonPatchOperation } from './mutate.js';
+export { mutations, type Mutation } from './mutate.js';
 export { inferredNamespace, isProtectedNamespace, scopeOf, type Scope, type ScopeContext, type ScopePurpose, type ScopeSkip } from './scope.js';
 export type { Violation } from './rule.js';
 export { RULES } from './rules/index.js';
@@ -23,5 +23,6 @@ export { workloadsOf } from './inventory.js';
 
 // What the declared flow needs and what the policies let through.
 export { generatePolicies, managedPolicies, type GenerateOptions, type GeneratedNamespace } from './generate.js';
-export { formatPorts, stageFlow, type EdgeKind, type StageEdge, type StageFlow } from './connectivity.js';
+export { stageFlow, type EdgeKind, type StageEdge, type StageFlow } from './flow.js';
+export { formatPorts } from '../shared/ports.js';
 export { connectivityOf, isBackdoor, type Connection, type Peer } from './connlist.js';

@@ -3,7 +3,7 @@
 // A workload is a Pod, the owner its controller ownerReference names (taken as written, so a pod
 // of an absent ReplicaSet keeps the hashed name), or the pod template of a controller kind.
 import type { StagewallConfig } from '../config/model.js';
-import type { PodEndpoint } from './connectivity.js';
+import type { PodEndpoint } from './reachability.js';
 import { pipelineOfNamespace } from './peers.js';
 import { effectivePodLabels } from './subjects.js';
 import { isRecord, type ContainerPort, type KubeObject, type Labels } from './types.js';

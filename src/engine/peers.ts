@@ -3,6 +3,7 @@
 // not name its namespaces may also match namespaces created tomorrow.
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
 import type { IpRange } from '../shared/cidr.js';
+import { approvedExternalOf, flowNamespacesOf, flowStagesOf } from './direction.js';
 import type { CompiledPeer, Direction } from './policies.js';
 import { mayMatch, pinnedValues, requirementsOn, type CompiledSelector } from './selectors.js';
 import { DNS_POD_LABEL, DNS_POD_VALUE, KUBE_SYSTEM_NAMESPACE, NAMESPACE_NAME_LABEL } from '../shared/names.js';
@@ -88,8 +89,8 @@ export function resolvePeer(peer: CompiledPeer, policyNamespace: string, view: V
 
 /** Is a target inside what `stage` may receive from (ingress) or send to (egress)? */
 export function targetAllowed(target: Target, stage: Stage, direction: Direction, config: StagewallConfig): boolean {
-  const stages = direction === 'ingress' ? stage.ingressFrom : stage.egressTo;
-  const namespaces = direction === 'ingress' ? stage.ingressNamespaces : stage.egressNamespaces;
+  const stages = flowStagesOf(stage, direction);
+  const namespaces = flowNamespacesOf(stage, direction);
   switch (target.kind) {
     case 'stage':
       return stages.has(target.stage.id);
@@ -121,9 +122,9 @@ export function describeTarget(target: Target): string {
 
 /** What a stage may talk to in one direction, for "allowed:" hints in messages. */
 export function describeAllowed(stage: Stage, direction: Direction): string {
-  const stages = [...(direction === 'ingress' ? stage.ingressFrom : stage.egressTo)].map((s) => `stage ${s}`);
-  const namespaces = [...(direction === 'ingress' ? stage.ingressNamespaces : stage.egressNamespaces)].map((n) => `namespace ${n}`);
-  const external = (direction === 'ingress' ? stage.ingressExternal : stage.egressExternal).map((e) => e.cidr.text);
+  const stages = [...flowStagesOf(stage, direction)].map((s) => `stage ${s}`);
+  const namespaces = [...flowNamespacesOf(stage, direction)].map((n) => `namespace ${n}`);
+  const external = approvedExternalOf(stage, direction).map((e) => e.cidr.text);
   const all = [...stages, ...namespaces, ...(external.length ? [`CIDRs ${external.join(', ')}`] : [])];
   return all.length === 0 ? 'nothing' : all.join('; ');
 }

@@ -3,6 +3,7 @@
 import { StagewallError } from '../errors.js';
 import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } from '../shared/cidr.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
+import { hasPolicyType } from './direction.js';
 import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
 import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
 
@@ -59,7 +60,7 @@ export function effectivePolicyTypes(spec: NetworkPolicySpec | undefined): { ing
  * the direction in its effective policyTypes (the policy's namespace is the caller's concern).
  */
 export function isolates(policy: CompiledPolicy, direction: Direction, labels: Labels): boolean {
-  return (direction === 'ingress' ? policy.ingress : policy.egress) && policy.podSelector.matches(labels);
+  return hasPolicyType(policy, direction) && policy.podSelector.matches(labels);
 }
 
 export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {

@@ -36,8 +36,17 @@ export interface Rule<T extends SubjectType = SubjectType> {
    * the object): run by `check` only, never on the webhook's admission path.
    */
   readonly pipelineLevel?: boolean;
-  check(subject: Extract<Subject, { type: T }>, ctx: RuleContext): Iterable<Finding>;
+  check(subject: SubjectOf<T>, ctx: RuleContext): Iterable<Finding>;
 }
+
+/** The subject a rule of subject type `T` judges. */
+export type SubjectOf<T extends SubjectType> = Extract<Subject, { type: T }>;
+
+/** A rule of some subject type: the union of `Rule<'pod'>`, `Rule<'policy'>`, …, so a catalog of them needs no cast. */
+export type AnyRule = { [T in SubjectType]: Rule<T> }[SubjectType];
+
+/** The catalog by subject type: each subject type's rules, typed by it. */
+export type RulesBySubject = { readonly [T in SubjectType]: readonly Rule<T>[] };
 
 /** Keeps the subject type of a rule literal narrow without repeating it. */
 export function defineRule<T extends SubjectType>(rule: Rule<T>): Rule<T> {

@@ -2,6 +2,7 @@
 // everything a rule needs is resolved here so rules stay small and pure.
 import type { Pipeline, Stage, StagewallConfig } from '../config/model.js';
 import { DEFAULT_STAGE_ANNOTATION } from '../shared/names.js';
+import { peerFieldOf, rulesOf } from './direction.js';
 import type { CompiledPolicy, Direction } from './policies.js';
 import { openPeerReason } from './policies.js';
 import { resolvePeer, stagesMatching, type Target } from './peers.js';
@@ -146,11 +147,11 @@ export function policySubject(
   const ref = objectRef(policy.raw, ns.name);
   const cache = new Map<Direction, PeerAnalysis[]>();
   const analyse = (direction: Direction): PeerAnalysis[] => {
-    const rules = direction === 'ingress' ? policy.ingressRules : policy.egressRules;
+    const rules = rulesOf(policy, direction);
     const result: PeerAnalysis[] = [];
     rules.forEach((rule, r) => {
       if (rule.peers.length === 0) {
-        const field = direction === 'ingress' ? 'from' : 'to';
+        const field = peerFieldOf(direction);
         result.push({ ruleNumber: r + 1, peerNumber: undefined, open: `it has no "${field}", so it matches every peer`, targets: [] });
         return;
       }

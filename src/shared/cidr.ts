@@ -2,6 +2,7 @@
 // Addresses are bigints so IPv4 and IPv6 share one code path; families never mix.
 import { isIPv4, isIPv6 } from 'node:net';
 import { StagewallError } from '../errors.js';
+import { mergeSpans, sortSpans, subtractSpans, type SpanOps } from './intervals.js';
 
 export type IpFamily = 4 | 6;
 
@@ -83,55 +84,63 @@ export function ipBlockRanges(cidr: Cidr, except: readonly Cidr[]): IpRange[] {
 
 const byStart = (a: IpRange, b: IpRange) => a.family - b.family || (a.start < b.start ? -1 : a.start > b.start ? 1 : 0);
 
-/** The holes sorted and merged into disjoint, non-adjacent ranges per family. */
-function mergeHoles(holes: readonly IpRange[]): IpRange[] {
-  const sorted = [...holes].sort(byStart);
-  const merged: { family: IpFamily; start: bigint; end: bigint }[] = [];
-  for (const h of sorted) {
-    const last = merged.at(-1);
-    if (last && last.family === h.family && h.start <= last.end + 1n) {
-      if (h.end > last.end) last.end = h.end;
-    } else merged.push({ family: h.family, start: h.start, end: h.end });
-  }
-  return merged;
-}
-
-/** Index of the first merged hole that ends at or after `range.start` (of the range's family or later). */
-function firstHoleFrom(holes: readonly IpRange[], range: IpRange): number {
-  let lo = 0;
-  let hi = holes.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const h = holes[mid]!;
-    if (h.family < range.family || (h.family === range.family && h.end < range.start)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+/** IP ranges as spans for the shared interval sweep, grouped by family. */
+const RANGE_SPANS: SpanOps<IpRange, bigint> = {
+  start: (r) => r.start,
+  end: (r) => r.end,
+  piece: (of, start, end) => (start === of.start && end === of.end ? of : { family: of.family, start, end }),
+  next: (x) => x + 1n,
+  prev: (x) => x - 1n,
+  group: (r) => r.family,
+};
 
 /**
  * `ranges` minus `holes`, keeping only the holes of the same family: sorted disjoint ranges.
- * The holes are sorted and merged once, then each range is swept against them from a binary
- * search: O((ranges + holes) log holes + output), where hole by hole it was ranges × holes.
+ * The ranges are sorted (when they are not) and the holes sorted and merged once, then swept
+ * together: O((ranges + holes) log + output), where hole by hole it was ranges × holes.
  */
 export function subtract(ranges: readonly IpRange[], holes: readonly IpRange[]): IpRange[] {
-  const merged = mergeHoles(holes);
-  const result: IpRange[] = [];
-  for (const r of ranges) {
-    let start = r.start;
-    for (let i = firstHoleFrom(merged, r); i < merged.length; i += 1) {
-      const hole = merged[i]!;
-      if (hole.family !== r.family || hole.start > r.end) break;
-      if (hole.start > start) result.push({ family: r.family, start, end: hole.start - 1n });
-      if (hole.end >= r.end) {
-        start = r.end + 1n;
-        break;
-      }
-      start = hole.end + 1n;
-    }
-    if (start <= r.end) result.push(start === r.start ? r : { family: r.family, start, end: r.end });
-  }
+  const result = subtractSpans(sortSpans(ranges, RANGE_SPANS), mergeSpans(holes, RANGE_SPANS), RANGE_SPANS);
+  // Already in order unless the ranges overlapped.
   return result.sort(byStart);
+}
+
+/** True when the address `ip` (IPv4 or IPv6, no prefix) lies in one of `ranges`; false for anything else. */
+export function addressWithin(ip: string, ranges: readonly IpRange[]): boolean {
+  const family = isIPv4(ip) ? 4 : isIPv6(ip) ? 6 : undefined;
+  if (family === undefined) return false;
+  const addr = parseCidr(`${ip}/${family === 4 ? 32 : 128}`).start;
+  return ranges.some((r) => r.family === family && r.start <= addr && addr <= r.end);
+}
+
+/** Is the whole range inside one of `ranges` (sorted, disjoint, as ipBlockRanges gives them)? Binary search. */
+export function rangeWithinSorted(range: IpRange, ranges: readonly IpRange[]): boolean {
+  let lo = 0;
+  let hi = ranges.length - 1;
+  let found: IpRange | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = ranges[mid]!;
+    if (r.family < range.family || (r.family === range.family && r.start <= range.start)) {
+      if (r.family === range.family) found = r;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found !== undefined && found.start <= range.start && range.end <= found.end;
+}
+
+/** True when `inner` lies inside `outer` (same family). */
+export function rangeContains(outer: IpRange, inner: IpRange): boolean {
+  return inner.family === outer.family && outer.start <= inner.start && inner.end <= outer.end;
+}
+
+export function sameRange(a: IpRange, b: IpRange): boolean {
+  return a.family === b.family && a.start === b.start && a.end === b.end;
+}
+
+/** `ranges` ∩ `range`. */
+export function clipRanges(ranges: readonly IpRange[], range: IpRange): IpRange[] {
+  return subtract(ranges, subtract(ranges, [range]));
 }
 
 /** True when every address of `ranges` lies inside one of `allowed`. */

@@ -35,7 +35,7 @@ describe('cli: each command loads only what it uses', function () {
     // ajv's compiler is not loaded either: the config validator is compiled ahead of time.
     { name: 'check loads the engine and the loaders, not the cluster client, the server or ajv\'s compiler', args: CHECK, status: 0, mustLoad: ['dist/engine/evaluate.js', 'node_modules/js-yaml/', 'dist/config/validate.generated.js'], mustNotLoad: [...CLUSTER_CLIENT, ...SERVER_STACK, 'node_modules/ajv/dist/ajv.js', 'node_modules/ajv/dist/compile/'] },
     { name: 'check -o sarif and -o junit likewise', args: [...CHECK, '-o', 'sarif'], status: 0, mustLoad: ['dist/cli/report/sarif.js'], mustNotLoad: [...CLUSTER_CLIENT, ...SERVER_STACK] },
-    { name: 'graph likewise', args: ['graph', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests'], status: 0, mustLoad: ['dist/engine/connectivity.js'], mustNotLoad: [...CLUSTER_CLIENT, ...SERVER_STACK] },
+    { name: 'graph likewise', args: ['graph', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests'], status: 0, mustLoad: ['dist/engine/flow.js'], mustNotLoad: [...CLUSTER_CLIENT, ...SERVER_STACK] },
     { name: 'generate likewise', args: ['generate', '-c', 'examples/stagewall.yaml'], status: 0, mustLoad: ['dist/engine/generate.js'], mustNotLoad: [...CLUSTER_CLIENT, ...SERVER_STACK] },
     // The positive rows: the recorder does see the heavy modules when a command needs them.
     { name: 'check --cluster loads the cluster client (and fails here: no kubeconfig)', args: [...CHECK, '--kubeconfig', '/nonexistent/kubeconfig'], status: 2, mustLoad: ['node_modules/@kubernetes/client-node/', 'dist/cluster/snapshot.js'], mustNotLoad: SERVER_STACK },

@@ -3,27 +3,9 @@
 // by named container ports. One row per case, named after the Kubernetes rule it pins.
 import { strict as assert } from 'node:assert';
 import { loadConfigFile } from '../../src/config/load.js';
-import {
-  ALL_PORTS,
-  allowed,
-  allowedPorts,
-  evaluateEdge,
-  formatPorts,
-  intersect,
-  isEmpty,
-  isSubset,
-  NO_PORTS,
-  representativePod,
-  servedPorts,
-  stageFlow,
-  stagePlacements,
-  subtract,
-  union,
-  type Endpoint,
-  type PodEndpoint,
-  type PortSet,
-  type TrafficPort,
-} from '../../src/engine/connectivity.js';
+import { evaluateEdge, representativePod, servedPorts, stageFlow, stagePlacements } from '../../src/engine/flow.js';
+import { allowed, allowedPorts, type Endpoint, type PodEndpoint, type TrafficPort } from '../../src/engine/reachability.js';
+import { ALL_PORTS, formatPorts, intersect, isEmpty, isSubset, NO_PORTS, type PortSet, subtract, union } from '../../src/shared/ports.js';
 import type { LabelSelector, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule } from '../../src/engine/types.js';
 import type { IndexedView } from '../../src/engine/view.js';
 import { loadManifests } from '../../src/manifests/load.js';

@@ -4,7 +4,7 @@
 // the namespace scan the rules use) says.
 import { strict as assert } from 'node:assert';
 import { formatAddress } from '../../src/shared/cidr.js';
-import { allowedPorts } from '../../src/engine/connectivity.js';
+import { allowedPorts } from '../../src/engine/reachability.js';
 import { connectivityOf, externalRanges, formatConn } from '../../src/engine/connlist.js';
 import { workloadsOf } from '../../src/engine/inventory.js';
 import type { KubeObject, NetworkPolicySpec } from '../../src/engine/types.js';

@@ -4,7 +4,8 @@
 // in spirit: simple enough to be obviously right, too slow for hostile sizes.
 import { strict as assert } from 'node:assert';
 import { parseCidr, rangeToCidrs, someCidrs, subtract, type IpRange } from '../../src/shared/cidr.js';
-import { formatPorts, intersect, isEmpty, subtract as subtractPorts, union, unionAll, hasNumber, hasName, type PortSet, rulePorts } from '../../src/engine/connectivity.js';
+import { rulePorts } from '../../src/engine/reachability.js';
+import { formatPorts, hasName, hasNumber, intersect, isEmpty, type PortSet, subtract as subtractPorts, union, unionAll } from '../../src/shared/ports.js';
 import { compileSelector, mayMatch, pinnedValues } from '../../src/engine/selectors.js';
 import type { LabelSelector, LabelSelectorRequirement, NetworkPolicyPort } from '../../src/engine/types.js';
 import { mulberry32 } from '../helpers/random.js';

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { checkObjects } from '../../src/cli/check.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { formatPorts, stageFlow } from '../../src/engine/connectivity.js';
+import { stageFlow } from '../../src/engine/flow.js';
+import { formatPorts } from '../../src/shared/ports.js';
 import { makeConfig } from '../helpers/config.js';
 import type { KubeObject, NetworkPolicySpec } from '../../src/engine/types.js';
 import type { LoadedObject } from '../../src/manifests/load.js';

@@ -18,7 +18,7 @@ const range = (text: string): IpRange => {
 /** Ranges rendered back as CIDR text, to compare with what a reader expects. */
 const asCidrs = (ranges: readonly IpRange[]): string[] => ranges.flatMap(rangeToCidrs);
 
-describe('engine/cidr: parseCidr', () => {
+describe('shared/cidr: parseCidr', () => {
   const cases: { name: string; text: string; family: IpFamily; prefix: number; start: bigint; end: bigint }[] = [
     { name: 'IPv4 /24', text: '203.0.113.0/24', family: 4, prefix: 24, start: 0xcb007100n, end: 0xcb0071ffn },
     { name: 'IPv4 /32 is one address', text: '10.1.2.3/32', family: 4, prefix: 32, start: 0x0a010203n, end: 0x0a010203n },
@@ -87,7 +87,7 @@ describe('engine/cidr: parseCidr', () => {
   }
 });
 
-describe('engine/cidr: isEveryAddress', () => {
+describe('shared/cidr: isEveryAddress', () => {
   const cases: { text: string; want: boolean }[] = [
     { text: '0.0.0.0/0', want: true },
     { text: '::/0', want: true },
@@ -104,7 +104,7 @@ describe('engine/cidr: isEveryAddress', () => {
   }
 });
 
-describe('engine/cidr: ipBlockRanges (cidr minus except)', () => {
+describe('shared/cidr: ipBlockRanges (cidr minus except)', () => {
   const cases: { name: string; cidr: string; except: string[]; want: string[] }[] = [
     { name: 'no except admits the whole cidr', cidr: '10.0.0.0/8', except: [], want: ['10.0.0.0/8'] },
     { name: 'an except in the middle splits the block', cidr: '10.0.0.0/24', except: ['10.0.0.128/26'], want: ['10.0.0.0/25', '10.0.0.192/26'] },
@@ -137,7 +137,7 @@ describe('engine/cidr: ipBlockRanges (cidr minus except)', () => {
   }
 });
 
-describe('engine/cidr: subtract', () => {
+describe('shared/cidr: subtract', () => {
   const cases: { name: string; ranges: string[]; holes: string[]; want: string[] }[] = [
     { name: 'no holes keeps the ranges', ranges: ['10.0.0.0/8'], holes: [], want: ['10.0.0.0/8'] },
     { name: 'a disjoint hole changes nothing', ranges: ['10.0.0.0/8'], holes: ['11.0.0.0/8'], want: ['10.0.0.0/8'] },
@@ -165,7 +165,7 @@ describe('engine/cidr: subtract', () => {
   });
 });
 
-describe('engine/cidr: rangesWithin', () => {
+describe('shared/cidr: rangesWithin', () => {
   const cases: { name: string; ranges: string[]; allowed: string[]; want: boolean }[] = [
     { name: 'a range inside an allowed CIDR', ranges: ['203.0.113.0/25'], allowed: ['203.0.113.0/24'], want: true },
     { name: 'a range equal to an allowed CIDR', ranges: ['203.0.113.0/24'], allowed: ['203.0.113.0/24'], want: true },
@@ -189,7 +189,7 @@ describe('engine/cidr: rangesWithin', () => {
   });
 });
 
-describe('engine/cidr: rangeToCidrs (fewest CIDRs)', () => {
+describe('shared/cidr: rangeToCidrs (fewest CIDRs)', () => {
   const v4 = (a: string, b: string): IpRange => ({ family: 4, start: range(`${a}/32`).start, end: range(`${b}/32`).start });
   const cases: { name: string; range: IpRange; want: string[] }[] = [
     { name: 'an aligned block is one CIDR', range: range('10.0.0.0/8'), want: ['10.0.0.0/8'] },

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import type { StagewallConfig } from '../../config/model.js';
 import { BoundedCache } from '../bounded-cache.js';
+import { policyTypeOf } from '../direction.js';
 import { managedPolicies, stagePolicy } from '../generate.js';
 import { isolates, type Direction } from '../policies.js';
 import { defineRule, type RuleContext } from '../rule.js';
@@ -44,7 +45,7 @@ function snippet(subject: PodSubject, ctx: RuleContext): string {
 }
 
 function coverageRule(direction: Direction) {
-  const Type = direction === 'ingress' ? 'Ingress' : 'Egress';
+  const Type = policyTypeOf(direction);
   return defineRule({
     id: `${direction}-uncovered`,
     severity: 'deny',

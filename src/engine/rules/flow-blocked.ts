@@ -5,7 +5,8 @@
 // `check` judges the Namespace objects of its manifests. It is a pipeline-level rule: its cost
 // grows with the whole flow, so the webhook never runs it on an admission.
 import type { Stage } from '../../config/model.js';
-import { declaredFlow, formatPorts, isEmpty, type PlacementPair, type PortSet } from '../connectivity.js';
+import { formatPorts, isEmpty, type PortSet } from '../../shared/ports.js';
+import { declaredFlow, type PlacementPair } from '../flow.js';
 import { stagePolicyName } from '../../shared/names.js';
 import { pipelineOfNamespace } from '../peers.js';
 import { defineRule } from '../rule.js';

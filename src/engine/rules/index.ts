@@ -1,14 +1,17 @@
 // The rule catalog: every rule stagewall knows, in the order the docs list them.
-import type { Rule } from '../rule.js';
+import type { AnyRule, Rule, RulesBySubject } from '../rule.js';
+import type { SubjectType } from '../subjects.js';
 import { egressUncovered, ingressUncovered } from './coverage.js';
 import { flowBlocked } from './flow-blocked.js';
 import { managedPolicyProtected } from './managed-policy.js';
 import { pipelineLabelRemoved } from './pipeline-label-removed.js';
 import { pipelineUnknown } from './pipeline-unknown.js';
-import { egressExternal, egressFlow, egressOpen, ingressExternal, ingressFlow, ingressOpen } from './policy-peers.js';
+import { egressExternal, ingressExternal } from './peers-external.js';
+import { egressFlow, ingressFlow } from './peers-flow.js';
+import { egressOpen, ingressOpen } from './peers-open.js';
 import { hostNetwork, pipelineLabelMismatch, stageLabelMissing, stageUnknown } from './stage-labels.js';
 
-export const RULES: readonly Rule[] = [
+export const RULES: readonly AnyRule[] = [
   stageLabelMissing,
   stageUnknown,
   pipelineLabelMismatch,
@@ -25,9 +28,20 @@ export const RULES: readonly Rule[] = [
   egressExternal,
   flowBlocked,
   managedPolicyProtected,
-] as Rule[];
+];
 
-/** The catalog by subject type, so an admission runs only the rules that apply to it. */
-export const RULES_BY_SUBJECT: ReadonlyMap<string, readonly Rule[]> = new Map(
-  [...new Set(RULES.map((r) => r.subject))].map((type) => [type, RULES.filter((r) => r.subject === type)]),
-);
+function isRuleOf<T extends SubjectType>(rule: AnyRule, type: T): rule is Extract<AnyRule, Rule<T>> {
+  return rule.subject === type;
+}
+
+function rulesOf<T extends SubjectType>(type: T): readonly Rule<T>[] {
+  return RULES.filter((rule) => isRuleOf(rule, type));
+}
+
+/** The catalog by subject type, in catalog order, so an admission runs only the rules that apply to it. */
+export const RULES_BY_SUBJECT: RulesBySubject = {
+  pod: rulesOf('pod'),
+  policy: rulesOf('policy'),
+  namespace: rulesOf('namespace'),
+  'policy-change': rulesOf('policy-change'),
+};
