@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Cluster, ROOT, Stagewall, waitUntil } from '../test/e2e/harness.js';
-import { MODES, SCENARIOS, summarise, table, type BenchFile, type Mode, type Round, type Scenario } from './apiserver-results.js';
+import { MODES, refusal, SCENARIOS, summarise, table, type BenchFile, type Mode, type Round, type Scenario } from './apiserver-results.js';
 import { largeSet, toYaml } from './fixtures.js';
 import { cpuSeconds } from './proc-stat.js';
 import { startKyverno, type Kyverno } from './peers/kyverno.js';
@@ -83,7 +83,7 @@ interface Api {
 }
 
 type Verdict = 'admitted' | 'refused' | 'error';
-/** One request over the given keep-alive agent; 2xx is admitted, 403/422 (admission's answers) refused, anything else an error. */
+/** One request over the given keep-alive agent; 2xx is admitted, a refusal (see refusal()) refused, anything else an error. */
 function send(api: Api, agent: Agent, method: string, path: string, body?: string): Promise<{ verdict: Verdict; status: number; text: string }> {
   return new Promise((resolve) => {
     const req = request(
@@ -93,8 +93,9 @@ function send(api: Api, agent: Agent, method: string, path: string, body?: strin
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          const verdict: Verdict = status >= 200 && status < 300 ? 'admitted' : status === 403 || status === 422 ? 'refused' : 'error';
-          resolve({ verdict, status, text: Buffer.concat(chunks).toString() });
+          const text = Buffer.concat(chunks).toString();
+          const verdict: Verdict = status >= 200 && status < 300 ? 'admitted' : refusal(status, text) ? 'refused' : 'error';
+          resolve({ verdict, status, text });
         });
         res.on('error', () => resolve({ verdict: 'error', status: 0, text: '' }));
       },
@@ -199,12 +200,18 @@ async function main(): Promise<void> {
       if (scenario === 'stagewall') await cluster.must(['apply', '-f', '-'], stagewallHooks);
       if (scenario === 'vap') await cluster.must(['apply', '-f', '-'], VAP_BINDING);
       let streak = 0;
-      await waitUntil(`the API server to answer as ${scenario}`, async () => {
-        const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
-        const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
-        streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
-        return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
-      }, 60_000, 100);
+      let last = '';
+      try {
+        await waitUntil(`the API server to answer as ${scenario}`, async () => {
+          const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
+          const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
+          last = `unlabelled pod: ${bad.status} ${bad.text.slice(0, 300)}; labelled pod: ${good.status} ${good.text.slice(0, 300)}`;
+          streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
+          return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
+        }, 60_000, 100);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; the last answers: ${last}`);
+      }
     };
 
     // Warm-up: every scenario once, short, not measured (JIT, TLS sessions, informer caches).
