@@ -36,7 +36,9 @@ for (const s of wanted) if (!SCENARIOS.includes(s)) throw new Error(`unknown sce
  * CPU 1. The server side, everything a cluster spends on an apply, gets one fixed core and the
  * client never steals from it, so what a webhook costs shows as throughput lost on that core.
  */
-const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+/** Read before this process pins itself to one CPU, after which availableParallelism() says 1. */
+const CPUS = availableParallelism();
+const PIN = CPUS >= 2 && spawnSync('taskset', ['-V']).status === 0;
 function pin(pid: number | undefined, cpu: number): void {
   if (PIN && pid !== undefined) spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
 }
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
         pinned: PIN ? 'load generator on CPU 0; kube-apiserver, etcd and the webhook on CPU 1' : false,
         kubernetes: 'v1.36.3',
         node: process.version,
-        cpus: availableParallelism(),
+        cpus: CPUS,
         date: startedAt.toISOString(),
         ...(seconds < 20 ? { note: `short run (${seconds} s per round): a smoke test, not the full benchmark` } : {}),
       },
