@@ -120,3 +120,14 @@ export function table(results: readonly Result[]): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * Admission's answers: 403 (a webhook's default) or 422 (a ValidatingAdmissionPolicy), or
+ * whatever code a webhook put in its response's status, which the API server passes on: Kyverno
+ * denies with 400. A 400 counts as a refusal only with the API server's "denied the request" text,
+ * so that a malformed request still counts as an error.
+ */
+export function refusal(status: number, text: string): boolean {
+  if (status === 403 || status === 422) return true;
+  return status === 400 && /admission webhook \\?"[^"\\]+\\?" denied the request/.test(text);
+}

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { Cluster, ROOT, Stagewall, waitUntil } from '../test/e2e/harness.js';
-import { MODES, SCENARIOS, summarise, table, type BenchFile, type Mode, type Round, type Scenario } from './apiserver-results.js';
+import { MODES, refusal, SCENARIOS, summarise, table, type BenchFile, type Mode, type Round, type Scenario } from './apiserver-results.js';
 import { largeSet, toYaml } from './fixtures.js';
 import { cpuSeconds } from './proc-stat.js';
 import { startKyverno, type Kyverno } from './peers/kyverno.js';
@@ -36,7 +36,9 @@ for (const s of wanted) if (!SCENARIOS.includes(s)) throw new Error(`unknown sce
  * CPU 1. The server side, everything a cluster spends on an apply, gets one fixed core and the
  * client never steals from it, so what a webhook costs shows as throughput lost on that core.
  */
-const PIN = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+/** Read before this process pins itself to one CPU, after which availableParallelism() says 1. */
+const CPUS = availableParallelism();
+const PIN = CPUS >= 2 && spawnSync('taskset', ['-V']).status === 0;
 function pin(pid: number | undefined, cpu: number): void {
   if (PIN && pid !== undefined) spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { stdio: 'ignore' });
 }
@@ -83,7 +85,7 @@ interface Api {
 }
 
 type Verdict = 'admitted' | 'refused' | 'error';
-/** One request over the given keep-alive agent; 2xx is admitted, 403/422 (admission's answers) refused, anything else an error. */
+/** One request over the given keep-alive agent; 2xx is admitted, a refusal (see refusal()) refused, anything else an error. */
 function send(api: Api, agent: Agent, method: string, path: string, body?: string): Promise<{ verdict: Verdict; status: number; text: string }> {
   return new Promise((resolve) => {
     const req = request(
@@ -93,8 +95,9 @@ function send(api: Api, agent: Agent, method: string, path: string, body?: strin
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const status = res.statusCode ?? 0;
-          const verdict: Verdict = status >= 200 && status < 300 ? 'admitted' : status === 403 || status === 422 ? 'refused' : 'error';
-          resolve({ verdict, status, text: Buffer.concat(chunks).toString() });
+          const text = Buffer.concat(chunks).toString();
+          const verdict: Verdict = status >= 200 && status < 300 ? 'admitted' : refusal(status, text) ? 'refused' : 'error';
+          resolve({ verdict, status, text });
         });
         res.on('error', () => resolve({ verdict: 'error', status: 0, text: '' }));
       },
@@ -199,12 +202,18 @@ async function main(): Promise<void> {
       if (scenario === 'stagewall') await cluster.must(['apply', '-f', '-'], stagewallHooks);
       if (scenario === 'vap') await cluster.must(['apply', '-f', '-'], VAP_BINDING);
       let streak = 0;
-      await waitUntil(`the API server to answer as ${scenario}`, async () => {
-        const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
-        const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
-        streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
-        return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
-      }, 60_000, 100);
+      let last = '';
+      try {
+        await waitUntil(`the API server to answer as ${scenario}`, async () => {
+          const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
+          const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
+          last = `unlabelled pod: ${bad.status} ${bad.text.slice(0, 300)}; labelled pod: ${good.status} ${good.text.slice(0, 300)}`;
+          streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
+          return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
+        }, 60_000, 100);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; the last answers: ${last}`);
+      }
     };
 
     // Warm-up: every scenario once, short, not measured (JIT, TLS sessions, informer caches).
@@ -250,7 +259,7 @@ async function main(): Promise<void> {
         pinned: PIN ? 'load generator on CPU 0; kube-apiserver, etcd and the webhook on CPU 1' : false,
         kubernetes: 'v1.36.3',
         node: process.version,
-        cpus: availableParallelism(),
+        cpus: CPUS,
         date: startedAt.toISOString(),
         ...(seconds < 20 ? { note: `short run (${seconds} s per round): a smoke test, not the full benchmark` } : {}),
       },

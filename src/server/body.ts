@@ -96,9 +96,15 @@ export function readJsonBody(
     }
     finish(undefined, body);
   });
-  req.on('error', (err) => finish(new BodyError('request.aborted', err.message)));
+  // `done` is checked before the BodyError is built: 'close' follows every request, also the ones
+  // answered already, and an Error's stack trace cost about 6 µs per admission (bench --profile).
+  req.on('error', (err) => {
+    if (!done) finish(new BodyError('request.aborted', err.message));
+  });
   // Node reports a client gone mid-body as an 'error'; 'close' gives the bytes back on any other end.
-  req.on('close', () => finish(new BodyError('request.aborted', 'the client closed the request before its body ended')));
+  req.on('close', () => {
+    if (!done) finish(new BodyError('request.aborted', 'the client closed the request before its body ended'));
+  });
 }
 
 /** Serialises once and writes headers and body together. */

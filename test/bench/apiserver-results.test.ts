@@ -1,6 +1,6 @@
 // The JSON shape of bench/apiserver.json and the CPU accounting behind its webhook column.
 import { strict as assert } from 'node:assert';
-import { percentile, ratios, summarise, table, type Round } from '../../bench/apiserver-results.js';
+import { percentile, ratios, refusal, summarise, table, type Round } from '../../bench/apiserver-results.js';
 import { cpuTicksFromStat } from '../../bench/proc-stat.js';
 
 const round = (over: Partial<Round>): Round => ({ scenario: 'none', mode: 'create', concurrency: 1, seconds: 1, latencies_ms: [1, 2, 3, 4], wrong: 0, errors: 0, webhook_cpu_s: null, ...over });
@@ -50,5 +50,19 @@ describe('bench: bench/apiserver.json results', () => {
     ]);
     assert.deepEqual(ratios(results[1]!, results), { rps_vs_none: 0.5, p99_vs_none: 2, rps_vs_vap: null, p99_vs_vap: null });
     assert.match(table(results), /\| create \| 1 \| stagewall \| 2 \| 2\.0 \| 2\.0 \| 0\.50× \| 2\.00× \| – \| – \| 0\.00 \| 0 \| 0 \|/);
+  });
+});
+
+describe('bench: what counts as a refusal', () => {
+  const kyverno = '{"kind":"Status","status":"Failure","message":"admission webhook \\"vpol.validate.kyverno.svc-fail\\" denied the request: Policy p failed: needs the label","code":400}';
+  it('403 (a webhook) and 422 (a ValidatingAdmissionPolicy) are refusals', () => {
+    assert.equal(refusal(403, ''), true);
+    assert.equal(refusal(422, ''), true);
+  });
+  it("Kyverno's 400 with the API server's denial text is a refusal", () => assert.equal(refusal(400, kyverno), true));
+  it('any other 400, and a 500 carrying the denial text, are errors', () => {
+    assert.equal(refusal(400, '{"kind":"Status","message":"the body of the request was in an unknown format","code":400}'), false);
+    assert.equal(refusal(500, kyverno), false);
+    assert.equal(refusal(201, kyverno), false);
   });
 });
