@@ -1,6 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { ENVIRONMENT, GENERATED, renderErrorsDoc } from '../hack/docs.js';
 import { renderRules } from '../src/cli/rules.js';
+import { ErrorCodes } from '../src/errors.js';
 import { RULES } from '../src/engine/rules/index.js';
 
 describe('docs: the README stays true', () => {
@@ -21,5 +24,50 @@ describe('docs: the README stays true', () => {
     const ids = RULES.map((r) => r.id);
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.match(id, /^[a-z]+(-[a-z]+)+$/);
+  });
+});
+
+describe('docs: the generated pages are what `npm run docs` writes', () => {
+  it(`${GENERATED.errors} is the error catalog of src/errors.ts`, () => {
+    assert.equal(readFileSync(GENERATED.errors, 'utf8'), renderErrorsDoc(), `${GENERATED.errors} is stale: run npm run docs`);
+  });
+
+  it(`${GENERATED.errors} has one row per code, with where it is met`, () => {
+    const page = readFileSync(GENERATED.errors, 'utf8');
+    for (const [code, entry] of Object.entries(ErrorCodes)) {
+      const row = page.split('\n').find((l) => l.startsWith(`| \`${code}\` |`));
+      assert.ok(row, `a row for ${code}`);
+      if ('exit' in entry) assert.ok(row.includes(`exit ${entry.exit}`), row);
+      if ('http' in entry) assert.ok(row.includes(`HTTP ${entry.http}`), row);
+      if ('review' in entry) assert.ok(row.includes(`${entry.review} in the review`), row);
+    }
+  });
+
+  // In a process of its own, with none of the variables that defaults come from set: mocha's
+  // environment (LOG_LEVEL, STAGEWALL_CONFIG...) must not change the page.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !ENVIRONMENT.some((e) => e.name === name)));
+  const printed = spawnSync(process.execPath, ['--import', 'tsx', 'hack/docs.ts', '--print', 'cli'], { encoding: 'utf8', env });
+
+  it(`${GENERATED.cli} is the commander program of src/cli/main.ts`, () => {
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.equal(readFileSync(GENERATED.cli, 'utf8'), printed.stdout, `${GENERATED.cli} is stale: run npm run docs`);
+  });
+
+  it(`${GENERATED.cli} has every serve flag, --host, --certs and --shutdown-delay among them`, () => {
+    const page = readFileSync(GENERATED.cli, 'utf8');
+    const serve = page.slice(page.indexOf('## stagewall serve'), page.indexOf('## stagewall certs'));
+    for (const flag of ['--host <addr>', '--certs <dir>', '--shutdown-delay <ms>', '--shutdown-timeout <ms>', '--manage-certs', '--view <path>']) assert.ok(serve.includes(`\`${flag}\``), flag);
+    assert.match(serve, /\| `--port <n>` \| `8443` \|/);
+  });
+
+  it(`${GENERATED.cli} names every environment variable the CLI reads`, () => {
+    const page = readFileSync(GENERATED.cli, 'utf8');
+    const read = new Set<string>();
+    for (const file of readdirSync('src/cli')) {
+      if (!file.endsWith('.ts')) continue;
+      for (const m of readFileSync(`src/cli/${file}`, 'utf8').matchAll(/process\.env\['([A-Z_]+)'\]/g)) read.add(m[1]!);
+    }
+    assert.ok(read.size >= 5, 'the CLI reads variables');
+    for (const name of read) assert.ok(page.includes(`| \`${name}\` |`), `${name} in the Environment table`);
   });
 });
