@@ -32,7 +32,11 @@ export const ErrorCodes = {
   CIDR_INVALID: { exit: BAD_INPUT, review: 400, meaning: 'a CIDR or IP address is invalid' },
   OBJECT_TOO_LARGE: { exit: BAD_INPUT, review: 400, meaning: 'an object holds more items than any request the API server accepts could (a structural limit)' },
   OBJECT_TOO_DEEP: { exit: BAD_INPUT, review: 400, meaning: 'an object is nested deeper than the structural limit' },
-  ADMISSION_BAD_REQUEST: { http: 400, review: 400, meaning: 'an AdmissionReview is malformed (HTTP 400), or its object is missing or of the wrong shape (400 in the review)' },
+  ADMISSION_BAD_REQUEST: {
+    http: 400,
+    review: 400,
+    meaning: 'an AdmissionReview is malformed (HTTP 400), or its object is missing or of the wrong shape (400 in the review)',
+  },
   MALFORMED_JSON: { http: 400, meaning: 'the body of POST /validate or /mutate is not valid JSON' },
   BODY_TOO_LARGE: { http: 413, meaning: 'the request body is over the limit (8 MiB, see docs/limits.md)' },
   METHOD_NOT_ALLOWED: { http: 405, meaning: '/validate and /mutate take POST only (the answer says Allow: POST)' },

@@ -56,7 +56,8 @@ describe('docs: the generated pages are what `npm run docs` writes', () => {
   it(`${GENERATED.cli} has every serve flag, --host, --certs and --shutdown-delay among them`, () => {
     const page = readFileSync(GENERATED.cli, 'utf8');
     const serve = page.slice(page.indexOf('## stagewall serve'), page.indexOf('## stagewall certs'));
-    for (const flag of ['--host <addr>', '--certs <dir>', '--shutdown-delay <ms>', '--shutdown-timeout <ms>', '--manage-certs', '--view <path>']) assert.ok(serve.includes(`\`${flag}\``), flag);
+    for (const flag of ['--host <addr>', '--certs <dir>', '--shutdown-delay <ms>', '--shutdown-timeout <ms>', '--manage-certs', '--view <path>'])
+      assert.ok(serve.includes(`\`${flag}\``), flag);
     assert.match(serve, /\| `--port <n>` \| `8443` \|/);
   });
 

@@ -48,11 +48,30 @@ describe('errors: the catalog says what stagewall answers', () => {
   const httpRows: { code: HttpErrorCode; send: () => request.Test }[] = [
     { code: 'MALFORMED_JSON', send: () => request(webhook()).post('/validate').set('Content-Type', 'application/json').send('{"apiVersion": ') },
     { code: 'ADMISSION_BAD_REQUEST', send: () => request(webhook()).post('/validate').send({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }) },
-    { code: 'BODY_TOO_LARGE', send: () => request(webhook()).post('/mutate').set('Content-Type', 'application/json').send(`"${'x'.repeat(MAX_BODY_BYTES)}"`) },
+    {
+      code: 'BODY_TOO_LARGE',
+      send: () =>
+        request(webhook())
+          .post('/mutate')
+          .set('Content-Type', 'application/json')
+          .send(`"${'x'.repeat(MAX_BODY_BYTES)}"`),
+    },
     { code: 'METHOD_NOT_ALLOWED', send: () => request(webhook()).get('/validate') },
     { code: 'NOT_FOUND', send: () => request(webhook()).post('/nowhere').send({}) },
-    { code: 'SERVER_BUSY', send: () => request(webhook({ bufferedBodyBytes: 16 })).post('/validate').send(admissionReview(labelled)) },
-    { code: 'INTERNAL', send: () => request(webhook({ view: explodingView() })).post('/validate').send(admissionReview(labelled)) },
+    {
+      code: 'SERVER_BUSY',
+      send: () =>
+        request(webhook({ bufferedBodyBytes: 16 }))
+          .post('/validate')
+          .send(admissionReview(labelled)),
+    },
+    {
+      code: 'INTERNAL',
+      send: () =>
+        request(webhook({ view: explodingView() }))
+          .post('/validate')
+          .send(admissionReview(labelled)),
+    },
   ];
   for (const row of httpRows) {
     it(`${row.code}: HTTP ${httpStatus(row.code)} with {"error":{"code":"${row.code}"}}`, async () => {
@@ -70,29 +89,50 @@ describe('errors: the catalog says what stagewall answers', () => {
   });
 
   it('every HTTP code of the catalog has a row above', () => {
-    const http = Object.entries(ErrorCodes).filter(([, entry]) => 'http' in entry).map(([code]) => code);
+    const http = Object.entries(ErrorCodes)
+      .filter(([, entry]) => 'http' in entry)
+      .map(([code]) => code);
     assert.deepEqual(http.sort(), httpRows.map((r) => r.code).sort());
   });
 
   const reviewRows: { code: ErrorCode; object: Record<string, unknown> }[] = [
-    { code: 'SELECTOR_INVALID', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'bad', namespace: 'etl-load' }, spec: { podSelector: { matchExpressions: [{ key: 'a', operator: 'Sometimes' }] } } } },
-    { code: 'CIDR_INVALID', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'bad', namespace: 'etl-load' }, spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] } } },
+    {
+      code: 'SELECTOR_INVALID',
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'bad', namespace: 'etl-load' },
+        spec: { podSelector: { matchExpressions: [{ key: 'a', operator: 'Sometimes' }] } },
+      },
+    },
+    {
+      code: 'CIDR_INVALID',
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'bad', namespace: 'etl-load' },
+        spec: { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/33' } }] }] },
+      },
+    },
   ];
   for (const row of reviewRows) {
     it(`${row.code}: ${String((ErrorCodes[row.code] as { review?: number }).review)} in the review, named in its message`, async () => {
-      const res = await request(webhook()).post('/validate').send(admissionReview(row.object as never)).expect(200);
+      const res = await request(webhook())
+        .post('/validate')
+        .send(admissionReview(row.object as never))
+        .expect(200);
       assert.equal(res.body.response.allowed, false);
       assert.equal(res.body.response.status.code, (ErrorCodes[row.code] as { review?: number }).review);
       assert.match(res.body.response.status.message, new RegExp(`^\\[${row.code}\\] `));
     });
   }
 
-  it('the limits the meanings quote are the server\'s', () => {
+  it("the limits the meanings quote are the server's", () => {
     assert.match(ErrorCodes.BODY_TOO_LARGE.meaning, new RegExp(`\\b${MAX_BODY_BYTES / MiB} MiB\\b`));
     assert.match(ErrorCodes.SERVER_BUSY.meaning, new RegExp(`\\b${MAX_BUFFERED_BODY_BYTES / MiB} MiB\\b`));
   });
 
-  it('every exit code of the catalog is the CLI\'s bad-input exit', () => {
+  it("every exit code of the catalog is the CLI's bad-input exit", () => {
     for (const [code, entry] of Object.entries(ErrorCodes)) if ('exit' in entry) assert.equal(entry.exit, EXIT.badInput, code);
   });
 
