@@ -73,7 +73,7 @@ async function renderCheck(report: CheckReport, config: StagewallConfig, format:
   }
 }
 
-function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('stagewall')
     .description('Keeps pipeline stages inside their NetworkPolicies: admission webhook and CI linter.')
     .version(VERSION)

@@ -9,7 +9,7 @@ import { clipUtf8, MAX_DENIAL_MESSAGE_BYTES, MAX_REPORTED_VIOLATIONS, moreViolat
 import { handleMutate, handleValidate, type Handled } from '../admission/handler.js';
 import { decodeReview, encodeReview, errored, type AdmissionRequest } from '../admission/review.js';
 import type { Decision, EngineContext, ObjectRef } from '../engine/index.js';
-import { isStagewallError } from '../errors.js';
+import { httpStatus, isStagewallError, type HttpErrorCode } from '../errors.js';
 import { BodyBudget, readJsonBody, sendJson, type BodyError } from './body.js';
 import { loggable, MAX_LOGGED_MESSAGE_LENGTH, type Logger } from './log.js';
 import type { Metrics } from './metrics.js';
@@ -43,8 +43,8 @@ export interface WebhookDeps {
 
 type Endpoint = 'validate' | 'mutate';
 
-function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
+function sendError(res: ServerResponse, code: HttpErrorCode, message: string): void {
+  sendJson(res, httpStatus(code), { error: { code, message } });
 }
 
 /** The kind named by the request, else by its object: for metrics (folded to known kinds) and logs. */
@@ -125,13 +125,13 @@ function decisionLabel(endpoint: Endpoint, handled: Handled): string {
 function badBody(deps: WebhookDeps, endpoint: Endpoint, res: ServerResponse, err: BodyError): void {
   if (err.type === 'entity.too.large') {
     deps.metrics.badRequests.inc({ endpoint, reason: 'too-large' });
-    sendError(res, 413, 'BODY_TOO_LARGE', err.message);
+    sendError(res, 'BODY_TOO_LARGE', err.message);
   } else if (err.type === 'entity.parse.failed') {
     deps.metrics.badRequests.inc({ endpoint, reason: 'malformed-json' });
-    sendError(res, 400, 'MALFORMED_JSON', err.message);
+    sendError(res, 'MALFORMED_JSON', err.message);
   } else if (err.type === 'server.busy') {
     deps.metrics.badRequests.inc({ endpoint, reason: 'busy' });
-    sendError(res, 503, 'SERVER_BUSY', err.message);
+    sendError(res, 'SERVER_BUSY', err.message);
   } else {
     deps.metrics.badRequests.inc({ endpoint, reason: 'aborted' });
     res.destroy();
@@ -156,7 +156,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBu
           .then(() => answer(body, res, started))
           .catch((error: unknown) => {
             deps.logger.error({ event: 'error', endpoint, err: error }, 'admission request failed');
-            if (!res.headersSent) sendError(res, 500, 'INTERNAL', 'internal error while judging the request');
+            if (!res.headersSent) sendError(res, 'INTERNAL', 'internal error while judging the request');
           });
         return;
       }
@@ -170,7 +170,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBu
       decoded = decodeReview(body);
     } catch (err) {
       deps.metrics.badRequests.inc({ endpoint, reason: 'invalid-review' });
-      sendError(res, 400, isStagewallError(err) ? err.code : 'ADMISSION_BAD_REQUEST', (err as Error).message);
+      sendError(res, 'ADMISSION_BAD_REQUEST', (err as Error).message); // decodeReview throws no other code
       return;
     }
     const { request } = decoded;
@@ -192,7 +192,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBu
         return;
       }
       deps.logger.error({ event: 'error', endpoint, uid: loggable(request.uid), kind: loggable(kind), err }, 'admission request failed');
-      sendError(res, 500, 'INTERNAL', 'internal error while judging the request');
+      sendError(res, 'INTERNAL', 'internal error while judging the request');
       return;
     }
     sendJson(res, 200, encodeReview(decoded.apiVersion, handled.response));
@@ -204,7 +204,7 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBu
 
 function methodNotAllowed(_req: Request, res: Response): void {
   res.setHeader('Allow', 'POST');
-  sendError(res, 405, 'METHOD_NOT_ALLOWED', 'use POST with an AdmissionReview body');
+  sendError(res, 'METHOD_NOT_ALLOWED', 'use POST with an AdmissionReview body');
 }
 
 /** Everything that is not an admission POST: JSON 405s, 404s and errors. */
@@ -214,10 +214,10 @@ function createFallbackApp(deps: WebhookDeps): express.Express {
   app.disable('etag');
   app.all('/validate', methodNotAllowed);
   app.all('/mutate', methodNotAllowed);
-  app.use((_req: Request, res: Response) => sendError(res, 404, 'NOT_FOUND', 'no such endpoint: use POST /validate or POST /mutate'));
+  app.use((_req: Request, res: Response) => sendError(res, 'NOT_FOUND', 'no such endpoint: use POST /validate or POST /mutate'));
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
     deps.logger.error({ event: 'error', err }, 'unexpected error');
-    sendError(res, 500, 'INTERNAL', 'internal error');
+    sendError(res, 'INTERNAL', 'internal error');
   });
   return app;
 }

@@ -1,5 +1,6 @@
 // The plain-HTTP operations port: /metrics, /healthz, /readyz.
 import express, { type Request, type Response } from 'express';
+import { httpStatus, type HttpErrorCode } from '../errors.js';
 import type { Metrics } from './metrics.js';
 
 export interface Readiness {
@@ -24,7 +25,7 @@ export function createOpsApp(metrics: Metrics, readiness: Readiness, beforeScrap
     res.status(reasons.length === 0 ? 200 : 503).json({ status: reasons.length === 0 ? 'ready' : 'not ready', reasons });
   });
   app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'use /metrics, /healthz or /readyz' } });
+    res.status(httpStatus('NOT_FOUND')).json({ error: { code: 'NOT_FOUND' satisfies HttpErrorCode, message: 'use /metrics, /healthz or /readyz' } });
   });
   return app;
 }
