@@ -29,12 +29,10 @@ namespaceSelector:
      webhook refuses with this message (failurePolicy Fail) instead of an x509 error or an unjudged
      admission. cert-manager mode has no guard: nobody would remove it. */}}
 {{- define "stagewall.startingGuard" -}}
-{{- if eq .Values.certs.mode "managed" }}
 # Removed by stagewall in the patch that writes caBundle; until then, refuses with this message
 # (failurePolicy Fail) instead of an x509 error or an unjudged admission. See docs/install.md.
 - name: stagewall-starting
   expression: "int('stagewall is starting: its CA is not in this webhook yet, retry in a few seconds: ' + request.operation) == 0"
-{{- end }}
 {{- end -}}
 
 {{- define "stagewall.clientConfig" -}}
@@ -43,10 +41,8 @@ clientConfig:
 {{- end -}}
 
 {{- define "stagewall.webhookAnnotations" -}}
-{{- if eq .Values.certs.mode "cert-manager" }}
 annotations:
   cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/stagewall-serving
-{{- end }}
 {{- end -}}
 
 {{/* serve's --shutdown-timeout default (src/defaults.ts DEFAULT_SHUTDOWN_TIMEOUT_MS). */}}
