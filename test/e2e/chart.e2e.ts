@@ -313,7 +313,7 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
 
   after(async function () {
     this.timeout(60_000);
-    await stagewall?.stop();
+    if (stagewall?.pid !== undefined) await stagewall.stop();
     await cluster?.stop();
   });
 
@@ -328,11 +328,11 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
     stagewall = new Stagewall(cluster, config, { name: 'stagewall-chart', manageCerts: ['--cert-dns=127.0.0.1'] });
     stagewall.port = await freePort();
     await cluster.must(['apply', '-f', '-'], rest.map((o) => stringify(o)).join('---\n'));
-    await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations(false, webhooks.map((o) => stringify(o)).join('---\n')));
+    // The namespaces first: once the webhooks exist, the guard refuses a pipeline namespace too.
     for (const [name, labels] of [['flow-a', { [LABEL]: 'etl' }], ['default-key', { 'stagewall.dev/pipeline': 'etl' }], ['legacy-batch', { [LABEL]: 'etl' }]] as const) {
-      await cluster.must(['create', 'namespace', name]);
-      await cluster.must(['label', 'namespace', name, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+      await cluster.must(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }));
     }
+    await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations(false, webhooks.map((o) => stringify(o)).join('---\n')));
     const early = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod('flow-a', 'early') });
     assert.match(early.stderr, /stagewall is starting/, 'the chart ships the starting guard');
 
