@@ -5,7 +5,7 @@
 // config and RBAC) refuses a pod through the API server in a namespace chosen by a custom label key.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -353,5 +353,94 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
     // An exempt namespace from the values is never judged, whatever its labels say.
     const exempt = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod('legacy-batch', 'no-stage') });
     assert.equal(exempt.code, 0, exempt.stderr);
+  });
+});
+
+describe('e2e: helm install, upgrade and uninstall on a real kube-apiserver', function () {
+  let cluster: Cluster;
+  let stagewall: Stagewall;
+  let postRenderer = '';
+  const diagnostics = () => `\n--- stagewall:\n${stagewall?.tail() ?? ''}\n${cluster?.logs() ?? ''}`;
+
+  /** helm as the cluster's admin, with the post-renderer that points the webhooks at stagewall by URL. */
+  function helmOn(args: readonly string[]): { code: number; stdout: string; stderr: string } {
+    return helm([...args, `--kubeconfig=${cluster.kubeconfig('admin')}`, '--namespace', NAMESPACE]);
+  }
+
+  async function webhookState(): Promise<{ bundles: string[]; guards: number; urls: string[] }> {
+    const text = await cluster.must(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'stagewall', '-o', 'json']);
+    const hooks = (JSON.parse(text) as { items: { webhooks: { clientConfig: { caBundle?: string; url?: string }; matchConditions?: { name: string }[] }[] }[] }).items.flatMap((i) => i.webhooks);
+    return {
+      bundles: hooks.map((h) => h.clientConfig.caBundle ?? ''),
+      guards: hooks.filter((h) => (h.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')).length,
+      urls: hooks.map((h) => h.clientConfig.url ?? ''),
+    };
+  }
+
+  before(async function () {
+    this.timeout(60 * 60 * 1000);
+    helmHome ||= mkdtempSync(join(tmpdir(), 'stagewall-helm-'));
+    kubectlBin ||= join(assetDir(), 'kubectl');
+    helmBin ||= join(helmDir(), 'helm');
+    cluster = await Cluster.start();
+    stagewall = new Stagewall(cluster, '', { name: 'stagewall-helm', manageCerts: ['--cert-dns=127.0.0.1'] });
+    stagewall.port = await freePort();
+    // helm's post-renderer: the rendered objects on stdin, the webhooks pointed at 127.0.0.1 on stdout.
+    const script = join(helmHome, 'point-webhooks.mjs');
+    writeFileSync(script, `import { createRequire } from 'node:module';
+const { parseAllDocuments, stringify } = createRequire(${JSON.stringify(join(ROOT, 'package.json'))})('yaml');
+let text = '';
+for await (const chunk of process.stdin) text += chunk;
+const docs = parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d);
+for (const d of docs) for (const w of d.webhooks ?? []) w.clientConfig = { url: 'https://127.0.0.1:${stagewall.port}' + w.clientConfig.service.path };
+process.stdout.write(docs.map((d) => stringify(d)).join('---\\n'));
+`);
+    postRenderer = join(helmHome, 'point-webhooks');
+    writeFileSync(postRenderer, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)}\n`);
+    chmodSync(postRenderer, 0o755);
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (stagewall?.pid !== undefined) await stagewall.stop();
+    await cluster?.stop();
+  });
+
+  it('helm install --create-namespace works without a kubelet; the upgrade keeps the bundle, its guard is removed again, and uninstall leaves no webhook', async function () {
+    this.timeout(5 * 60_000);
+    const LABEL = 'example.com/flow';
+    const values = ['--set', `labels.pipeline=${LABEL}`, '--set', 'mode=enforce', '--post-renderer', postRenderer];
+    await cluster.must(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flow-a', labels: { [LABEL]: 'etl' } } }));
+    const install = helmOn(['install', 'stagewall', CHART, '--create-namespace', ...values]);
+    assert.equal(install.code, 0, install.stderr);
+    assert.match(install.stdout, /STATUS: deployed/);
+    assert.equal((await webhookState()).guards, 7, 'installed with the starting guard');
+
+    const rendered = (await cluster.must(['get', 'configmap', 'stagewall-config', '-n', NAMESPACE, '-o', 'jsonpath={.data.stagewall\\.yaml}']));
+    writeFileSync(stagewall.configPath, rendered);
+    await stagewall.start();
+    await waitUntil('the bundle written', async () => {
+      const state = await webhookState();
+      return state.guards === 0 && state.bundles.every((b) => b !== '');
+    }, 30_000, 200);
+    const bundles = (await webhookState()).bundles;
+    const refused = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no-stage', namespace: 'flow-a' }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } }) });
+    assert.match(refused.stderr, /\[stage-label-missing\] Pod flow-a\/no-stage/, refused.stderr + diagnostics());
+
+    const upgrade = helmOn(['upgrade', 'stagewall', CHART, ...values, '--set', 'replicas=3']);
+    assert.equal(upgrade.code, 0, upgrade.stderr);
+    const after = await webhookState();
+    assert.deepEqual(after.bundles, bundles, 'the upgrade left every caBundle as stagewall wrote it');
+    const ms = await waitUntil('no starting guard after the upgrade', async () => (await webhookState()).guards === 0, 20_000, 200);
+    process.stderr.write(`      after the upgrade: ${after.guards} webhooks guarded, none ${ms} ms later\n`);
+    assert.equal(await cluster.must(['get', 'deployment', 'stagewall', '-n', NAMESPACE, '-o', 'jsonpath={.spec.replicas}']), '3');
+
+    await cluster.must(['delete', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'stagewall']);
+    const uninstall = helmOn(['uninstall', 'stagewall']);
+    assert.equal(uninstall.code, 0, uninstall.stderr);
+    const left = await cluster.kubectl(['get', 'deployment,configmap,serviceaccount,role', '-n', NAMESPACE, '-o', 'name']);
+    assert.equal(left.stdout.split('\n').filter((l) => l && !l.includes('kube-root-ca')).join(' '), '', 'nothing of the release left in its namespace');
+    const cluster_ = await cluster.kubectl(['get', 'clusterrole', 'stagewall']);
+    assert.notEqual(cluster_.code, 0, 'the ClusterRole went with the release');
   });
 });
