@@ -140,16 +140,17 @@ const CUSTOM = [
   '--set-json', 'config={"defaultDeny":{"enabled":true,"allowDNS":true},"workloadCoverage":"deny","pipelines":[{"name":"billing","stages":[{"name":"ingest"},{"name":"report"}]}]}',
 ];
 
+// helm's home (caches, the post-renderer) is shared by the three suites below and goes at the end of the run.
+after(() => {
+  if (helmHome) rmSync(helmHome, { recursive: true, force: true });
+});
+
 describe('e2e: the Helm chart renders what manifests/ applies', function () {
   before(function () {
     this.timeout(60 * 60 * 1000);
     helmHome = mkdtempSync(join(tmpdir(), 'stagewall-helm-'));
     kubectlBin = join(assetDir(), 'kubectl');
     helmBin = join(helmDir(), 'helm');
-  });
-
-  after(() => {
-    if (helmHome) rmSync(helmHome, { recursive: true, force: true });
   });
 
   for (const [name, sets] of [
