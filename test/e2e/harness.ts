@@ -27,6 +27,16 @@ export function assetDir(): string {
   return dir;
 }
 
+/** The helm binary's directory (assets/build-helm.sh, from helm.sh/helm/v3); builds it on first use. Fails loudly. */
+export function helmDir(): string {
+  const result = spawnSync('bash', [join(ROOT, 'test/e2e/assets/build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60 * 1000 });
+  const dir = result.stdout.trim().split('\n').pop() ?? '';
+  if (result.status !== 0 || !dir || !existsSync(join(dir, 'helm'))) {
+    throw new Error(`helm could not be built (test/e2e/assets/build-helm.sh exited ${result.status}); see its log above`);
+  }
+  return dir;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -348,10 +358,13 @@ export class Stagewall {
     return this.process.tail();
   }
 
-  /** The webhook configurations of manifests/webhooks.yaml, pointed at this process by URL. */
-  webhookConfigurations(withBundle = true): string {
+  /**
+   * The webhook configurations of manifests/webhooks.yaml (or of `source`, for example the chart's
+   * rendered webhooks.yaml), pointed at this process by URL.
+   */
+  webhookConfigurations(withBundle = true, source = readFileSync(join(ROOT, 'manifests/webhooks.yaml'), 'utf8')): string {
     const caBundle = withBundle ? readFileSync(join(this.certDir, 'ca.crt')).toString('base64') : undefined;
-    const docs = parseAllDocuments(readFileSync(join(ROOT, 'manifests/webhooks.yaml'), 'utf8'));
+    const docs = parseAllDocuments(source);
     const list = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as { webhooks: { clientConfig: { service?: { path: string }; url?: string; caBundle?: string }; matchConditions?: { name: string }[] }[] });
     for (const config of list) {
       for (const hook of config.webhooks) {
