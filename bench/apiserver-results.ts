@@ -80,7 +80,7 @@ export function summarise(rounds: readonly Round[]): Result[] {
   const order = (r: Result) => [MODES.indexOf(r.mode), r.concurrency, SCENARIOS.indexOf(r.scenario)];
   return results.sort((a, b) => {
     const [x, y] = [order(a), order(b)];
-    return (x[0]! - y[0]!) || (x[1]! - y[1]!) || (x[2]! - y[2]!);
+    return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
   });
 }
 

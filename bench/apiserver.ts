@@ -62,7 +62,12 @@ const VAP = stringify({
       resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] }],
       namespaceSelector: { matchExpressions: [{ key: 'stagewall.dev/pipeline', operator: 'Exists' }] },
     },
-    validations: [{ expression: "has(object.metadata.labels) && 'stagewall.dev/stage' in object.metadata.labels", message: 'a pod in a pipeline namespace needs the label stagewall.dev/stage' }],
+    validations: [
+      {
+        expression: "has(object.metadata.labels) && 'stagewall.dev/stage' in object.metadata.labels",
+        message: 'a pod in a pipeline namespace needs the label stagewall.dev/stage',
+      },
+    ],
   },
 });
 const VAP_BINDING = stringify({
@@ -74,7 +79,12 @@ const VAP_BINDING = stringify({
 
 function podBody(good: boolean, name: string): string {
   const labels: Record<string, string> = good ? { 'stagewall.dev/stage': stage, app: 'app5' } : { app: 'app5' };
-  return JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } });
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+  });
 }
 
 interface Api {
@@ -89,7 +99,15 @@ type Verdict = 'admitted' | 'refused' | 'error';
 function send(api: Api, agent: Agent, method: string, path: string, body?: string): Promise<{ verdict: Verdict; status: number; text: string }> {
   return new Promise((resolve) => {
     const req = request(
-      { host: api.host, port: api.port, method, path, agent, ca: api.ca, headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', accept: 'application/json' } },
+      {
+        host: api.host,
+        port: api.port,
+        method,
+        path,
+        agent,
+        ca: api.ca,
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json', accept: 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -196,7 +214,8 @@ async function main(): Promise<void> {
     const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
     /** Registers what `scenario` needs and removes the rest, then waits until the API server answers as it should. */
     const activate = async (scenario: Scenario) => {
-      if (scenario !== 'stagewall' && stagewallHooks) await cluster.must(['delete', '--ignore-not-found', 'validatingwebhookconfiguration/stagewall', 'mutatingwebhookconfiguration/stagewall']);
+      if (scenario !== 'stagewall' && stagewallHooks)
+        await cluster.must(['delete', '--ignore-not-found', 'validatingwebhookconfiguration/stagewall', 'mutatingwebhookconfiguration/stagewall']);
       if (scenario !== 'vap') await cluster.must(['delete', '--ignore-not-found', `validatingadmissionpolicybinding/${VAP_NAME}`]);
       if (kyverno) await kyverno.activate(scenario === 'kyverno' || scenario === 'kyverno-coverage' ? scenario : undefined);
       if (scenario === 'stagewall') await cluster.must(['apply', '-f', '-'], stagewallHooks);
@@ -204,15 +223,20 @@ async function main(): Promise<void> {
       let streak = 0;
       let last = '';
       try {
-        await waitUntil(`the API server to answer as ${scenario}`, async () => {
-          const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
-          const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
-          last = `unlabelled pod: ${bad.status} ${bad.text.slice(0, 300)}; labelled pod: ${good.status} ${good.text.slice(0, 300)}`;
-          streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
-          return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
-        }, 60_000, 100);
+        await waitUntil(
+          `the API server to answer as ${scenario}`,
+          async () => {
+            const bad = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(false, 'probe-bad'));
+            const good = await send(api, probeAgent, 'POST', podsPath('dryrun'), podBody(true, 'probe-good'));
+            last = `unlabelled pod: ${bad.status} ${bad.text.slice(0, 300)}; labelled pod: ${good.status} ${good.text.slice(0, 300)}`;
+            streak = bad.verdict === expected(scenario, false) && good.verdict === 'admitted' ? streak + 1 : 0;
+            return streak >= 5; // one API server, but its webhook and policy informers settle a moment after the write
+          },
+          60_000,
+          100,
+        );
       } catch (err) {
-        throw new Error(`${(err as Error).message}; the last answers: ${last}`);
+        throw new Error(`${(err as Error).message}; the last answers: ${last}`, { cause: err });
       }
     };
 
@@ -231,14 +255,18 @@ async function main(): Promise<void> {
     }
     const measured: Round[] = [];
     const cells = rounds * modes.length * concurrencies.length * scenarios.length;
-    log(`${scenarios.join(', ')}; ${modes.join(', ')}; ${concurrencies.join('/')} clients; ${rounds} rounds of ${seconds} s: ${cells} rounds, about ${Math.ceil((cells * (seconds + 3)) / 60)} min`);
+    log(
+      `${scenarios.join(', ')}; ${modes.join(', ')}; ${concurrencies.join('/')} clients; ${rounds} rounds of ${seconds} s: ${cells} rounds, about ${Math.ceil((cells * (seconds + 3)) / 60)} min`,
+    );
     for (let round = 0; round < rounds; round += 1) {
       for (const mode of modes) {
         for (const concurrency of concurrencies) {
           for (const scenario of round % 2 === 0 ? scenarios : [...scenarios].reverse()) {
             await activate(scenario);
             const r = await loadRound(api, scenario, mode, concurrency, webhookPids.get(scenario));
-            log(`round ${round + 1}/${rounds} ${mode} c=${concurrency} ${scenario}: ${(r.latencies_ms.length / r.seconds).toFixed(0)} req/s, wrong ${r.wrong}, errors ${r.errors}`);
+            log(
+              `round ${round + 1}/${rounds} ${mode} c=${concurrency} ${scenario}: ${(r.latencies_ms.length / r.seconds).toFixed(0)} req/s, wrong ${r.wrong}, errors ${r.errors}`,
+            );
             measured.push(r);
           }
         }
@@ -255,7 +283,8 @@ async function main(): Promise<void> {
         modes,
         scenarios,
         workload: `Pod creates in pipeline namespace ${namespace} holding ${set.policies} NetworkPolicies; every second pod lacks the stage label and must be refused`,
-        webhook_cpu: 'utime+stime of the webhook process (/proc/<pid>/stat) over its rounds, per 1,000 pod creates sent (stagewall gets a validate and a mutate call per pod)',
+        webhook_cpu:
+          'utime+stime of the webhook process (/proc/<pid>/stat) over its rounds, per 1,000 pod creates sent (stagewall gets a validate and a mutate call per pod)',
         pinned: PIN ? 'load generator on CPU 0; kube-apiserver, etcd and the webhook on CPU 1' : false,
         kubernetes: 'v1.36.3',
         node: process.version,

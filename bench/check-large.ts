@@ -28,7 +28,9 @@ export interface CheckBenchResult {
 function kubeScoreBinary(): { bin: string } | { skipped: string } {
   const r = spawnSync('bash', [join(import.meta.dirname, 'peers/build.sh'), 'kube-score', '--cached'], { encoding: 'utf8' });
   const bin = r.stdout.trim();
-  return r.status === 0 && bin ? { bin } : { skipped: `not built (bench/peers/build.sh kube-score --cached exited ${r.status}: ${r.stderr.trim().split('\n').pop()})` };
+  return r.status === 0 && bin
+    ? { bin }
+    : { skipped: `not built (bench/peers/build.sh kube-score --cached exited ${r.status}: ${r.stderr.trim().split('\n').pop()})` };
 }
 
 export function runCheckBench(namespaces = 1000, options: { kubeScore?: boolean } = {}): CheckBenchResult {
@@ -48,7 +50,10 @@ export function runCheckBench(namespaces = 1000, options: { kubeScore?: boolean 
   const judgeMs = performance.now() - t;
 
   t = performance.now();
-  const cli = spawnSync(process.execPath, ['bin/stagewall.js', 'check', '-c', config, manifests, '-o', 'json'], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+  const cli = spawnSync(process.execPath, ['bin/stagewall.js', 'check', '-c', config, manifests, '-o', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
   const cliMs = performance.now() - t;
   if (cli.status !== 0) throw new Error(`stagewall check exited ${cli.status}: ${cli.stderr.slice(0, 2000)}`);
   const result = { objects: loaded.length, policies: set.policies, parseMs, judgeMs, cliMs, denied: report.summary.denied, warned: report.summary.warned };
@@ -73,5 +78,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`  denied objects  ${r.denied}, warned ${r.warned}`);
   const ks = r.kubeScore;
   if (ks && 'skipped' in ks) console.log(`kube-score: skipped, ${ks.skipped}`);
-  else if (ks) console.log(`kube-score score -o json on the same file: ${ks.ms.toFixed(0)} ms (exit ${ks.status}), ${ks.ratio.toFixed(2)}× stagewall check's time in this run`);
+  else if (ks)
+    console.log(
+      `kube-score score -o json on the same file: ${ks.ms.toFixed(0)} ms (exit ${ks.status}), ${ks.ratio.toFixed(2)}× stagewall check's time in this run`,
+    );
 }

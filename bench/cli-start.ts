@@ -45,7 +45,13 @@ export function runStartBench(runs = 7, cases: readonly StartCase[] = CASES): St
   for (const c of cases) once(c); // warm the file cache; not counted
   for (let round = 0; round < runs; round += 1) cases.forEach((c, i) => samples[i]!.push(once(c)));
   const base = median(samples[0]!);
-  return cases.map((c, i) => ({ name: c.name, samplesMs: samples[i]!, medianMs: median(samples[i]!), ratio: median(samples[i]!) / base, ...(c.target === undefined ? {} : { target: c.target }) }));
+  return cases.map((c, i) => ({
+    name: c.name,
+    samplesMs: samples[i]!,
+    medianMs: median(samples[i]!),
+    ratio: median(samples[i]!) / base,
+    ...(c.target === undefined ? {} : { target: c.target }),
+  }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -57,7 +63,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log('|---|---|---|---|---|---|');
   for (const r of results) {
     const target = r.target === undefined ? '' : `≤ ${r.target}× ${r.ratio <= r.target ? 'met' : 'MISSED'}`;
-    console.log(`| ${r.name} | ${r.medianMs.toFixed(0)} ms | ${Math.min(...r.samplesMs).toFixed(0)} ms | ${Math.max(...r.samplesMs).toFixed(0)} ms | ${r.ratio.toFixed(2)} | ${target} |`);
+    console.log(
+      `| ${r.name} | ${r.medianMs.toFixed(0)} ms | ${Math.min(...r.samplesMs).toFixed(0)} ms | ${Math.max(...r.samplesMs).toFixed(0)} ms | ${r.ratio.toFixed(2)} | ${target} |`,
+    );
   }
   if (results.some((r) => r.target !== undefined && r.ratio > r.target)) process.exitCode = 1;
 }

@@ -26,7 +26,12 @@ export function connectivityWorld(namespaces: number, workloads: number, policie
         apiVersion: 'apps/v1',
         kind: 'Deployment',
         metadata: { name: `w${w}`, namespace: ns },
-        spec: { template: { metadata: { labels: { app: `w${w}`, tier: `t${w % 4}` } }, spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: 8080 + w }] }] } } },
+        spec: {
+          template: {
+            metadata: { labels: { app: `w${w}`, tier: `t${w % 4}` } },
+            spec: { containers: [{ name: 'c', image: 'i', ports: [{ name: 'http', containerPort: 8080 + w }] }] },
+          },
+        },
       });
     }
     for (let p = 0; p < policies; p += 1) {
@@ -38,9 +43,23 @@ export function connectivityWorld(namespaces: number, workloads: number, policie
           podSelector: { matchLabels: { app: `w${p % workloads}` } },
           policyTypes: ['Ingress', 'Egress'],
           ingress: [
-            { from: [{ podSelector: { matchLabels: { tier: `t${p % 4}` } } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `team-${(n + 1) % namespaces}` } }, podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['t1', 't2'] }] } }], ports: [{ port: 'http' }, { port: 9000, endPort: 9100 }] },
+            {
+              from: [
+                { podSelector: { matchLabels: { tier: `t${p % 4}` } } },
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': `team-${(n + 1) % namespaces}` } },
+                  podSelector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['t1', 't2'] }] },
+                },
+              ],
+              ports: [{ port: 'http' }, { port: 9000, endPort: 9100 }],
+            },
           ],
-          egress: [{ to: [{ podSelector: { matchLabels: { tier: `t${(p + 1) % 4}` } } }, { ipBlock: { cidr: `10.${n}.0.0/16`, except: [`10.${n}.${p}.0/24`] } }], ports: [{ port: 'http' }, { protocol: 'UDP', port: 53 }] }],
+          egress: [
+            {
+              to: [{ podSelector: { matchLabels: { tier: `t${(p + 1) % 4}` } } }, { ipBlock: { cidr: `10.${n}.0.0/16`, except: [`10.${n}.${p}.0/24`] } }],
+              ports: [{ port: 'http' }, { protocol: 'UDP', port: 53 }],
+            },
+          ],
         },
       });
     }

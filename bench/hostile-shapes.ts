@@ -15,8 +15,18 @@ export function smallPolicy(): NetworkPolicy {
   return policy('etl-transform', 'small', {
     podSelector: { matchLabels: { [PIPELINE]: 'etl', [STAGE]: 'transform' } },
     policyTypes: ['Ingress', 'Egress'],
-    ingress: [{ from: [{ podSelector: { matchLabels: { [STAGE]: 'extract' } }, namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
-    egress: [{ to: [{ podSelector: { matchLabels: { [STAGE]: 'load' } }, namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
+    ingress: [
+      {
+        from: [{ podSelector: { matchLabels: { [STAGE]: 'extract' } }, namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } } }],
+        ports: [{ protocol: 'TCP', port: 8080 }],
+      },
+    ],
+    egress: [
+      {
+        to: [{ podSelector: { matchLabels: { [STAGE]: 'load' } }, namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } } }],
+        ports: [{ protocol: 'TCP', port: 8080 }],
+      },
+    ],
   });
 }
 
@@ -108,7 +118,11 @@ export function deepPeerField(depth: number): NetworkPolicy {
   const base = smallPolicy();
   const rule = base.spec!.ingress![0]!;
   const peer = rule.from![0]!;
-  return { ...base, metadata: { name: `deep-${depth}`, namespace: 'etl-transform' }, spec: { ...base.spec, ingress: [{ ...rule, from: [{ ...peer, podSelector: { ...peer.podSelector, extra: nested(depth) } as never }] }] } };
+  return {
+    ...base,
+    metadata: { name: `deep-${depth}`, namespace: 'etl-transform' },
+    spec: { ...base.spec, ingress: [{ ...rule, from: [{ ...peer, podSelector: { ...peer.podSelector, extra: nested(depth) } as never }] }] },
+  };
 }
 
 /** A Pod of stage transform, for the mutation and pod paths. */

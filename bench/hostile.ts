@@ -87,8 +87,12 @@ const mutateUs = timeSmall(() => mutations({ operation: 'CREATE', object: pod },
 const benchPayload = reviewPayloads(1)[0]!;
 const benchPod = (JSON.parse(benchPayload) as { request: { object: KubeObject } }).request.object;
 const checkUs = timeSmall(() => checkStructure(benchPod, 'object'));
-console.log(`small policy: ${JSON.stringify(small).length} bytes, ${smallUs.toFixed(1)} µs per evaluate(); small pod: evaluate ${podUs.toFixed(1)} µs, mutations ${mutateUs.toFixed(1)} µs`);
-console.log(`structural check (limits.ts) of the ${Buffer.byteLength(JSON.stringify(benchPod))}-byte Pod of npm run bench: ${checkUs.toFixed(2)} µs (run once by evaluate, once by mutations)`);
+console.log(
+  `small policy: ${JSON.stringify(small).length} bytes, ${smallUs.toFixed(1)} µs per evaluate(); small pod: evaluate ${podUs.toFixed(1)} µs, mutations ${mutateUs.toFixed(1)} µs`,
+);
+console.log(
+  `structural check (limits.ts) of the ${Buffer.byteLength(JSON.stringify(benchPod))}-byte Pod of npm run bench: ${checkUs.toFixed(2)} µs (run once by evaluate, once by mutations)`,
+);
 
 const rows: { shape: string; bytes: number; verdict: string; ms: number; small_us: number; ratio: number }[] = [];
 console.log('\n| shape                  |    bytes | verdict                 |       ms | small µs | × small policy |');
@@ -107,9 +111,18 @@ for (const shape of SHAPES) {
   const ms = median(times);
   // The yardstick again, right after: a noisy neighbour then weighs on both sides of the ratio.
   const nearbyUs = timeSmall(() => judge(small), 200);
-  const row = { shape: shape.name, bytes: sizeOf(object), verdict, ms: Number(ms.toFixed(2)), small_us: Number(nearbyUs.toFixed(1)), ratio: Math.round((ms * 1000) / nearbyUs) };
+  const row = {
+    shape: shape.name,
+    bytes: sizeOf(object),
+    verdict,
+    ms: Number(ms.toFixed(2)),
+    small_us: Number(nearbyUs.toFixed(1)),
+    ratio: Math.round((ms * 1000) / nearbyUs),
+  };
   rows.push(row);
-  console.log(`| ${row.shape.padEnd(22)} | ${String(row.bytes).padStart(8)} | ${verdict.padEnd(23)} | ${ms.toFixed(1).padStart(8)} | ${nearbyUs.toFixed(1).padStart(8)} | ${String(row.ratio).padStart(14)} |`);
+  console.log(
+    `| ${row.shape.padEnd(22)} | ${String(row.bytes).padStart(8)} | ${verdict.padEnd(23)} | ${ms.toFixed(1).padStart(8)} | ${nearbyUs.toFixed(1).padStart(8)} | ${String(row.ratio).padStart(14)} |`,
+  );
 }
 
 /** The memory shape: 80 reviews of a policy with 20,000 distinct label keys; heap kept after GC. */
@@ -127,8 +140,9 @@ if (kept !== undefined) console.log(`\nheap kept after 80 reviews of 20,000-key 
 else if (!only) console.log('\n(run with node --expose-gc for the memory row)');
 
 // Only a full run is a record worth keeping; --only is for looking at one shape.
-if (!only) writeFileSync(
-  new URL('./hostile-last.json', import.meta.url),
-  `${JSON.stringify({ small_policy_us: Number(smallUs.toFixed(1)), small_pod_us: Number(podUs.toFixed(1)), small_mutate_us: Number(mutateUs.toFixed(1)), structure_check_us: Number(checkUs.toFixed(2)), shapes: rows, heap_kept_mib: kept === undefined ? null : Number(kept.toFixed(1)), settings: { runs, node: process.version, date: new Date().toISOString() } }, null, 2)}\n`,
-);
+if (!only)
+  writeFileSync(
+    new URL('./hostile-last.json', import.meta.url),
+    `${JSON.stringify({ small_policy_us: Number(smallUs.toFixed(1)), small_pod_us: Number(podUs.toFixed(1)), small_mutate_us: Number(mutateUs.toFixed(1)), structure_check_us: Number(checkUs.toFixed(2)), shapes: rows, heap_kept_mib: kept === undefined ? null : Number(kept.toFixed(1)), settings: { runs, node: process.version, date: new Date().toISOString() } }, null, 2)}\n`,
+  );
 if (!only) console.log('wrote bench/hostile-last.json');

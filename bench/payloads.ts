@@ -22,9 +22,15 @@ function podReview(i: number, labelled: boolean): string {
     image: `registry.example.com/pipelines/${name}:2.4.1`,
     args: ['--config=/etc/worker/config.yaml', '--log-format=json', '--metrics-addr=:9102'],
     env: Array.from({ length: 12 }, (_, e) => ({ name: `WORKER_SETTING_${e}`, value: `value-${e}-${'x'.repeat(24)}` })),
-    ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }, { name: 'metrics', containerPort: 9102, protocol: 'TCP' }],
+    ports: [
+      { name: 'http', containerPort: 8080, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9102, protocol: 'TCP' },
+    ],
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '512Mi' } },
-    volumeMounts: [{ name: 'config', mountPath: '/etc/worker' }, { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/worker' },
+      { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true },
+    ],
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
   });
   const pod = {
@@ -35,7 +41,16 @@ function podReview(i: number, labelled: boolean): string {
       namespace,
       labels,
       annotations: { 'kubectl.kubernetes.io/default-container': 'worker', 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `worker-${i % 10}-7c9f8d6b5f`, uid: '5b1c2d3e-0000-4000-8000-00000000abcd', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: `worker-${i % 10}-7c9f8d6b5f`,
+          uid: '5b1c2d3e-0000-4000-8000-00000000abcd',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       containers: [container('worker'), container('sidecar')],
@@ -59,7 +74,11 @@ function podReview(i: number, labelled: boolean): string {
       requestResource: { group: '', version: 'v1', resource: 'pods' },
       namespace,
       operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller', uid: 'a1b2c3d4', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] },
+      userInfo: {
+        username: 'system:serviceaccount:kube-system:replicaset-controller',
+        uid: 'a1b2c3d4',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
+      },
       object: pod,
       oldObject: null,
       dryRun: false,

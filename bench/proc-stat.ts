@@ -11,7 +11,10 @@ import { readFileSync } from 'node:fs';
 export function cpuTicksFromStat(stat: string): number {
   const close = stat.lastIndexOf(')');
   if (close < 0) throw new Error(`not a /proc/<pid>/stat line: ${stat.slice(0, 80)}`);
-  const fields = stat.slice(close + 2).trim().split(/\s+/); // fields[0] is field 3 (state)
+  const fields = stat
+    .slice(close + 2)
+    .trim()
+    .split(/\s+/); // fields[0] is field 3 (state)
   const utime = Number(fields[14 - 3]);
   const stime = Number(fields[15 - 3]);
   if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`no utime/stime in /proc/<pid>/stat: ${stat.slice(0, 80)}`);

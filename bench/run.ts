@@ -53,7 +53,10 @@ pin(process.pid, 0);
 const NODE_FLAGS = ['--max-old-space-size=192'];
 
 function startChild(kind: 'stagewall' | 'baseline', certDir: string): Promise<{ child: ChildProcess; port: number; rss_mb: number }> {
-  const child = fork(new URL('./server.mjs', import.meta.url).pathname, [kind, certDir, viewFiles.config, viewFiles.manifests], { execArgv: NODE_FLAGS, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./server.mjs', import.meta.url).pathname, [kind, certDir, viewFiles.config, viewFiles.manifests], {
+    execArgv: NODE_FLAGS,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (m: { port: number; rss_mb: number }) => {
       pin(child.pid as number, 1); // once started: its threads exist by now
@@ -99,7 +102,13 @@ async function load(port: number, seconds: number): Promise<{ measured: Omit<Mea
     requests: bodies.map((body) => ({ method: 'POST', path: '/validate', headers: { 'content-type': 'application/json' }, body })),
   });
   return {
-    measured: { rps: Math.round(result.requests.average), p50_ms: result.latency.p50, p99_ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx },
+    measured: {
+      rps: Math.round(result.requests.average),
+      p50_ms: result.latency.p50,
+      p99_ms: result.latency.p99,
+      errors: result.errors + result.timeouts,
+      non2xx: result.non2xx,
+    },
     requests: result.requests.total,
   };
 }
@@ -131,7 +140,10 @@ async function measureBoth(
     }
     if (profileDir) {
       mkdirSync(profileDir, { recursive: true });
-      for (const [name, child] of [['baseline', base.child], ['stagewall', sw.child]] as const) {
+      for (const [name, child] of [
+        ['baseline', base.child],
+        ['stagewall', sw.child],
+      ] as const) {
         const { file } = await ask<{ file: string }>(child, { type: 'profile-stop', file: join(profileDir, `${name}.cpuprofile`) });
         console.log(`CPU profile of the ${name} server over the measured rounds: ${file}`);
       }
@@ -169,7 +181,9 @@ writeFileSync(viewFiles.manifests, toYaml(set.objects));
 await writeCertificates(certDir, { service: 'stagewall', namespace: 'bench', dns: ['localhost', '127.0.0.1'] });
 
 const sizes = reviewPayloads().map((b) => b.length);
-console.log(`payloads: ${sizes.length} Pod reviews, ${Math.min(...sizes)}-${Math.max(...sizes)} bytes, 1 in 5 denied; ${connections} keep-alive connections; ${duration} s per server in ${rounds} alternating rounds`);
+console.log(
+  `payloads: ${sizes.length} Pod reviews, ${Math.min(...sizes)}-${Math.max(...sizes)} bytes, 1 in 5 denied; ${connections} keep-alive connections; ${duration} s per server in ${rounds} alternating rounds`,
+);
 const both = await measureBoth(certDir, rounds);
 const baseline = { m: both.baseline };
 const stagewall = { m: both.stagewall, rss_mb: both.rss_mb, idle_rss_mb: both.idle_rss_mb };
@@ -190,7 +204,13 @@ const last = {
   cpu_us_per_request: { baseline: Number(baseline.m.cpu_us.toFixed(1)), stagewall: Number(stagewall.m.cpu_us.toFixed(1)) },
   rounds: both.rounds,
   check: { objects: check.objects, cli_ms: Math.round(check.cliMs), parse_ms: Math.round(check.parseMs), judge_ms: Math.round(check.judgeMs) },
-  connectivity: { workloads: connectivity.workloads, policies: connectivity.policies, connections: connectivity.connections, cli_ms: connectivity.cli_ms, engine_ms: connectivity.engine_ms },
+  connectivity: {
+    workloads: connectivity.workloads,
+    policies: connectivity.policies,
+    connections: connectivity.connections,
+    cli_ms: connectivity.cli_ms,
+    engine_ms: connectivity.engine_ms,
+  },
   settings: { duration_s: duration, rounds, connections, pinned: PIN, node: process.version, date: new Date().toISOString() },
 };
 writeFileSync(new URL('./last.json', import.meta.url), `${JSON.stringify(last, null, 2)}\n`);
@@ -201,12 +221,18 @@ console.log('\n| server    |   req/s | p50 ms | p99 ms | CPU µs/req | errors |'
 console.log('|-----------|---------|--------|--------|------------|--------|');
 console.log(row('baseline', baseline.m));
 console.log(row('stagewall', stagewall.m));
-console.log(`\nthroughput ratio stagewall/baseline over all rounds: ${last.ratio} (target >= 0.75); per round: ${both.rounds.map((r) => (r.stagewall / r.baseline).toFixed(2)).join(' ')}`);
+console.log(
+  `\nthroughput ratio stagewall/baseline over all rounds: ${last.ratio} (target >= 0.75); per round: ${both.rounds.map((r) => (r.stagewall / r.baseline).toFixed(2)).join(' ')}`,
+);
 console.log(
   `server CPU per request (median round): stagewall ${stagewall.m.cpu_us.toFixed(1)} µs, baseline ${baseline.m.cpu_us.toFixed(1)} µs; stagewall's extra is what judging costs`,
 );
 console.log(`stagewall p99: ${stagewall.m.p99_ms} ms (target <= 10 ms), ${last.p99_ratio}× the baseline's ${baseline.m.p99_ms} ms in the same run`);
-console.log(`stagewall RSS with ${policies} policies in ${BENCH_SET.namespaces} namespaces: ${stagewall.rss_mb} MB after load, ${stagewall.idle_rss_mb} MB idle (target <= 200 MB)`);
+console.log(
+  `stagewall RSS with ${policies} policies in ${BENCH_SET.namespaces} namespaces: ${stagewall.rss_mb} MB after load, ${stagewall.idle_rss_mb} MB idle (target <= 200 MB)`,
+);
 console.log(`check on ${check.objects} objects: ${last.check.cli_ms} ms end to end (target < 3000 ms)`);
-console.log(`connectivity of ${connectivity.workloads} workloads under ${connectivity.policies} policies: ${connectivity.connections} connections, ${connectivity.engine_ms} ms engine, ${connectivity.cli_ms} ms end to end (target: seconds)`);
+console.log(
+  `connectivity of ${connectivity.workloads} workloads under ${connectivity.policies} policies: ${connectivity.connections} connections, ${connectivity.engine_ms} ms engine, ${connectivity.cli_ms} ms end to end (target: seconds)`,
+);
 console.log('wrote bench/last.json');

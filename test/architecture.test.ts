@@ -55,7 +55,10 @@ export function importSpecifiers(text: string): string[] {
 
 /** src/x/y.js as written in an import, to the src/x/y.ts file it names. */
 function resolveImport(from: string, specifier: string): string {
-  return normalize(join(dirname(from), specifier)).split('\\').join('/').replace(/\.js$/, '.ts');
+  return normalize(join(dirname(from), specifier))
+    .split('\\')
+    .join('/')
+    .replace(/\.js$/, '.ts');
 }
 
 export function folderOf(file: string): string {
@@ -104,7 +107,10 @@ describe('architecture: the folders of src/ import each other as the DAG allows'
       ['src/cli/main.ts', 'src/config/load.ts'],
       ['src/cli/main.ts', 'src/engine/index.ts'],
     ] as const) {
-      assert.ok(edges.some((e) => e.from === from && e.to === to), `${from} -> ${to} not found`);
+      assert.ok(
+        edges.some((e) => e.from === from && e.to === to),
+        `${from} -> ${to} not found`,
+      );
     }
   });
 
@@ -114,23 +120,55 @@ describe('architecture: the folders of src/ import each other as the DAG allows'
 
   it('every folder of src/ is in the matrix', () => {
     const folders = new Set(sourceFiles('src').map(folderOf));
-    assert.deepEqual([...folders].filter((f) => ALLOWED[f] === undefined), []);
+    assert.deepEqual(
+      [...folders].filter((f) => ALLOWED[f] === undefined),
+      [],
+    );
   });
 
   it('the entry exceptions are real imports (none stays listed once gone)', () => {
-    for (const e of ENTRY_EXCEPTIONS) assert.ok(edges.some((x) => x.from === e.from && x.to === e.to), `${e.from} -> ${e.to}: ${e.why}`);
+    for (const e of ENTRY_EXCEPTIONS)
+      assert.ok(
+        edges.some((x) => x.from === e.from && x.to === e.to),
+        `${e.from} -> ${e.to}: ${e.why}`,
+      );
   });
 
   describe('the checker flags a forbidden edge', () => {
     const rows: { name: string; from: string; to: string; flagged: RegExp | undefined }[] = [
-      { name: 'config importing the engine (generate) is flagged', from: 'src/config/load.ts', to: 'src/engine/generate.ts', flagged: /config may not import engine/ },
+      {
+        name: 'config importing the engine (generate) is flagged',
+        from: 'src/config/load.ts',
+        to: 'src/engine/generate.ts',
+        flagged: /config may not import engine/,
+      },
       { name: 'the engine importing the server is flagged', from: 'src/engine/evaluate.ts', to: 'src/server/log.ts', flagged: /engine may not import server/ },
-      { name: 'the engine importing a front (admission, manifests, cluster, cli) is flagged', from: 'src/engine/view.ts', to: 'src/manifests/view.ts', flagged: /engine may not import manifests/ },
-      { name: 'cluster importing the server is flagged', from: 'src/cluster/reconciler.ts', to: 'src/server/metrics.ts', flagged: /cluster may not import server/ },
+      {
+        name: 'the engine importing a front (admission, manifests, cluster, cli) is flagged',
+        from: 'src/engine/view.ts',
+        to: 'src/manifests/view.ts',
+        flagged: /engine may not import manifests/,
+      },
+      {
+        name: 'cluster importing the server is flagged',
+        from: 'src/cluster/reconciler.ts',
+        to: 'src/server/metrics.ts',
+        flagged: /cluster may not import server/,
+      },
       { name: 'a shared leaf importing config is flagged', from: 'src/shared/names.ts', to: 'src/config/model.ts', flagged: /shared may not import config/ },
       { name: 'a top-level leaf importing a folder is flagged', from: 'src/errors.ts', to: 'src/shared/names.ts', flagged: /\(src\) may not import shared/ },
-      { name: 'a front importing an engine module around the entry is flagged', from: 'src/cli/check.ts', to: 'src/engine/evaluate.ts', flagged: /cli uses the engine through src\/engine\/index.ts/ },
-      { name: 'a new folder outside the matrix is flagged', from: 'src/plugins/x.ts', to: 'src/engine/index.ts', flagged: /folder plugins is not in the matrix/ },
+      {
+        name: 'a front importing an engine module around the entry is flagged',
+        from: 'src/cli/check.ts',
+        to: 'src/engine/evaluate.ts',
+        flagged: /cli uses the engine through src\/engine\/index.ts/,
+      },
+      {
+        name: 'a new folder outside the matrix is flagged',
+        from: 'src/plugins/x.ts',
+        to: 'src/engine/index.ts',
+        flagged: /folder plugins is not in the matrix/,
+      },
       { name: 'a front through the entry is allowed', from: 'src/cli/check.ts', to: 'src/engine/index.ts', flagged: undefined },
       { name: 'inside the engine, modules import each other directly', from: 'src/engine/evaluate.ts', to: 'src/engine/scope.ts', flagged: undefined },
       { name: 'the engine may import config and shared', from: 'src/engine/peers.ts', to: 'src/shared/names.ts', flagged: undefined },

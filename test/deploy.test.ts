@@ -88,7 +88,7 @@ describe('deploy: manifests/ agree with the config they ship', () => {
         assert.equal((webhook.clientConfig as { caBundle?: string }).caBundle, undefined);
       });
 
-      it('names no service account of its own other than the config\'s', () => {
+      it("names no service account of its own other than the config's", () => {
         const ownNamespace = new RegExp(`^system:serviceaccount:${OWN_NAMESPACE}:`);
         for (const condition of webhook.matchConditions ?? []) {
           for (const [, user] of condition.expression.matchAll(/'(system:serviceaccount:[^']+)'/g)) {
@@ -122,20 +122,36 @@ describe('deploy: manifests/ agree with the config they ship', () => {
 
   it('RBAC for --manage-certs is minimal: get/update on the one Secret by name, create (not restrictable by name), get/patch on the two webhook configurations by name', () => {
     const rbac = docs('manifests/rbac.yaml');
-    const role = rbac.find((d) => d['kind'] === 'Role') as { metadata: { namespace: string }; rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    const role = rbac.find((d) => d['kind'] === 'Role') as {
+      metadata: { namespace: string };
+      rules: { resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+    };
     assert.equal(role.metadata.namespace, OWN_NAMESPACE);
-    assert.deepEqual(role.rules.map((r) => ({ resources: r.resources, verbs: r.verbs, resourceNames: r.resourceNames })), [
-      { resources: ['secrets'], verbs: ['get', 'update'], resourceNames: ['stagewall-tls'] },
-      { resources: ['secrets'], verbs: ['create'], resourceNames: undefined },
-    ]);
-    const cluster = rbac.find((d) => d['kind'] === 'ClusterRole') as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] };
+    assert.deepEqual(
+      role.rules.map((r) => ({ resources: r.resources, verbs: r.verbs, resourceNames: r.resourceNames })),
+      [
+        { resources: ['secrets'], verbs: ['get', 'update'], resourceNames: ['stagewall-tls'] },
+        { resources: ['secrets'], verbs: ['create'], resourceNames: undefined },
+      ],
+    );
+    const cluster = rbac.find((d) => d['kind'] === 'ClusterRole') as {
+      rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[];
+    };
     const hooks = cluster.rules.filter((r) => r.apiGroups.includes('admissionregistration.k8s.io'));
-    assert.deepEqual(hooks, [{ apiGroups: ['admissionregistration.k8s.io'], resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'], verbs: ['get', 'patch'], resourceNames: ['stagewall'] }]);
+    assert.deepEqual(hooks, [
+      {
+        apiGroups: ['admissionregistration.k8s.io'],
+        resources: ['validatingwebhookconfigurations', 'mutatingwebhookconfigurations'],
+        verbs: ['get', 'patch'],
+        resourceNames: ['stagewall'],
+      },
+    ]);
     assert.ok(!cluster.rules.some((r) => r.resources.includes('secrets')), 'no cluster-wide Secret access');
   });
 
   it('the ServiceAccount is the one the config names', () => {
-    const sa = docs('manifests/serviceaccount.yaml').find((d) => d['kind'] === 'ServiceAccount') as { metadata: { name: string; namespace: string } } | undefined;
+    const sa = docs('manifests/serviceaccount.yaml').find((d) => d['kind'] === 'ServiceAccount') as
+      { metadata: { name: string; namespace: string } } | undefined;
     assert.equal(`system:serviceaccount:${sa?.metadata.namespace}:${sa?.metadata.name}`, config.serviceAccount);
   });
 });

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 // What the Docker image does, without Docker: production dependencies only, then run the CLI.
 describe('package: runs with production dependencies only (as in the image)', function () {
   this.timeout(180_000);
-  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { engines: { node: string }; dependencies: Record<string, string>; bin: Record<string, string> };
+  const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as {
+    engines: { node: string };
+    dependencies: Record<string, string>;
+    bin: Record<string, string>;
+  };
 
   it('declares an honest engines range and a bin', () => {
     assert.equal(pkg.engines.node, '>=20.19');
@@ -19,14 +23,18 @@ describe('package: runs with production dependencies only (as in the image)', fu
     // dist/ is there: `npm test` builds first (pretest).
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-prod-'));
     try {
-      for (const item of ['package.json', 'package-lock.json', 'bin', 'dist', 'examples', 'hack', 'tsconfig.json']) cpSync(item, join(dir, item), { recursive: true });
+      for (const item of ['package.json', 'package-lock.json', 'bin', 'dist', 'examples', 'hack', 'tsconfig.json'])
+        cpSync(item, join(dir, item), { recursive: true });
       const install = spawnSync('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, encoding: 'utf8' });
       assert.equal(install.status, 0, install.stderr);
       assert.ok(!existsSync(join(dir, 'node_modules', 'typescript')), 'no dev dependency installed');
       const rules = spawnSync(process.execPath, ['bin/stagewall.js', 'rules'], { cwd: dir, encoding: 'utf8' });
       assert.equal(rules.status, 0, rules.stderr);
       assert.match(rules.stdout, /stage-label-missing/);
-      const check = spawnSync(process.execPath, ['bin/stagewall.js', 'check', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests'], { cwd: dir, encoding: 'utf8' });
+      const check = spawnSync(process.execPath, ['bin/stagewall.js', 'check', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
       assert.equal(check.status, 0, check.stderr);
       // prepare (run by a plain `npm ci --omit=dev` too) skips the build without TypeScript, and
       // says so; packing there fails rather than ship a package that may lack dist/.

@@ -82,7 +82,10 @@ describe('parity: the webhook and check judge each object of examples/ alike', (
     const checkOnly = row.checked.filter((v) => CHECK_ONLY.has(v.rule));
     const shared = row.checked.filter((v) => !CHECK_ONLY.has(v.rule));
     if (checkOnly.length > 0) differing.push(row.name);
-    const title = checkOnly.length > 0 ? `${row.name}: check alone reports ${[...new Set(checkOnly.map((v) => v.rule))].join(', ')}, the rest is the same` : `${row.name}: the same ${shared.length === 0 ? 'allow' : shared.map((v) => v.rule).join(', ')}`;
+    const title =
+      checkOnly.length > 0
+        ? `${row.name}: check alone reports ${[...new Set(checkOnly.map((v) => v.rule))].join(', ')}, the rest is the same`
+        : `${row.name}: the same ${shared.length === 0 ? 'allow' : shared.map((v) => v.rule).join(', ')}`;
     it(title, () => {
       const request = decodeReview(row.review).request;
       const { response, decision } = handleValidate(request, { config: row.config, view: row.report.view });
@@ -96,7 +99,11 @@ describe('parity: the webhook and check judge each object of examples/ alike', (
       assert.deepEqual(response.warnings, warnings.length === 0 ? undefined : warningsOf(warnings));
       // In audit mode the audit annotation carries every message whole.
       const annotation = response.auditAnnotations?.[VIOLATIONS_AUDIT_KEY];
-      if (row.config.mode === 'audit' && shared.length > 0) assert.deepEqual(JSON.parse(annotation ?? '[]'), shared.map((v) => ({ rule: v.rule, message: v.message })));
+      if (row.config.mode === 'audit' && shared.length > 0)
+        assert.deepEqual(
+          JSON.parse(annotation ?? '[]'),
+          shared.map((v) => ({ rule: v.rule, message: v.message })),
+        );
       else assert.equal(annotation, undefined);
       if (checkOnly.length > 0) {
         // The difference is the documented one: the webhook never reports the check-only rules.
@@ -112,10 +119,23 @@ describe('parity: the webhook and check judge each object of examples/ alike', (
 
   it('the rows cover real findings, not only allowed objects', () => {
     const rules = new Set(rows.flatMap((r) => r.checked.map((v) => v.rule)));
-    for (const rule of ['pipeline-unknown', 'ingress-uncovered', 'egress-uncovered', 'stage-label-missing', 'stage-unknown', 'host-network', 'ingress-open', 'egress-open', 'flow-blocked']) {
+    for (const rule of [
+      'pipeline-unknown',
+      'ingress-uncovered',
+      'egress-uncovered',
+      'stage-label-missing',
+      'stage-unknown',
+      'host-network',
+      'ingress-open',
+      'egress-open',
+      'flow-blocked',
+    ]) {
       assert.ok(rules.has(rule), `no row reports ${rule}`);
     }
-    assert.ok(rows.some((r) => r.checked.some((v) => v.severity === 'warn' && v.rule !== 'flow-blocked')), 'no row warns');
+    assert.ok(
+      rows.some((r) => r.checked.some((v) => v.severity === 'warn' && v.rule !== 'flow-blocked')),
+      'no row warns',
+    );
     assert.ok(rows.length >= 40, `${rows.length} rows`);
   });
 });

@@ -56,7 +56,10 @@ function stageLabelPolicy(pipelineLabel: string): string {
   });
 }
 
-const STAGE_LABEL_RULE = { expression: "has(object.metadata.labels) && 'stagewall.dev/stage' in object.metadata.labels", message: 'a pod in a pipeline namespace needs the label stagewall.dev/stage' };
+const STAGE_LABEL_RULE = {
+  expression: "has(object.metadata.labels) && 'stagewall.dev/stage' in object.metadata.labels",
+  message: 'a pod in a pipeline namespace needs the label stagewall.dev/stage',
+};
 
 // A label selector in CEL over the pod's labels (matchLabels and the four matchExpressions
 // operators); an empty selector selects every pod, as in Kubernetes.
@@ -84,12 +87,21 @@ function coveragePolicy(pipelineLabel: string): string {
       },
       variables: [
         { name: 'podLabels', expression: 'has(object.metadata.labels) ? object.metadata.labels : {}' },
-        { name: 'selecting', expression: `dyn(resource.List('networking.k8s.io/v1', 'networkpolicies', object.metadata.namespace).items).filter(p, ${SELECTS('p.spec.podSelector')})` },
+        {
+          name: 'selecting',
+          expression: `dyn(resource.List('networking.k8s.io/v1', 'networkpolicies', object.metadata.namespace).items).filter(p, ${SELECTS('p.spec.podSelector')})`,
+        },
       ],
       validations: [
         STAGE_LABEL_RULE,
-        { expression: "variables.selecting.exists(p, !has(p.spec.policyTypes) || 'Ingress' in p.spec.policyTypes)", message: 'ingress-uncovered: no NetworkPolicy of the namespace selects the pod for Ingress' },
-        { expression: "variables.selecting.exists(p, has(p.spec.policyTypes) ? 'Egress' in p.spec.policyTypes : has(p.spec.egress))", message: 'egress-uncovered: no NetworkPolicy of the namespace selects the pod for Egress' },
+        {
+          expression: "variables.selecting.exists(p, !has(p.spec.policyTypes) || 'Ingress' in p.spec.policyTypes)",
+          message: 'ingress-uncovered: no NetworkPolicy of the namespace selects the pod for Ingress',
+        },
+        {
+          expression: "variables.selecting.exists(p, has(p.spec.policyTypes) ? 'Egress' in p.spec.policyTypes : has(p.spec.egress))",
+          message: 'egress-uncovered: no NetworkPolicy of the namespace selects the pod for Egress',
+        },
       ],
     },
   });
@@ -108,8 +120,15 @@ const tailOf = (file: string, n = 12) => (existsSync(file) ? readFileSync(file, 
 export async function startKyverno(cluster: Cluster, options: Options): Promise<Kyverno | { skipped: string }> {
   const found = cachedBinary();
   if ('skipped' in found) return found;
-  const module = (spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/kyverno/kyverno'], { cwd: join(ROOT, 'bench/peers/kyverno'), encoding: 'utf8', env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=readonly' } }).stdout ?? '').trim();
-  if (!module || !existsSync(join(module, 'config/crds'))) return { skipped: `kyverno's config/crds not found in the Go module cache (go list -m gave '${module}')` };
+  const module = (
+    spawnSync('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/kyverno/kyverno'], {
+      cwd: join(ROOT, 'bench/peers/kyverno'),
+      encoding: 'utf8',
+      env: { ...process.env, GOWORK: 'off', GOFLAGS: '-mod=readonly' },
+    }).stdout ?? ''
+  ).trim();
+  if (!module || !existsSync(join(module, 'config/crds')))
+    return { skipped: `kyverno's config/crds not found in the Go module cache (go list -m gave '${module}')` };
   const crds = await cluster.kubectl(['apply', '--server-side', '-R', '-f', join(module, 'config/crds')]);
   if (crds.code !== 0) return { skipped: `kyverno's CRDs do not apply: ${crds.stderr.trim().split('\n').slice(-3).join(' / ')}` };
   await cluster.kubectl(['create', 'namespace', 'kyverno']);
@@ -119,18 +138,33 @@ export async function startKyverno(cluster: Cluster, options: Options): Promise<
   const logFile = join(cluster.work, 'kyverno.log');
   // Its log goes straight to a file: through a pipe, Kyverno dies of SIGPIPE when this process does.
   const out = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(found.bin, [
-    `--kubeconfig=${cluster.kubeconfig('admin')}`,
-    `--serverIP=127.0.0.1:${port}`,
-    '--webhookServerHost=127.0.0.1',
-    `--webhookServerPort=${port}`,
-    '--caSecretName=kyverno-svc.kyverno.svc.kyverno-tls-ca',
-    `--tlsSecretName=${TLS_SECRET}`,
-    '--admissionReports=false',
-    '--enableReporting=',
-    '--disableMetrics=true',
-    '--loggingFormat=text',
-  ], { stdio: ['ignore', out, out], env: { ...process.env, KYVERNO_NAMESPACE: 'kyverno', KYVERNO_POD_NAME: 'kyverno-bench', KYVERNO_SERVICEACCOUNT_NAME: 'kyverno', KYVERNO_DEPLOYMENT: 'kyverno', INIT_CONFIG: 'kyverno', METRICS_CONFIG: 'kyverno-metrics' } });
+  const child: ChildProcess = spawn(
+    found.bin,
+    [
+      `--kubeconfig=${cluster.kubeconfig('admin')}`,
+      `--serverIP=127.0.0.1:${port}`,
+      '--webhookServerHost=127.0.0.1',
+      `--webhookServerPort=${port}`,
+      '--caSecretName=kyverno-svc.kyverno.svc.kyverno-tls-ca',
+      `--tlsSecretName=${TLS_SECRET}`,
+      '--admissionReports=false',
+      '--enableReporting=',
+      '--disableMetrics=true',
+      '--loggingFormat=text',
+    ],
+    {
+      stdio: ['ignore', out, out],
+      env: {
+        ...process.env,
+        KYVERNO_NAMESPACE: 'kyverno',
+        KYVERNO_POD_NAME: 'kyverno-bench',
+        KYVERNO_SERVICEACCOUNT_NAME: 'kyverno',
+        KYVERNO_DEPLOYMENT: 'kyverno',
+        INIT_CONFIG: 'kyverno',
+        METRICS_CONFIG: 'kyverno-metrics',
+      },
+    },
+  );
   closeSync(out);
   let exited = false;
   child.once('exit', () => (exited = true));
@@ -144,14 +178,19 @@ export async function startKyverno(cluster: Cluster, options: Options): Promise<
   };
   try {
     // waitUntil retries on a throw, so an exit ends the wait by answering true and is checked after.
-    await waitUntil('kyverno webhook configurations', async () => {
-      if (exited) return true;
-      const r = await cluster.kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
-      if (!/kyverno-resource-validating-webhook-cfg/.test(r.stdout)) return false;
-      // Kyverno registers its webhooks before its certificate controller has written the serving
-      // pair; until then every handshake fails ("tls: internal error", its log: secret ... not found).
-      return (await cluster.kubectl(['get', '-n', 'kyverno', `secret/${TLS_SECRET}`])).code === 0;
-    }, 180_000, 1000);
+    await waitUntil(
+      'kyverno webhook configurations',
+      async () => {
+        if (exited) return true;
+        const r = await cluster.kubectl(['get', 'validatingwebhookconfigurations', '-o', 'name']);
+        if (!/kyverno-resource-validating-webhook-cfg/.test(r.stdout)) return false;
+        // Kyverno registers its webhooks before its certificate controller has written the serving
+        // pair; until then every handshake fails ("tls: internal error", its log: secret ... not found).
+        return (await cluster.kubectl(['get', '-n', 'kyverno', `secret/${TLS_SECRET}`])).code === 0;
+      },
+      180_000,
+      1000,
+    );
     if (exited) throw new Error('kyverno exited');
   } catch (err) {
     await stop();
@@ -174,20 +213,40 @@ export async function startKyverno(cluster: Cluster, options: Options): Promise<
       // a moment after the change: wait until it calls exactly the wanted policy (or none), so that
       // no round runs with the previous scenario's webhook still registered.
       const want = scenario ? `/vpol/${names[scenario]}` : '';
-      await waitUntil(`kyverno's webhook to call ${want || 'no policy'}`, async () => {
-        const r = await cluster.kubectl(['get', 'validatingwebhookconfiguration', 'kyverno-resource-validating-webhook-cfg', '-o', 'jsonpath={.webhooks[*].clientConfig.url}']);
-        const paths = r.stdout.split(/\s+/).filter(Boolean).map((u) => new URL(u).pathname);
-        return r.code === 0 && paths.join(' ') === want;
-      }, 120_000, 250);
+      await waitUntil(
+        `kyverno's webhook to call ${want || 'no policy'}`,
+        async () => {
+          const r = await cluster.kubectl([
+            'get',
+            'validatingwebhookconfiguration',
+            'kyverno-resource-validating-webhook-cfg',
+            '-o',
+            'jsonpath={.webhooks[*].clientConfig.url}',
+          ]);
+          const paths = r.stdout
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((u) => new URL(u).pathname);
+          return r.code === 0 && paths.join(' ') === want;
+        },
+        120_000,
+        250,
+      );
       if (scenario === 'kyverno-coverage' && !coverageChecked) {
         // The workload's pods are all covered (the managed default-deny selects every pod), so
         // prove once that the coverage rules can refuse: a labelled pod in a pipeline namespace
         // with no NetworkPolicy at all must be refused as ingress-uncovered.
         await cluster.kubectl(['create', 'namespace', BARE_NAMESPACE]);
         await cluster.must(['label', '--overwrite', 'namespace', BARE_NAMESPACE, `${options.pipelineLabel}=bench-bare`]);
-        const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'uncovered', namespace: BARE_NAMESPACE, labels: { 'stagewall.dev/stage': options.stage } }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } });
+        const pod = JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'uncovered', namespace: BARE_NAMESPACE, labels: { 'stagewall.dev/stage': options.stage } },
+          spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+        });
         const r = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod });
-        if (r.code === 0 || !/ingress-uncovered/.test(r.stderr)) throw new Error(`kyverno-coverage admitted or misjudged an uncovered pod: ${r.code} ${r.stderr.trim()}`);
+        if (r.code === 0 || !/ingress-uncovered/.test(r.stderr))
+          throw new Error(`kyverno-coverage admitted or misjudged an uncovered pod: ${r.code} ${r.stderr.trim()}`);
         coverageChecked = true;
       }
     },

@@ -2,7 +2,16 @@
 // this layer only translates its decision into the protocol.
 import { type Decision, type EngineContext, evaluate, metadataProblem, type Review, shapeProblem, type Violation } from '../engine/index.js';
 import { isStagewallError, StagewallError } from '../errors.js';
-import { boundedEntries, clipChars, clipUtf8, MAX_AUDIT_ANNOTATION_BYTES, MAX_DENIAL_MESSAGE_BYTES, MAX_WARNINGS_LENGTH, moreViolations, type ListBounds } from './bounds.js';
+import {
+  boundedEntries,
+  clipChars,
+  clipUtf8,
+  MAX_AUDIT_ANNOTATION_BYTES,
+  MAX_DENIAL_MESSAGE_BYTES,
+  MAX_WARNINGS_LENGTH,
+  moreViolations,
+  type ListBounds,
+} from './bounds.js';
 import { mutationPatch, type JsonPatchOperation } from './patch.js';
 import { allowed, denied, patched, warningText, type AdmissionRequest, type AdmissionResponse } from './review.js';
 
@@ -77,7 +86,10 @@ const AUDIT_BOUNDS: ListBounds<Violation> = {
  * MAX_REPORTED_VIOLATIONS or MAX_DENIAL_MESSAGE_BYTES, a last line says how many more, of which rules.
  */
 export function denialMessage(decision: Decision): string {
-  return boundedEntries(decision.violations.filter((v) => v.severity === 'deny'), DENIAL_BOUNDS).join('\n');
+  return boundedEntries(
+    decision.violations.filter((v) => v.severity === 'deny'),
+    DENIAL_BOUNDS,
+  ).join('\n');
 }
 
 /** Warnings are single header lines; the full message is in the denial or the audit event. */
@@ -100,7 +112,8 @@ export function auditAnnotation(violations: readonly Violation[]): string {
  */
 export function requestProblem(request: AdmissionRequest): string | undefined {
   const { operation, object, oldObject } = request;
-  if ((operation === 'CREATE' || operation === 'UPDATE') && !object) return `request.object is required on ${operation}, but it is ${object === null ? 'null' : 'missing'}`;
+  if ((operation === 'CREATE' || operation === 'UPDATE') && !object)
+    return `request.object is required on ${operation}, but it is ${object === null ? 'null' : 'missing'}`;
   if (operation === 'DELETE' && !oldObject) return `request.oldObject is required on DELETE, but it is ${oldObject === null ? 'null' : 'missing'}`;
   return (object ? metadataProblem(object, 'request.object.') : undefined) ?? (oldObject ? metadataProblem(oldObject, 'request.oldObject.') : undefined);
 }
@@ -119,7 +132,10 @@ function judging<T>(request: AdmissionRequest, judge: () => T): T {
     return judge();
   } catch (err) {
     if (isStagewallError(err)) throw err;
-    for (const [field, object] of [['object', request.object], ['oldObject', request.oldObject]] as const) {
+    for (const [field, object] of [
+      ['object', request.object],
+      ['oldObject', request.oldObject],
+    ] as const) {
       const problem = object ? shapeProblem(object, `request.${field}.`) : undefined;
       if (problem) throw new StagewallError('ADMISSION_BAD_REQUEST', problem);
     }
@@ -128,7 +144,10 @@ function judging<T>(request: AdmissionRequest, judge: () => T): T {
 }
 
 export function handleValidate(request: AdmissionRequest, ctx: EngineContext): Handled {
-  return validationResponse(request.uid, judging(request, () => evaluate(reviewOf(request), ctx)));
+  return validationResponse(
+    request.uid,
+    judging(request, () => evaluate(reviewOf(request), ctx)),
+  );
 }
 
 /** A decision as an AdmissionResponse: its size bounded whatever the number of violations (see bounds.ts). */

@@ -3,8 +3,7 @@
 import { mutations, type EngineContext, type KubeObject, type Mutation, type Review } from '../engine/index.js';
 
 export type JsonPatchOperation =
-  | { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown }
-  | { readonly op: 'remove'; readonly path: string };
+  { readonly op: 'add' | 'replace'; readonly path: string; readonly value: unknown } | { readonly op: 'remove'; readonly path: string };
 
 /** RFC 6901: `~` becomes `~0` and `/` becomes `~1` inside one reference token. */
 export function escapePointerToken(token: string): string {
@@ -12,7 +11,11 @@ export function escapePointerToken(token: string): string {
 }
 
 /** Entries set into a map of the object: the whole map added when it is missing (RFC 6902 needs the parent), else one add per key. */
-function setMapEntries(current: Readonly<Record<string, string>> | undefined, pointer: string, entries: Readonly<Record<string, string>>): JsonPatchOperation[] {
+function setMapEntries(
+  current: Readonly<Record<string, string>> | undefined,
+  pointer: string,
+  entries: Readonly<Record<string, string>>,
+): JsonPatchOperation[] {
   if (current === undefined) return [{ op: 'add', path: pointer, value: { ...entries } }];
   return Object.entries(entries).map(([k, v]) => ({ op: 'add', path: `${pointer}/${escapePointerToken(k)}`, value: v }));
 }

@@ -43,7 +43,6 @@ function bad(message: string): StagewallError {
   return new StagewallError('ADMISSION_BAD_REQUEST', message);
 }
 
-
 /** The API server's uids are UUIDs (36 characters); the response echoes the uid, so it is bounded too. */
 export const MAX_UID_LENGTH = 256;
 
@@ -97,7 +96,13 @@ function groupsOk(v: unknown): boolean {
  */
 function envelopeOk(r: Record<string, unknown>): boolean {
   if (!(stringOrNull(r['name']) && stringOrNull(r['namespace']) && stringOrNull(r['subResource']) && stringOrNull(r['requestSubResource']))) return false;
-  if (!(groupVersionKindOk(r['kind']) && groupVersionKindOk(r['requestKind']) && groupVersionResourceOk(r['resource']) && groupVersionResourceOk(r['requestResource']))) return false;
+  if (!(
+    groupVersionKindOk(r['kind']) &&
+    groupVersionKindOk(r['requestKind']) &&
+    groupVersionResourceOk(r['resource']) &&
+    groupVersionResourceOk(r['requestResource'])
+  ))
+    return false;
   const dryRun = r['dryRun'];
   if (!(dryRun === undefined || dryRun === null || typeof dryRun === 'boolean')) return false;
   const user = r['userInfo'];
@@ -162,7 +167,10 @@ export function decodeReview(body: unknown): DecodedReview {
 }
 
 /** Wraps a response in an AdmissionReview of the request's own version. */
-export function encodeReview(apiVersion: AdmissionVersion, response: AdmissionResponse): { apiVersion: AdmissionVersion; kind: 'AdmissionReview'; response: AdmissionResponse } {
+export function encodeReview(
+  apiVersion: AdmissionVersion,
+  response: AdmissionResponse,
+): { apiVersion: AdmissionVersion; kind: 'AdmissionReview'; response: AdmissionResponse } {
   return { apiVersion, kind: 'AdmissionReview', response };
 }
 

@@ -110,7 +110,8 @@ export function parseState(state: CertificateState): ParsedState {
   if (!bundle.some((c) => c.fingerprint256 === ca.fingerprint256)) throw new Error(`${SECRET_KEYS.bundle} does not hold ${SECRET_KEYS.caCert}`);
   const serving = new X509Certificate(state.cert);
   if (!serving.checkPrivateKey(createPrivateKey(state.key))) throw new Error(`${SECRET_KEYS.key} does not match ${SECRET_KEYS.cert}`);
-  if (!bundle.some((c) => serving.checkIssued(c) && serving.verify(c.publicKey))) throw new Error(`${SECRET_KEYS.cert} is signed by no CA of ${SECRET_KEYS.bundle}`);
+  if (!bundle.some((c) => serving.checkIssued(c) && serving.verify(c.publicKey)))
+    throw new Error(`${SECRET_KEYS.cert} is signed by no CA of ${SECRET_KEYS.bundle}`);
   return { ca, bundle, serving };
 }
 
@@ -169,7 +170,11 @@ export class CertificatePlanner {
 
   async fresh(): Promise<CertificateState> {
     const now = this.options.now();
-    const ca = await makeCa(this.options.namespace, notBefore(now, this.options.validityMs), new Date(now.getTime() + this.options.validityMs * CA_LIFETIME_FACTOR));
+    const ca = await makeCa(
+      this.options.namespace,
+      notBefore(now, this.options.validityMs),
+      new Date(now.getTime() + this.options.validityMs * CA_LIFETIME_FACTOR),
+    );
     const serving = await this.serving(ca, new X509Certificate(ca.cert), now);
     return { caCert: ca.cert, caKey: ca.key, bundle: ca.cert, cert: serving.cert, key: serving.key, servedSince: now };
   }
@@ -192,18 +197,30 @@ export class CertificatePlanner {
 
     // SWITCHED -> STABLE: the old CA leaves once every replica has had time to serve the new cert.
     if (bundle.length > 1 && signedByCa) {
-      if (now.getTime() - state.servedSince.getTime() >= this.options.graceMs) return { state: { ...state, bundle: state.caCert }, action: { kind: 'ca-dropped' } };
+      if (now.getTime() - state.servedSince.getTime() >= this.options.graceMs)
+        return { state: { ...state, bundle: state.caCert }, action: { kind: 'ca-dropped' } };
       return { action: { kind: 'waiting', reason: 'the old CA stays in the bundle until every replica serves the new certificate' } };
     }
     // STABLE -> CA_ADDED: a new CA joins the bundle first; it signs nothing yet.
     if (bundle.length === 1 && renewalDue(ca, now)) {
-      const next = await makeCa(this.options.namespace, notBefore(now, this.options.validityMs), new Date(now.getTime() + this.options.validityMs * CA_LIFETIME_FACTOR));
+      const next = await makeCa(
+        this.options.namespace,
+        notBefore(now, this.options.validityMs),
+        new Date(now.getTime() + this.options.validityMs * CA_LIFETIME_FACTOR),
+      );
       return { state: { ...state, caCert: next.cert, caKey: next.key, bundle: state.caCert + next.cert }, action: { kind: 'ca-added' } };
     }
     // CA_ADDED -> SWITCHED, or STABLE -> STABLE with a renewed serving certificate.
-    const reason = !signedByCa ? 'the CA was renewed' : renewalDue(serving, now) ? 'less than a third of its lifetime is left' : !this.namesMatch(serving) ? 'the names changed' : undefined;
+    const reason = !signedByCa
+      ? 'the CA was renewed'
+      : renewalDue(serving, now)
+        ? 'less than a third of its lifetime is left'
+        : !this.namesMatch(serving)
+          ? 'the names changed'
+          : undefined;
     if (reason === undefined) return { action: { kind: 'none' } };
-    if (!webhooksTrustCa) return { action: { kind: 'waiting', reason: `the serving certificate is renewed (${reason}) once every webhook's caBundle trusts the current CA` } };
+    if (!webhooksTrustCa)
+      return { action: { kind: 'waiting', reason: `the serving certificate is renewed (${reason}) once every webhook's caBundle trusts the current CA` } };
     const next = await this.serving({ cert: state.caCert, key: state.caKey }, ca, now);
     return { state: { ...state, cert: next.cert, key: next.key, servedSince: now }, action: { kind: 'serving-renewed', reason } };
   }
@@ -290,5 +307,11 @@ export function stateFromData(data: Readonly<Record<string, string>>, servedSinc
 }
 
 export function dataFromState(state: CertificateState): Record<string, string> {
-  return { [SECRET_KEYS.caCert]: state.caCert, [SECRET_KEYS.caKey]: state.caKey, [SECRET_KEYS.bundle]: state.bundle, [SECRET_KEYS.cert]: state.cert, [SECRET_KEYS.key]: state.key };
+  return {
+    [SECRET_KEYS.caCert]: state.caCert,
+    [SECRET_KEYS.caKey]: state.caKey,
+    [SECRET_KEYS.bundle]: state.bundle,
+    [SECRET_KEYS.cert]: state.cert,
+    [SECRET_KEYS.key]: state.key,
+  };
 }

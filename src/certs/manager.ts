@@ -58,7 +58,10 @@ export class CertificateManager implements CertificateSource {
     this.timer = setTimeout(() => {
       void this.syncOnce()
         .catch((err: unknown) => {
-          this.options.logger.error({ event: 'certificate-sync-failed', error: (err as Error).message }, 'certificate sync failed; retrying at the next interval');
+          this.options.logger.error(
+            { event: 'certificate-sync-failed', error: (err as Error).message },
+            'certificate sync failed; retrying at the next interval',
+          );
         })
         .finally(() => this.schedule());
     }, this.options.intervalMs ?? DEFAULT_CERT_SYNC_INTERVAL_MS);
@@ -78,7 +81,10 @@ export class CertificateManager implements CertificateSource {
     metrics.certificateSyncs.inc({ result: 'success' });
     if (result.bundleError !== undefined) {
       metrics.caBundleWrites.inc({ result: 'failure' });
-      logger.error({ event: 'ca-bundle-write-failed', error: result.bundleError }, 'cannot write the CA bundle into the webhook configurations; retrying at the next interval');
+      logger.error(
+        { event: 'ca-bundle-write-failed', error: result.bundleError },
+        'cannot write the CA bundle into the webhook configurations; retrying at the next interval',
+      );
     }
     if (result.bundleWritten) {
       metrics.caBundleWrites.inc({ result: 'success' });

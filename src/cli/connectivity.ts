@@ -35,7 +35,12 @@ export interface ConnectivityReport {
 /** The connections of a view made of these manifests (on top of `live`, a cluster's Namespaces and NetworkPolicies). */
 export function connectivityReport(
   objects: readonly LoadedObject[],
-  options: { readonly config?: StagewallConfig | undefined; readonly defaultNamespace?: string; readonly focus?: string | undefined; readonly live?: readonly KubeObject[] } = {},
+  options: {
+    readonly config?: StagewallConfig | undefined;
+    readonly defaultNamespace?: string;
+    readonly focus?: string | undefined;
+    readonly live?: readonly KubeObject[];
+  } = {},
 ): ConnectivityReport {
   const defaultNamespace = options.defaultNamespace ?? 'default';
   const view = buildStaticView(objects, defaultNamespace, options.config, options.live ?? []);
@@ -77,7 +82,12 @@ export function renderJson({ connections, config }: ConnectivityReport): string 
     const row = { src: c.src.id, dst: c.dst.id, conn: c.conn };
     if (!config) return row;
     const t = tags(c, config);
-    return { ...row, ...(t.srcStage ? { srcStage: t.srcStage } : {}), ...(t.dstStage ? { dstStage: t.dstStage } : {}), ...(t.backdoor ? { backdoor: true } : {}) };
+    return {
+      ...row,
+      ...(t.srcStage ? { srcStage: t.srcStage } : {}),
+      ...(t.dstStage ? { dstStage: t.dstStage } : {}),
+      ...(t.backdoor ? { backdoor: true } : {}),
+    };
   });
   return `${JSON.stringify(rows, null, 2)}\n`;
 }
@@ -153,7 +163,13 @@ const dotText = (text: string) => text.replace(/\\/g, '\\\\').replace(/"/g, '\\"
 
 export function renderDot({ connections, config }: ConnectivityReport): string {
   const d = drawn(connections);
-  const lines = ['// stagewall connectivity: the allowed connections; namespaces are clusters.', 'digraph connectivity {', '  rankdir=LR;', '  node [shape=box, style=rounded, fontname="Helvetica,Arial,sans-serif"];', '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10];'];
+  const lines = [
+    '// stagewall connectivity: the allowed connections; namespaces are clusters.',
+    'digraph connectivity {',
+    '  rankdir=LR;',
+    '  node [shape=box, style=rounded, fontname="Helvetica,Arial,sans-serif"];',
+    '  edge [fontname="Helvetica,Arial,sans-serif", fontsize=10];',
+  ];
   [...d.byNamespace.keys()].sort().forEach((ns, i) => {
     lines.push(`  subgraph cluster_${i} {`, `    label="${dotText(ns)}";`);
     for (const p of d.byNamespace.get(ns)!) lines.push(`    ${p.key} [label="${dotText(peerLabel(p.peer, config))}", color="#0969da", fontcolor="#0969da"];`);
@@ -164,7 +180,9 @@ export function renderDot({ connections, config }: ConnectivityReport): string {
     const backdoor = config !== undefined && isBackdoor(c, config);
     const label = backdoor ? `BACKDOOR ${c.conn}` : c.conn;
     const color = backdoor ? '#bc4c00' : '#57606a';
-    lines.push(`  ${d.keyOf.get(c.src.id)} -> ${d.keyOf.get(c.dst.id)} [label="${dotText(label)}", color="${color}", fontcolor="${color}"${backdoor ? ', penwidth=3' : ''}];`);
+    lines.push(
+      `  ${d.keyOf.get(c.src.id)} -> ${d.keyOf.get(c.dst.id)} [label="${dotText(label)}", color="${color}", fontcolor="${color}"${backdoor ? ', penwidth=3' : ''}];`,
+    );
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;

@@ -11,7 +11,12 @@ import { GRAPH_FORMATS, type GraphFormat } from './formats.js';
 export { GRAPH_FORMATS, type GraphFormat };
 
 /** The flow of the config against a view made of loaded manifests (on top of `live`, a cluster's objects). */
-export function graphObjects(objects: readonly LoadedObject[], config: StagewallConfig, defaultNamespace = 'default', live: readonly KubeObject[] = []): StageFlow {
+export function graphObjects(
+  objects: readonly LoadedObject[],
+  config: StagewallConfig,
+  defaultNamespace = 'default',
+  live: readonly KubeObject[] = [],
+): StageFlow {
   return stageFlow(config, buildStaticView(objects, defaultNamespace, config, live));
 }
 
@@ -108,7 +113,9 @@ export function renderMermaid(flow: StageFlow, config: StagewallConfig, only?: R
     lines.push('    direction LR');
     for (const node of pipeline.nodes) {
       const model = node.namespaces.length > 0 ? `<br/>${mermaidText(modelText(node))}` : '';
-      lines.push(`    ${node.id}["${mermaidText(node.stage.name)}<br/>${mermaidText(whereText(node))}${model}"]${node.namespaces.length === 0 ? ':::unplaced' : ''}`);
+      lines.push(
+        `    ${node.id}["${mermaidText(node.stage.name)}<br/>${mermaidText(whereText(node))}${model}"]${node.namespaces.length === 0 ? ':::unplaced' : ''}`,
+      );
     }
     lines.push('  end');
   }
@@ -152,7 +159,9 @@ export function renderDot(flow: StageFlow, config: StagewallConfig): string {
     for (const node of pipeline.nodes) {
       const unplaced = node.namespaces.length === 0 ? ', style="rounded,dashed", fontcolor="#8c959f"' : '';
       const model = node.namespaces.length > 0 ? `<br/><font point-size="9" color="#57606a">${htmlText(modelText(node))}</font>` : '';
-      lines.push(`    ${node.id} [label=<${htmlText(node.stage.name)}<br/><font point-size="10" color="#57606a">${htmlText(whereText(node))}</font>${model}>${unplaced}];`);
+      lines.push(
+        `    ${node.id} [label=<${htmlText(node.stage.name)}<br/><font point-size="10" color="#57606a">${htmlText(whereText(node))}</font>${model}>${unplaced}];`,
+      );
     }
     lines.push('  }');
   }
@@ -162,7 +171,10 @@ export function renderDot(flow: StageFlow, config: StagewallConfig): string {
       `  ${nodeOf.get(edge.from.id)!.id} -> ${nodeOf.get(edge.to.id)!.id} [label="${dotText(edgeLabel(edge))}", color="${style.color}", fontcolor="${style.color}", ${style.dot}];`,
     );
   }
-  const rows = KINDS.map((k) => `<tr><td align="left"><font color="${STYLES[k].color}">${k === 'declared-blocked' || k === 'declared-unverified' ? '- - -' : '&#9473;&#9473;&#9473;'}  ${STYLES[k].text}</font></td></tr>`);
+  const rows = KINDS.map(
+    (k) =>
+      `<tr><td align="left"><font color="${STYLES[k].color}">${k === 'declared-blocked' || k === 'declared-unverified' ? '- - -' : '&#9473;&#9473;&#9473;'}  ${STYLES[k].text}</font></td></tr>`,
+  );
   lines.push(`  legend [shape=plaintext, fontsize=10, label=<<table border="0" cellspacing="2">${rows.join('')}</table>>];`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -207,7 +219,9 @@ export function renderGraphJson(flow: StageFlow, config: StagewallConfig): strin
 }
 
 function formatPortSpecs(stage: Stage): string[] {
-  return stage.ports.map((p) => (typeof p.port === 'number' && p.endPort !== undefined && p.endPort > p.port ? `${p.protocol} ${p.port}-${p.endPort}` : `${p.protocol} ${p.port}`));
+  return stage.ports.map((p) =>
+    typeof p.port === 'number' && p.endPort !== undefined && p.endPort > p.port ? `${p.protocol} ${p.port}-${p.endPort}` : `${p.protocol} ${p.port}`,
+  );
 }
 
 export function renderGraph(flow: StageFlow, config: StagewallConfig, format: GraphFormat): string {

@@ -51,7 +51,9 @@ async function viewInputs(paths: readonly string[], opts: ViewOptions, io: CliIo
   const snapshot = await readClusterSnapshot(loadKubeConfigChoice(opts));
   for (const { policy, reason } of snapshot.skipped) io.err(`stagewall: warning: skipping NetworkPolicy ${policy} of the cluster: ${reason}`);
   const skipped = snapshot.skipped.length > 0 ? `, ${snapshot.skipped.length} skipped` : '';
-  io.err(`stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped}), with the manifests applied on top`);
+  io.err(
+    `stagewall: view: the cluster at ${snapshot.server} (${snapshot.namespaces} namespaces, ${snapshot.policies} NetworkPolicies${skipped}), with the manifests applied on top`,
+  );
   return { config, objects, live: snapshot.objects };
 }
 
@@ -92,13 +94,20 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .argument('<paths...>', 'files or folders of YAML/JSON manifests, or - for stdin'),
     'judge',
   )
-    .addOption(new Option('-o, --output <format>', 'report format (markdown: for a pull-request comment or $GITHUB_STEP_SUMMARY)').choices([...CHECK_FORMATS]).default('text'))
+    .addOption(
+      new Option('-o, --output <format>', 'report format (markdown: for a pull-request comment or $GITHUB_STEP_SUMMARY)')
+        .choices([...CHECK_FORMATS])
+        .default('text'),
+    )
     .addOption(new Option('--fail-on <severity>', 'what makes the exit code 1: denials, or warnings too').choices([...FAIL_ON]).default('deny'))
     .option('--allow-empty', 'exit 0 on input without any object (otherwise exit 2: an empty file is usually a failed step before)', false)
     .action(async (paths: string[], opts: ViewOptions & { output: CheckFormat; failOn: FailOn; allowEmpty: boolean }) => {
       const { config, objects, live } = await viewInputs(paths, opts, io);
       if (objects.length === 0 && !opts.allowEmpty) {
-        throw new StagewallError('MANIFEST_EMPTY', `no objects in ${paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ')}: empty, or only comments and ---; a step that was to write them may have failed (pass --allow-empty if nothing is expected)`);
+        throw new StagewallError(
+          'MANIFEST_EMPTY',
+          `no objects in ${paths.map((p) => (p === '-' ? 'stdin' : p)).join(', ')}: empty, or only comments and ---; a step that was to write them may have failed (pass --allow-empty if nothing is expected)`,
+        );
       }
       const { checkObjects, exitCodeOf } = await import('./check.js');
       const report = checkObjects(objects, config, opts.namespace, live, opts.failOn);
@@ -108,7 +117,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   program
     .command('version')
-    .description('print the version (as --version does; `npx stagewall --version` prints npm\'s own)')
+    .description("print the version (as --version does; `npx stagewall --version` prints npm's own)")
     .action(() => {
       io.out(VERSION);
     });
@@ -135,7 +144,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('write the per-stage NetworkPolicies that allow exactly the declared flow')
     .option('-c, --config <file>', 'stagewall config', DEFAULT_CONFIG)
     .option('-p, --pipeline <name>', 'only this pipeline')
-    .option('-n, --namespace <ns>', "put every stage in this namespace instead of its configured one")
+    .option('-n, --namespace <ns>', 'put every stage in this namespace instead of its configured one')
     .option('--out <dir>', 'write one file per namespace into this folder instead of stdout')
     .action(async (opts: { config: string; pipeline?: string; namespace?: string; out?: string }) => {
       const [{ loadConfigFile }, { runGenerate }] = await Promise.all([import('../config/load.js'), import('./generate.js')]);
@@ -160,7 +169,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   program
     .command('connectivity')
-    .description("list every allowed connection between the manifests' workloads and the IP ranges outside the cluster (txt and json as netpol-analyzer's list)")
+    .description(
+      "list every allowed connection between the manifests' workloads and the IP ranges outside the cluster (txt and json as netpol-analyzer's list)",
+    )
     .argument('[paths...]', 'files or folders of YAML/JSON manifests, or - for stdin')
     .option('-c, --config <file>', 'stagewall config: tag pipeline workloads with their stage and mark undeclared stage-to-stage connections as backdoors')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['txt', 'json', 'csv', 'md', 'dot', 'mermaid']).default('txt'))
@@ -193,7 +204,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--kubeconfig <file>', 'kubeconfig of the cluster view (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context of the cluster view (default: the current one)')
     // issue 11: self-managed certificates
-    .option('--manage-certs', 'keep the CA and serving certificate in Secret --tls-secret and the CA in the caBundle of the --webhook-config webhooks, rotating both before expiry (instead of --tls-cert/--tls-key)', false)
+    .option(
+      '--manage-certs',
+      'keep the CA and serving certificate in Secret --tls-secret and the CA in the caBundle of the --webhook-config webhooks, rotating both before expiry (instead of --tls-cert/--tls-key)',
+      false,
+    )
     .option('--tls-secret <name>', 'with --manage-certs: the Secret in --namespace that holds the CA and the serving certificate', 'stagewall-tls')
     .option('--webhook-config <name>', 'with --manage-certs: the Validating- and MutatingWebhookConfiguration whose caBundle stagewall writes', 'stagewall')
     .option('--service <name>', 'with --manage-certs: the Service in --namespace that the serving certificate names', 'stagewall')
@@ -201,7 +216,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--cert-validity <duration>', 'with --manage-certs: lifetime of the serving certificate (e.g. 1y, 720h, 2m); the CA lives twice as long', '1y')
     .option('--log-level <level>', 'trace, debug, info, warn or error', process.env['LOG_LEVEL'] ?? 'info')
     .option('--shutdown-delay <ms>', 'on SIGTERM, report not-ready and keep serving this long (every answer with Connection: close) before closing', '0')
-    .option('--shutdown-timeout <ms>', 'then wait at most this long for requests in flight; keep delay + timeout below the pod\'s terminationGracePeriodSeconds', String(DEFAULT_SHUTDOWN_TIMEOUT_MS))
+    .option(
+      '--shutdown-timeout <ms>',
+      "then wait at most this long for requests in flight; keep delay + timeout below the pod's terminationGracePeriodSeconds",
+      String(DEFAULT_SHUTDOWN_TIMEOUT_MS),
+    )
     .action(async (opts: ServeCommandOptions) => {
       const { runServe } = await import('./serve.js');
       await runServe(opts, io);

@@ -3,7 +3,11 @@ import { RULES } from '../engine/index.js';
 /** The rule catalog as an aligned table (or JSON), for `stagewall rules` and the docs. */
 export function renderRules(format: 'text' | 'json' | 'markdown'): string {
   if (format === 'json') {
-    return JSON.stringify(RULES.map(({ id, severity, appliesTo, description }) => ({ id, severity, appliesTo, description })), null, 2);
+    return JSON.stringify(
+      RULES.map(({ id, severity, appliesTo, description }) => ({ id, severity, appliesTo, description })),
+      null,
+      2,
+    );
   }
   if (format === 'markdown') {
     return [

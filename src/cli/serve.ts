@@ -79,12 +79,9 @@ export const MIN_CERT_VALIDITY_MS = 60_000;
 async function managedCertificates(opts: ServeCommandOptions, logger: Logger, metrics: Metrics) {
   const validityMs = parseDuration(opts.certValidity ?? '1y', '--cert-validity');
   if (validityMs < MIN_CERT_VALIDITY_MS) throw new StagewallError('USAGE', `--cert-validity must be at least 1m, not "${opts.certValidity}"`);
-  const [{ loadKubeConfigChoice }, { KubeCertificateStore }, { CertificatePlanner }, { CertificateManager, DEFAULT_CERT_SYNC_INTERVAL_MS }] = await Promise.all([
-    import('../cluster/snapshot.js'),
-    import('../cluster/cert-store.js'),
-    import('../certs/managed.js'),
-    import('../certs/manager.js'),
-  ]);
+  const [{ loadKubeConfigChoice }, { KubeCertificateStore }, { CertificatePlanner }, { CertificateManager, DEFAULT_CERT_SYNC_INTERVAL_MS }] = await Promise.all(
+    [import('../cluster/snapshot.js'), import('../cluster/cert-store.js'), import('../certs/managed.js'), import('../certs/manager.js')],
+  );
   const kc = loadKubeConfigChoice({ kubeconfig: opts.kubeconfig, context: opts.context });
   const secret = opts.tlsSecret ?? 'stagewall-tls';
   const webhookConfig = opts.webhookConfig ?? 'stagewall';
@@ -188,10 +185,13 @@ export async function runServe(opts: ServeCommandOptions, io: CliIo): Promise<Ru
     stopping = true;
     logger.info({ event: 'signal', signal, delayMs: shutdownDelay, timeoutMs: shutdownTimeout }, 'shutting down: not ready now, finishing requests in flight');
     // close() is bounded by the delay and the timeout; this only catches a view that never stops.
-    setTimeout(() => {
-      logger.error({ event: 'shutdown-stuck' }, 'shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, shutdownDelay + shutdownTimeout + 3000).unref();
+    setTimeout(
+      () => {
+        logger.error({ event: 'shutdown-stuck' }, 'shutdown did not finish in time; exiting');
+        process.exit(1);
+      },
+      shutdownDelay + shutdownTimeout + 3000,
+    ).unref();
     server.close(shutdownDelay).then(
       () => process.exit(0),
       (err: unknown) => {

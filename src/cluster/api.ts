@@ -27,7 +27,12 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * `timeoutMs` is one deadline for everything: credentials (an exec plugin may wait for a login),
  * connecting, and the whole answer, however slowly it trickles in.
  */
-export async function getJson(kc: KubeConfig, path: string, query: Record<string, string | number | undefined> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+export async function getJson(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string | number | undefined> = {},
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -42,7 +47,14 @@ export async function getJson(kc: KubeConfig, path: string, query: Record<string
 }
 
 /** A write: `method` with a JSON `body` (as `contentType`, e.g. a JSON Patch), one deadline for all. */
-export async function sendJson(kc: KubeConfig, method: 'POST' | 'PUT' | 'PATCH', path: string, body: unknown, contentType = 'application/json', timeoutMs = REQUEST_TIMEOUT_MS): Promise<unknown> {
+export async function sendJson(
+  kc: KubeConfig,
+  method: 'POST' | 'PUT' | 'PATCH',
+  path: string,
+  body: unknown,
+  contentType = 'application/json',
+  timeoutMs = REQUEST_TIMEOUT_MS,
+): Promise<unknown> {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`the kubeconfig's context "${kc.getCurrentContext()}" names no cluster`);
   const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -82,7 +94,8 @@ async function request(kc: KubeConfig, url: URL, signal: AbortSignal, write?: { 
           resolve(body);
           return;
         }
-        const message = isRecord(body) && typeof body['message'] === 'string' ? body['message'] : text.trim().slice(0, 200) || res.statusMessage || 'no message';
+        const message =
+          isRecord(body) && typeof body['message'] === 'string' ? body['message'] : text.trim().slice(0, 200) || res.statusMessage || 'no message';
         reject(new ApiStatusError(status, message));
       });
     });

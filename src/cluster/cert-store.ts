@@ -115,7 +115,8 @@ export class KubeCertificateStore implements CertificateStore {
     for (const { kind, path } of CONFIG_KINDS) {
       const config = await getOrUndefined(this.kc, `${path}/${encodeURIComponent(this.options.webhookConfig)}`);
       // A webhook still guarded does not call stagewall yet: as good as no bundle.
-      if (config) for (const hook of webhooksOf(config)) bundles.set(`${kind} ${this.options.webhookConfig} webhook ${hook.name}`, hook.guard >= 0 ? '' : hook.caBundle);
+      if (config)
+        for (const hook of webhooksOf(config)) bundles.set(`${kind} ${this.options.webhookConfig} webhook ${hook.name}`, hook.guard >= 0 ? '' : hook.caBundle);
     }
     return bundles;
   }

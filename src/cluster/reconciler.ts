@@ -146,7 +146,7 @@ export class DefaultDenyReconciler {
     this.pending.set(namespace, entry);
     entry.running = true;
     entry.dirty = false;
-    let failed = false;
+    let failed: boolean;
     try {
       failed = !(await this.applyMissing(namespace, entry));
     } finally {
@@ -186,7 +186,10 @@ export class DefaultDenyReconciler {
         const max = this.options.maxBackoffMs ?? 30_000;
         const delay = Math.min(max, (this.options.initialBackoffMs ?? 500) * 2 ** entry.attempt);
         entry.attempt += 1;
-        logger.warn({ event: 'policy-apply-failed', namespace, policy: name, attempt: entry.attempt, retryInMs: delay, error: (err as Error).message }, 'applying a managed policy failed; retrying');
+        logger.warn(
+          { event: 'policy-apply-failed', namespace, policy: name, attempt: entry.attempt, retryInMs: delay, error: (err as Error).message },
+          'applying a managed policy failed; retrying',
+        );
         if (this.stopped) return false;
         entry.timer = setTimeout(() => {
           delete entry.timer;

@@ -11,11 +11,7 @@ export interface ListResult<T> {
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 /** Starts a watch; `onEvent` gets each event, `onDone` the error (or null) when the stream ends. */
-export type WatchFn = (
-  resourceVersion: string,
-  onEvent: (type: string, object: unknown) => void,
-  onDone: (err: unknown) => void,
-) => Promise<{ abort(): void }>;
+export type WatchFn = (resourceVersion: string, onEvent: (type: string, object: unknown) => void, onDone: (err: unknown) => void) => Promise<{ abort(): void }>;
 
 export interface ReflectorOptions<T> {
   readonly name: string;
@@ -117,7 +113,10 @@ export class Reflector<T extends { metadata?: { resourceVersion?: string } }> {
           logger.info({ event: 'watch-gone', reflector: name }, 'watch expired (410 Gone); relisting');
           continue;
         }
-        logger.warn({ event: 'watch-error', reflector: name, error: (err as Error)?.message ?? String(err), retryInMs: backoff }, 'list/watch failed; relisting after backoff');
+        logger.warn(
+          { event: 'watch-error', reflector: name, error: (err as Error)?.message ?? String(err), retryInMs: backoff },
+          'list/watch failed; relisting after backoff',
+        );
         await this.sleep(backoff);
         backoff = Math.min(max, backoff * 2);
       }

@@ -152,7 +152,10 @@ export class ClusterViewSource implements ViewSource {
       this.knownPolicies.add(`${object.metadata?.namespace}/${object.metadata?.name}`);
     } catch (err) {
       // The API server validated it; a policy we cannot compile is logged, not fatal.
-      this.options.logger.error({ event: 'policy-compile-failed', namespace: object.metadata?.namespace, name: object.metadata?.name, error: (err as Error).message }, 'cannot index policy');
+      this.options.logger.error(
+        { event: 'policy-compile-failed', namespace: object.metadata?.namespace, name: object.metadata?.name, error: (err as Error).message },
+        'cannot index policy',
+      );
     }
   }
 

@@ -26,7 +26,15 @@ function describeSchemaError(err: ErrorObject): string {
   }
 }
 
-const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a number', string: 'a string', object: 'a mapping', array: 'a list', boolean: 'true or false', null: 'null' };
+const TYPE_NAMES: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  object: 'a mapping',
+  array: 'a list',
+  boolean: 'true or false',
+  null: 'null',
+};
 
 /**
  * ajv's errors folded to what a person needs: an anyOf reports every branch (a bad port gave five
@@ -37,7 +45,9 @@ const TYPE_NAMES: Record<string, string> = { integer: 'an integer', number: 'a n
 function foldSchemaErrors(errors: readonly ErrorObject[]): { path: string; message: string }[] {
   // An error belongs to an anyOf by both paths: the same schema is checked at every list item.
   const inside = (e: ErrorObject, anyOf: ErrorObject) =>
-    e !== anyOf && e.schemaPath.startsWith(`${anyOf.schemaPath}/`) && (e.instancePath === anyOf.instancePath || e.instancePath.startsWith(`${anyOf.instancePath}/`));
+    e !== anyOf &&
+    e.schemaPath.startsWith(`${anyOf.schemaPath}/`) &&
+    (e.instancePath === anyOf.instancePath || e.instancePath.startsWith(`${anyOf.instancePath}/`));
   const anyOfs = errors.filter((e) => e.keyword === 'anyOf');
   const outer = anyOfs.filter((a) => !anyOfs.some((b) => inside(a, b)));
   const lines: { path: string; message: string }[] = [];
@@ -54,7 +64,8 @@ function foldSchemaErrors(errors: readonly ErrorObject[]): { path: string; messa
       const index = b.schemaPath.slice(e.schemaPath.length + 1).split('/')[0] ?? '';
       branches.set(index, [...(branches.get(index) ?? []), b]);
     }
-    const mismatched = (index: string, list: ErrorObject[]) => list.find((b) => b.keyword === 'type' && b.instancePath === e.instancePath && b.schemaPath === `${e.schemaPath}/${index}/type`);
+    const mismatched = (index: string, list: ErrorObject[]) =>
+      list.find((b) => b.keyword === 'type' && b.instancePath === e.instancePath && b.schemaPath === `${e.schemaPath}/${index}/type`);
     const relevant = [...branches].filter(([index, list]) => !mismatched(index, list));
     if (relevant.length > 0) {
       lines.push(...foldSchemaErrors(relevant.flatMap(([, list]) => list)));
@@ -265,14 +276,23 @@ function checkGeneratable(doc: StagewallConfigDocument, stages: ReadonlyMap<stri
       const path = `/pipelines/${pi}/stages/${si}`;
       const stage = stages.get(stageId(p.name, st.name));
       if (!stage) return;
-      for (const [field, list] of [['ingressExternal', stage.ingressExternal], ['egressExternal', stage.egressExternal]] as const) {
+      for (const [field, list] of [
+        ['ingressExternal', stage.ingressExternal],
+        ['egressExternal', stage.egressExternal],
+      ] as const) {
         for (const e of list) {
-          if (e.cidr.prefix === 0) problems.push(`${path}/${field}: ${e.cidr.text} is every address, which ${field === 'ingressExternal' ? 'ingress' : 'egress'}-open refuses; approve the CIDRs the stage needs`);
+          if (e.cidr.prefix === 0)
+            problems.push(
+              `${path}/${field}: ${e.cidr.text} is every address, which ${field === 'ingressExternal' ? 'ingress' : 'egress'}-open refuses; approve the CIDRs the stage needs`,
+            );
         }
       }
       for (const field of ['ingressNamespaces', 'egressNamespaces'] as const) {
         for (const ns of st[field] ?? []) {
-          if (stageNamespaces.has(ns)) problems.push(`${path}/${field}: ${ns} is a pipeline namespace; name its stages in ${field === 'ingressNamespaces' ? 'ingressFrom' : 'egressTo'} instead`);
+          if (stageNamespaces.has(ns))
+            problems.push(
+              `${path}/${field}: ${ns} is a pipeline namespace; name its stages in ${field === 'ingressNamespaces' ? 'ingressFrom' : 'egressTo'} instead`,
+            );
         }
       }
       const name = stagePolicyName({ pipeline: p.name, name: st.name });
@@ -291,7 +311,11 @@ function buildModel(doc: StagewallConfigDocument, source: string): StagewallConf
   const { stages, pipelines } = resolveStages(doc, adjacency(edges), problems);
   checkGeneratable(doc, stages, problems);
   if (problems.length > 0) {
-    throw new StagewallError('CONFIG_SEMANTIC', `${source}: inconsistent StagewallConfig (${problems.length} problem${problems.length === 1 ? '' : 's'})`, problems);
+    throw new StagewallError(
+      'CONFIG_SEMANTIC',
+      `${source}: inconsistent StagewallConfig (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+      problems,
+    );
   }
   return {
     mode: doc.mode,

@@ -122,7 +122,13 @@ export const configSchema = {
  */
 export function configJsonSchemaText(): string {
   const { $id, ...rest } = configSchema;
-  const doc = { $schema: 'http://json-schema.org/draft-07/schema#', $id, title: 'StagewallConfig', description: 'stagewall.yaml: the pipelines, their stages and the declared flow', ...rest };
+  const doc = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    $id,
+    title: 'StagewallConfig',
+    description: 'stagewall.yaml: the pipelines, their stages and the declared flow',
+    ...rest,
+  };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 

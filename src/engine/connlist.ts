@@ -13,7 +13,8 @@ import { isolates, type CompiledPolicy, type Direction } from './policies.js';
 import { pinnedValues } from './selectors.js';
 import type { View } from './view.js';
 
-export type Peer = { readonly type: 'workload'; readonly workload: Workload; readonly id: string } | { readonly type: 'external'; readonly range: IpRange; readonly id: string };
+export type Peer =
+  { readonly type: 'workload'; readonly workload: Workload; readonly id: string } | { readonly type: 'external'; readonly range: IpRange; readonly id: string };
 
 export interface Connection {
   readonly src: Peer;

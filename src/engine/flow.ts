@@ -2,7 +2,19 @@
 // representative pods), for `stagewall graph`, the flow-blocked rule and the property test; and
 // the declared flow cached per view version.
 import type { PortSpec, Stage, StagewallConfig } from '../config/model.js';
-import { ALL_PORTS, intersect, isEmpty, NO_PORTS, portSetOf, portSetOfSpecs, splitName, subtract, unionAll, type Interval, type PortSet } from '../shared/ports.js';
+import {
+  ALL_PORTS,
+  intersect,
+  isEmpty,
+  NO_PORTS,
+  portSetOf,
+  portSetOfSpecs,
+  splitName,
+  subtract,
+  unionAll,
+  type Interval,
+  type PortSet,
+} from '../shared/ports.js';
 import { pipelineOfNamespace } from './peers.js';
 import { egressPorts, ingressPorts, namedContainerPort, type PodEndpoint } from './reachability.js';
 import type { View } from './view.js';
@@ -137,12 +149,22 @@ function endpointsOf(stage: Stage, namespace: string, config: StagewallConfig, w
  * declared edge must get through between every source and destination pod (what is open is what
  * is open for all, and it is blocked when any pair is); an undeclared one opens what any pair opens.
  */
-function evaluatePair(from: Stage, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, config: StagewallConfig, view: View, workloads: StageWorkloads): PlacementPair {
+function evaluatePair(
+  from: Stage,
+  to: Stage,
+  fromNamespace: string,
+  toNamespace: string,
+  declared: boolean,
+  config: StagewallConfig,
+  view: View,
+  workloads: StageWorkloads,
+): PlacementPair {
   const sources = endpointsOf(from, fromNamespace, config, workloads);
   const destinations = endpointsOf(to, toNamespace, config, workloads);
   const results: PlacementPair[] = [];
   const real = workloads.has(stageKey(to.id, toNamespace));
-  for (const source of sources) for (const destination of destinations) results.push(evaluateEndpoints(source, destination, to, fromNamespace, toNamespace, declared, view, real));
+  for (const source of sources)
+    for (const destination of destinations) results.push(evaluateEndpoints(source, destination, to, fromNamespace, toNamespace, declared, view, real));
   if (results.length === 1) return results[0]!;
   const meet = (sets: PortSet[]) => sets.reduce((a, b) => intersect(a, b));
   const blocks = (pick: (p: PlacementPair) => PortSet | undefined) => (declared ? unionAll(results.map((p) => pick(p) ?? NO_PORTS)) : undefined);
@@ -175,7 +197,16 @@ function servedByPod(served: PortSet, destination: PodEndpoint): PortSet | undef
   return isEmpty(set) ? undefined : set;
 }
 
-function evaluateEndpoints(source: PodEndpoint, destination: PodEndpoint, to: Stage, fromNamespace: string, toNamespace: string, declared: boolean, view: View, real = false): PlacementPair {
+function evaluateEndpoints(
+  source: PodEndpoint,
+  destination: PodEndpoint,
+  to: Stage,
+  fromNamespace: string,
+  toNamespace: string,
+  declared: boolean,
+  view: View,
+  real = false,
+): PlacementPair {
   const egress = egressPorts(source, destination, view);
   const ingress = ingressPorts(source, destination, view);
   const both = intersect(egress, ingress);

@@ -38,7 +38,11 @@ export function formatPath(root: string, keys: readonly (string | number)[]): st
   const shown =
     keys.length <= PATH_HEAD + PATH_TAIL
       ? keys.map((k) => segment(k, false))
-      : [...keys.slice(0, PATH_HEAD).map((k) => segment(k, false)), `.… (${keys.length - PATH_HEAD - PATH_TAIL} more)`, ...keys.slice(-PATH_TAIL).map((k) => segment(k, false))];
+      : [
+          ...keys.slice(0, PATH_HEAD).map((k) => segment(k, false)),
+          `.… (${keys.length - PATH_HEAD - PATH_TAIL} more)`,
+          ...keys.slice(-PATH_TAIL).map((k) => segment(k, false)),
+        ];
   const text = `${root}${shown.join('')}`;
   return text.startsWith('.') ? text.slice(1) : text;
 }
@@ -70,11 +74,10 @@ function withinLimits(value: object): boolean {
   // Module-level buffers, emptied before returning: the engine is synchronous, never re-entered.
   const values = stackValues;
   const depths = stackDepths;
-  let top = 0;
+  let top = 1;
   let total = 0;
   values[0] = value;
   depths[0] = 1;
-  top = 1;
   try {
     while (top > 0) {
       top -= 1;

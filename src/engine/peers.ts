@@ -29,9 +29,7 @@ export function pipelineOfNamespace(ns: NamespaceInfo | undefined, config: Stage
 /** The stages of `pipeline` whose pods the selector may match (pods carry pipeline and stage labels). */
 export function stagesMatching(selector: CompiledSelector | undefined, pipeline: Pipeline, config: StagewallConfig): Stage[] {
   if (!selector || selector.selectsAll) return [...pipeline.stages];
-  return pipeline.stages.filter((stage) =>
-    mayMatch(selector, { [config.labels.pipeline]: pipeline.name, [config.labels.stage]: stage.name }),
-  );
+  return pipeline.stages.filter((stage) => mayMatch(selector, { [config.labels.pipeline]: pipeline.name, [config.labels.stage]: stage.name }));
 }
 
 function selectsOnlyDns(selector: CompiledSelector | undefined): boolean {
@@ -108,7 +106,9 @@ export function targetAllowed(target: Target, stage: Stage, direction: Direction
 export function describeTarget(target: Target): string {
   switch (target.kind) {
     case 'stage':
-      return target.namespace ? `stage ${target.stage.id} (namespace ${target.namespace})` : `stage ${target.stage.id} (any namespace of pipeline ${target.stage.pipeline})`;
+      return target.namespace
+        ? `stage ${target.stage.id} (namespace ${target.namespace})`
+        : `stage ${target.stage.id} (any namespace of pipeline ${target.stage.pipeline})`;
     case 'namespace':
       return `namespace ${target.namespace}`;
     case 'any-namespace':

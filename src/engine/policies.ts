@@ -129,8 +129,14 @@ export function compilePolicy(policy: NetworkPolicy, fallbackNamespace = 'defaul
     podSelector: compileSelector(spec.podSelector ?? {}, `${where} spec.podSelector`, selectors),
     ingress: types.ingress,
     egress: types.egress,
-    ingressRules: compileRules('ingress', (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))),
-    egressRules: compileRules('egress', (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }))),
+    ingressRules: compileRules(
+      'ingress',
+      (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })),
+    ),
+    egressRules: compileRules(
+      'egress',
+      (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports })),
+    ),
   };
 }
 

@@ -131,7 +131,7 @@ function namespaceLabels(name: string, view: View): Labels {
   return (view.namespace(name) ?? syntheticNamespace(name)).labels;
 }
 
-/** Is the whole range inside one of `ranges` (sorted, disjoint, as ipBlockRanges gives them)? Binary search. *//** Does one peer of a policy in `policyNamespace` match the endpoint? */
+/** Is the whole range inside one of `ranges` (sorted, disjoint, as ipBlockRanges gives them)? Binary search. */ /** Does one peer of a policy in `policyNamespace` match the endpoint? */
 export function peerMatches(peer: CompiledPeer, endpoint: Endpoint, policyNamespace: string, view: View): boolean {
   if (peer.ipBlock) {
     if ('range' in endpoint) return rangeWithinSorted(endpoint.range, peer.ipBlock.ranges);
@@ -166,7 +166,14 @@ export type IsolatingPolicies = (pod: PodEndpoint, direction: 'ingress' | 'egres
  * The ports that `pod`'s own policies open in one direction towards `peer` (a named port is the
  * `destination`'s): every port when no policy isolates `pod` in that direction.
  */
-function directionPorts(direction: 'ingress' | 'egress', pod: PodEndpoint, peer: Endpoint, destination: Endpoint, view: View, find: IsolatingPolicies): PortSet {
+function directionPorts(
+  direction: 'ingress' | 'egress',
+  pod: PodEndpoint,
+  peer: Endpoint,
+  destination: Endpoint,
+  view: View,
+  find: IsolatingPolicies,
+): PortSet {
   const policies = find(pod, direction, view);
   if (policies.length === 0) return ALL_PORTS;
   const opened: PortSet[] = [];

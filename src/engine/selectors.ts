@@ -76,10 +76,7 @@ function compileRequirement(expr: LabelSelectorRequirement, where: string): Requ
       }
       return { key, operator, values: new Set() };
     default:
-      throw new StagewallError(
-        'SELECTOR_INVALID',
-        `${where}: unknown operator "${String(operator)}" on key "${key}" (use In, NotIn, Exists or DoesNotExist)`,
-      );
+      throw new StagewallError('SELECTOR_INVALID', `${where}: unknown operator "${String(operator)}" on key "${key}" (use In, NotIn, Exists or DoesNotExist)`);
   }
 }
 
@@ -305,11 +302,7 @@ export function compileSelector(selector: LabelSelector | undefined | null, wher
  * This is how a peer is resolved conservatively: to everything it *may* match. O(|fixed| +
  * |present|): the per-key satisfiability was settled when the selector was compiled.
  */
-export function mayMatch(
-  selector: CompiledSelector,
-  fixed: Readonly<Record<string, string | null>>,
-  present: readonly string[] = [],
-): boolean {
+export function mayMatch(selector: CompiledSelector, fixed: Readonly<Record<string, string | null>>, present: readonly string[] = []): boolean {
   let impossibleFixed = 0;
   for (const key of Object.keys(fixed)) {
     const c = selector.byKey.get(key);

@@ -27,7 +27,6 @@ export function kindOf(value: unknown): string {
   return typeof value === 'object' ? 'a mapping' : `${typeof value} ${clipped(String(value))}`;
 }
 
-
 function optionalMapping(value: unknown, path: string): Problem {
   return value === undefined || isRecord(value) ? undefined : `${path} must be a mapping, not ${kindOf(value)}`;
 }
@@ -162,7 +161,9 @@ const TEMPLATE_STEPS: ReadonlyMap<string, readonly string[]> = new Map(
 );
 
 /** The dotted path of each workload's template metadata, e.g. spec.template.metadata. */
-const TEMPLATE_METADATA: ReadonlyMap<string, string> = new Map([...WORKLOAD_KINDS].map((kind) => [kind, templateMetadataPointer(kind).slice(1).replaceAll('/', '.')]));
+const TEMPLATE_METADATA: ReadonlyMap<string, string> = new Map(
+  [...WORKLOAD_KINDS].map((kind) => [kind, templateMetadataPointer(kind).slice(1).replaceAll('/', '.')]),
+);
 
 /** The first n steps as a dotted path: only ever built for a message. */
 function stepsPath(root: string, steps: readonly string[], n: number): string {
@@ -176,7 +177,9 @@ function podTemplate(object: KubeObject, root: string): Problem {
     if (spec === undefined) return undefined;
     if (!isRecord(spec)) return `${root}spec must be a mapping, not ${kindOf(spec)}`;
     const hostNetwork = spec['hostNetwork'];
-    return hostNetwork === undefined || typeof hostNetwork === 'boolean' ? undefined : `${root}spec.hostNetwork must be true or false, not ${kindOf(hostNetwork)}`;
+    return hostNetwork === undefined || typeof hostNetwork === 'boolean'
+      ? undefined
+      : `${root}spec.hostNetwork must be true or false, not ${kindOf(hostNetwork)}`;
   }
   const steps = TEMPLATE_STEPS.get(object.kind ?? '') ?? [];
   // The engine's own reads find the template; only when they do not is the way there walked,
@@ -197,7 +200,9 @@ function podTemplate(object: KubeObject, root: string): Problem {
   if (spec === undefined) return undefined;
   if (!isRecord(spec)) return `${stepsPath(root, steps, steps.length)}.spec must be a mapping, not ${kindOf(spec)}`;
   const hostNetwork = spec['hostNetwork'];
-  return hostNetwork === undefined || typeof hostNetwork === 'boolean' ? undefined : `${stepsPath(root, steps, steps.length)}.spec.hostNetwork must be true or false, not ${kindOf(hostNetwork)}`;
+  return hostNetwork === undefined || typeof hostNetwork === 'boolean'
+    ? undefined
+    : `${stepsPath(root, steps, steps.length)}.spec.hostNetwork must be true or false, not ${kindOf(hostNetwork)}`;
 }
 
 /**
@@ -208,10 +213,7 @@ function podTemplate(object: KubeObject, root: string): Problem {
  */
 export function metadataProblem(object: KubeObject, root = ''): Problem {
   const kind = object.kind;
-  return (
-    metadata(object.metadata, root, 'metadata') ??
-    (kind === 'Pod' || WORKLOAD_KINDS.has(kind ?? '') ? podTemplate(object, root) : undefined)
-  );
+  return metadata(object.metadata, root, 'metadata') ?? (kind === 'Pod' || WORKLOAD_KINDS.has(kind ?? '') ? podTemplate(object, root) : undefined);
 }
 
 /** What is wrong with the shape of a judged object, or undefined when the engine can read it. */

@@ -137,13 +137,7 @@ export function podSubject(
   };
 }
 
-export function policySubject(
-  policy: CompiledPolicy,
-  ns: NamespaceInfo,
-  pipeline: Pipeline,
-  view: View,
-  config: StagewallConfig,
-): PolicySubject {
+export function policySubject(policy: CompiledPolicy, ns: NamespaceInfo, pipeline: Pipeline, view: View, config: StagewallConfig): PolicySubject {
   const ref = objectRef(policy.raw, ns.name);
   const cache = new Map<Direction, PeerAnalysis[]>();
   const analyse = (direction: Direction): PeerAnalysis[] => {
@@ -185,4 +179,3 @@ export function policySubject(
     },
   };
 }
-

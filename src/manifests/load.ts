@@ -38,12 +38,13 @@ const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
 const MERGE = new Type('tag:yaml.org,2002:merge', { kind: 'scalar', resolve: (data: unknown) => data === '<<' || data === null });
 const MERGE_SCHEMA = CORE_SCHEMA.extend({ implicit: [MERGE] });
 
-
-
 function classify(value: unknown, source: SourcePosition, options: LoadOptions): LoadedObject | undefined {
   const at = `${source.file}:${source.line}`;
   if (!isRecord(value)) {
-    throw new StagewallError('MANIFEST_SHAPE', `${at}: the document is ${Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`}: a manifest must be a mapping with apiVersion and kind`);
+    throw new StagewallError(
+      'MANIFEST_SHAPE',
+      `${at}: the document is ${Array.isArray(value) ? 'a list' : `${typeof value} ${JSON.stringify(value)}`}: a manifest must be a mapping with apiVersion and kind`,
+    );
   }
   try {
     checkStructure(value, 'object');
@@ -54,11 +55,18 @@ function classify(value: unknown, source: SourcePosition, options: LoadOptions):
   const { apiVersion, kind } = value;
   // Every message names the object (kind namespace/name, as far as the document says) and the field.
   const object = `${typeof kind === 'string' && kind !== '' ? kind : 'object'} ${describeName(value)}`;
-  for (const [field, v] of [['apiVersion', apiVersion], ['kind', kind]] as const) {
-    if (typeof v !== 'string' || v === '') throw new StagewallError('MANIFEST_KIND', `${at}: ${object}: ${field} is ${v === undefined ? 'missing' : `not a name (${JSON.stringify(v)})`}`);
+  for (const [field, v] of [
+    ['apiVersion', apiVersion],
+    ['kind', kind],
+  ] as const) {
+    if (typeof v !== 'string' || v === '')
+      throw new StagewallError('MANIFEST_KIND', `${at}: ${object}: ${field} is ${v === undefined ? 'missing' : `not a name (${JSON.stringify(v)})`}`);
   }
   if (value['metadata'] !== undefined && !isRecord(value['metadata'])) {
-    throw new StagewallError('MANIFEST_SHAPE', `${at}: ${object}: metadata must be a mapping, not ${Array.isArray(value['metadata']) ? 'a list' : JSON.stringify(value['metadata'])}`);
+    throw new StagewallError(
+      'MANIFEST_SHAPE',
+      `${at}: ${object}: metadata must be a mapping, not ${Array.isArray(value['metadata']) ? 'a list' : JSON.stringify(value['metadata'])}`,
+    );
   }
   const status = classifyKind(apiVersion as string, kind as string);
   if (status.status === 'unknown') {
@@ -188,7 +196,10 @@ function listFiles(path: string): string[] {
   try {
     stat = statSync(path);
   } catch (err) {
-    throw new StagewallError('MANIFEST_READ', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    throw new StagewallError(
+      'MANIFEST_READ',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`,
+    );
   }
   if (!stat.isDirectory()) return [path];
   return readdirSync(path, { withFileTypes: true })

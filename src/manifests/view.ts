@@ -15,7 +15,12 @@ import type { LoadedObject } from './load.js';
  * `live` (Namespaces and NetworkPolicies read from a cluster) goes in first; a manifest then
  * replaces the live object of the same kind, namespace and name, as `kubectl apply` would.
  */
-export function buildStaticView(objects: readonly LoadedObject[], defaultNamespace = 'default', config?: StagewallConfig, live: readonly KubeObject[] = []): IndexedView {
+export function buildStaticView(
+  objects: readonly LoadedObject[],
+  defaultNamespace = 'default',
+  config?: StagewallConfig,
+  live: readonly KubeObject[] = [],
+): IndexedView {
   const view = new IndexedView();
   for (const object of live) {
     if (object.kind === 'Namespace') view.upsertNamespace(object);
@@ -44,6 +49,11 @@ export function buildStaticView(objects: readonly LoadedObject[], defaultNamespa
     }
   }
   // Last, so that a pipeline workload takes the labels stagewall's mutation gives it in its namespace.
-  view.setWorkloads(workloadsOf(objects.map((o) => o.object), { defaultNamespace, config, view }));
+  view.setWorkloads(
+    workloadsOf(
+      objects.map((o) => o.object),
+      { defaultNamespace, config, view },
+    ),
+  );
   return view;
 }

@@ -72,14 +72,36 @@ function logAudit(deps: WebhookDeps, request: AdmissionRequest, decision: Decisi
   for (let i = 0; i < shown; i += 1) {
     const v = violations[i] as Decision['violations'][number];
     deps.logger.warn(
-      { event: 'audit', rule: v.rule, severity: v.severity, object, namespace: object.namespace, user, uid, mode: decision.mode, operation: request.operation, dryRun },
+      {
+        event: 'audit',
+        rule: v.rule,
+        severity: v.severity,
+        object,
+        namespace: object.namespace,
+        user,
+        uid,
+        mode: decision.mode,
+        operation: request.operation,
+        dryRun,
+      },
       loggable(v.message, MAX_LOGGED_MESSAGE_LENGTH),
     );
   }
   if (violations.length > shown) {
     const omitted = omittedFrom(violations, shown);
     deps.logger.warn(
-      { event: 'audit', rules: omitted.rules, omitted: omitted.count, object, namespace: object.namespace, user, uid, mode: decision.mode, operation: request.operation, dryRun },
+      {
+        event: 'audit',
+        rules: omitted.rules,
+        omitted: omitted.count,
+        object,
+        namespace: object.namespace,
+        user,
+        uid,
+        mode: decision.mode,
+        operation: request.operation,
+        dryRun,
+      },
       moreViolations(omitted),
     );
   }
@@ -185,7 +207,14 @@ function admissionEndpoint(deps: WebhookDeps, endpoint: Endpoint, budget: BodyBu
         // The object itself is bad (the API server would not have stored it): say so in the
         // AdmissionReview, so kubectl shows the reason rather than "failed calling webhook".
         deps.logger.warn(
-          { event: 'bad-object', endpoint, uid: loggable(request.uid), kind: loggable(kind), code: err.code, error: loggable(err.message, MAX_LOGGED_MESSAGE_LENGTH) },
+          {
+            event: 'bad-object',
+            endpoint,
+            uid: loggable(request.uid),
+            kind: loggable(kind),
+            code: err.code,
+            error: loggable(err.message, MAX_LOGGED_MESSAGE_LENGTH),
+          },
           'object refused as invalid',
         );
         sendJson(res, 200, encodeReview(decoded.apiVersion, errored(request.uid, 400, clipUtf8(`[${err.code}] ${err.message}`, MAX_DENIAL_MESSAGE_BYTES))));

@@ -28,7 +28,17 @@ export interface Metrics extends ReconcilerMetrics, CertificateMetrics {
 export const ADMISSION_LATENCY_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
 /** Kinds counted by name; anything else is `other`, so a caller cannot grow the label set. */
-const COUNTED_KINDS: ReadonlySet<string> = new Set(['Pod', 'Namespace', 'NetworkPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob']);
+const COUNTED_KINDS: ReadonlySet<string> = new Set([
+  'Pod',
+  'Namespace',
+  'NetworkPolicy',
+  'Deployment',
+  'StatefulSet',
+  'DaemonSet',
+  'ReplicaSet',
+  'Job',
+  'CronJob',
+]);
 
 export function kindLabel(kind: string): string {
   return COUNTED_KINDS.has(kind) ? kind : 'other';
@@ -105,7 +115,13 @@ export class AdmissionTally {
  * A prom-client Counter whose value is read from tally slots at scrape time (so resetting it alone
  * lasts until the next scrape; Registry.resetMetrics() resets the tally too).
  */
-function talliedCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], slots: () => Iterable<CountSlot<L>>): Counter<L> {
+function talliedCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  slots: () => Iterable<CountSlot<L>>,
+): Counter<L> {
   return new Counter<L>({
     name,
     help,
@@ -168,7 +184,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
     () => admissions.requests.values(),
   );
   talliedHistogram(registry, admissions);
-  talliedCounter(registry, 'stagewall_violations_total', 'Violations found by rule and reported severity.', ['rule', 'severity'], () => admissions.violations.values());
+  talliedCounter(registry, 'stagewall_violations_total', 'Violations found by rule and reported severity.', ['rule', 'severity'], () =>
+    admissions.violations.values(),
+  );
   return {
     registry,
     admissions,
@@ -178,18 +196,65 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       labelNames: ['endpoint', 'reason'],
       registers,
     }),
-    configReloads: new Counter({ name: 'stagewall_config_reloads_total', help: 'Config reloads by result (success|failure).', labelNames: ['result'], registers }),
-    configLastReloadSuccess: new Gauge({ name: 'stagewall_config_last_reload_successful', help: '1 when the last config (re)load succeeded, 0 when the last good config is still in force.', registers }),
-    certificateExpiry: new Gauge({ name: 'stagewall_certificate_expiry_timestamp_seconds', help: 'Unix time at which the serving certificate expires.', registers }),
-    certificateReloads: new Counter({ name: 'stagewall_certificate_reloads_total', help: 'Serving certificate reloads by result (success|failure).', labelNames: ['result'], registers }),
-    caExpiry: new Gauge({ name: 'stagewall_ca_expiry_timestamp_seconds', help: 'Unix time at which the CA that signs the serving certificate expires (--manage-certs).', registers }),
-    certificateRotations: new Counter({ name: 'stagewall_certificate_rotations_total', help: 'Certificates this replica renewed in the Secret, by certificate (ca|serving) (--manage-certs).', labelNames: ['certificate'], registers }),
-    caBundleWrites: new Counter({ name: 'stagewall_ca_bundle_writes_total', help: 'Writes of the CA bundle into the webhook configurations by result (success|failure) (--manage-certs).', labelNames: ['result'], registers }),
-    certificateSyncs: new Counter({ name: 'stagewall_certificate_syncs_total', help: 'Syncs of the certificate Secret and the webhook bundles by result (success|failure) (--manage-certs).', labelNames: ['result'], registers }),
+    configReloads: new Counter({
+      name: 'stagewall_config_reloads_total',
+      help: 'Config reloads by result (success|failure).',
+      labelNames: ['result'],
+      registers,
+    }),
+    configLastReloadSuccess: new Gauge({
+      name: 'stagewall_config_last_reload_successful',
+      help: '1 when the last config (re)load succeeded, 0 when the last good config is still in force.',
+      registers,
+    }),
+    certificateExpiry: new Gauge({
+      name: 'stagewall_certificate_expiry_timestamp_seconds',
+      help: 'Unix time at which the serving certificate expires.',
+      registers,
+    }),
+    certificateReloads: new Counter({
+      name: 'stagewall_certificate_reloads_total',
+      help: 'Serving certificate reloads by result (success|failure).',
+      labelNames: ['result'],
+      registers,
+    }),
+    caExpiry: new Gauge({
+      name: 'stagewall_ca_expiry_timestamp_seconds',
+      help: 'Unix time at which the CA that signs the serving certificate expires (--manage-certs).',
+      registers,
+    }),
+    certificateRotations: new Counter({
+      name: 'stagewall_certificate_rotations_total',
+      help: 'Certificates this replica renewed in the Secret, by certificate (ca|serving) (--manage-certs).',
+      labelNames: ['certificate'],
+      registers,
+    }),
+    caBundleWrites: new Counter({
+      name: 'stagewall_ca_bundle_writes_total',
+      help: 'Writes of the CA bundle into the webhook configurations by result (success|failure) (--manage-certs).',
+      labelNames: ['result'],
+      registers,
+    }),
+    certificateSyncs: new Counter({
+      name: 'stagewall_certificate_syncs_total',
+      help: 'Syncs of the certificate Secret and the webhook bundles by result (success|failure) (--manage-certs).',
+      labelNames: ['result'],
+      registers,
+    }),
     viewSynced: new Gauge({ name: 'stagewall_view_synced', help: '1 once the view (informer cache or manifests) is synced.', registers }),
     viewObjects: new Gauge({ name: 'stagewall_view_objects', help: 'Objects in the view by kind.', labelNames: ['kind'], registers }),
-    policiesApplied: new Counter({ name: 'stagewall_managed_policies_applied_total', help: 'Managed NetworkPolicies applied (server-side apply).', labelNames: ['policy'], registers }),
-    policyApplyFailures: new Counter({ name: 'stagewall_managed_policy_apply_failures_total', help: 'Failed applies of managed NetworkPolicies.', labelNames: ['policy'], registers }),
+    policiesApplied: new Counter({
+      name: 'stagewall_managed_policies_applied_total',
+      help: 'Managed NetworkPolicies applied (server-side apply).',
+      labelNames: ['policy'],
+      registers,
+    }),
+    policyApplyFailures: new Counter({
+      name: 'stagewall_managed_policy_apply_failures_total',
+      help: 'Failed applies of managed NetworkPolicies.',
+      labelNames: ['policy'],
+      registers,
+    }),
     namespaceToPolicySeconds: new Histogram({
       name: 'stagewall_namespace_to_policy_seconds',
       help: "Time from a pipeline namespace's creation to its default-deny policy being applied.",

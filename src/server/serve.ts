@@ -85,8 +85,10 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string | u
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${host ?? '*'}:${port}`;
-      if (err.code === 'EADDRINUSE') reject(new StagewallError('LISTEN', `${flag} ${port}: the port is already in use (${where}); stop what listens there or choose another port`));
-      else if (err.code === 'EACCES') reject(new StagewallError('LISTEN', `${flag} ${port}: not allowed to listen on ${where} (ports below 1024 need privileges)`));
+      if (err.code === 'EADDRINUSE')
+        reject(new StagewallError('LISTEN', `${flag} ${port}: the port is already in use (${where}); stop what listens there or choose another port`));
+      else if (err.code === 'EACCES')
+        reject(new StagewallError('LISTEN', `${flag} ${port}: not allowed to listen on ${where} (ports below 1024 need privileges)`));
       else if (err.code === 'EADDRNOTAVAIL') reject(new StagewallError('LISTEN', `${flag} ${port}: --host ${host} is not an address of this machine`));
       else reject(err);
     });
@@ -136,7 +138,12 @@ function tlsFrom(snapshot: FileSnapshot, options: ServeOptions): TlsFiles {
   const source = options.certificateSource;
   const served = source?.current();
   const [cert, key, clientCa] = source ? [served && Buffer.from(served.cert), served && Buffer.from(served.key), snapshot.contents[0]] : snapshot.contents;
-  const certificate = certificateFrom(cert, key, source ? 'the managed certificate' : (options.tlsCert ?? ''), source ? 'the managed key' : (options.tlsKey ?? ''));
+  const certificate = certificateFrom(
+    cert,
+    key,
+    source ? 'the managed certificate' : (options.tlsCert ?? ''),
+    source ? 'the managed key' : (options.tlsKey ?? ''),
+  );
   const ca = options.clientCa === undefined ? {} : clientCaFrom(clientCa, options.clientCa);
   return { certificate, context: { ...TLS_SERVER_OPTIONS, ...certificate.options, ...ca } };
 }
@@ -148,7 +155,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const stops: (() => void)[] = [];
 
   // Certificates first: a start that fails on them leaves no watcher behind.
-  if (!options.certificateSource && (options.tlsCert === undefined || options.tlsKey === undefined)) throw new Error('startServer needs tlsCert and tlsKey, or a certificateSource');
+  if (!options.certificateSource && (options.tlsCert === undefined || options.tlsKey === undefined))
+    throw new Error('startServer needs tlsCert and tlsKey, or a certificateSource');
   const tlsPaths = tlsPathsOf(options);
   let tlsFiles = readFiles(tlsPaths);
   const tls = tlsFrom(tlsFiles, options);
@@ -242,17 +250,21 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     metrics.viewObjects.set({ kind: 'NetworkPolicy' }, viewSource.view.policyCount);
   };
   const ops = createHttpServer(
-    createOpsApp(metrics, {
-      notReadyBecause: () => {
-        refreshViewMetrics();
-        const reasons: string[] = [];
-        if (shuttingDown) reasons.push('shutting down');
-        if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
-        if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
-        if (options.certificateSource) reasons.push(...options.certificateSource.notReadyBecause());
-        return reasons;
+    createOpsApp(
+      metrics,
+      {
+        notReadyBecause: () => {
+          refreshViewMetrics();
+          const reasons: string[] = [];
+          if (shuttingDown) reasons.push('shutting down');
+          if (!viewSource.synced()) reasons.push(`view not synced (${viewSource.description})`);
+          if (certificate.expiresAt.getTime() < Date.now()) reasons.push('serving certificate expired');
+          if (options.certificateSource) reasons.push(...options.certificateSource.notReadyBecause());
+          return reasons;
+        },
       },
-    }, refreshViewMetrics),
+      refreshViewMetrics,
+    ),
   );
 
   let port: number;
@@ -301,7 +313,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         for (const stop of stops) stop();
         const timeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
         const { forced } = await connections.drain(timeoutMs);
-        if (forced > 0) logger.warn({ event: 'drain-timeout', connections: forced, timeoutMs }, 'requests still in flight after the shutdown timeout were cut off');
+        if (forced > 0)
+          logger.warn({ event: 'drain-timeout', connections: forced, timeoutMs }, 'requests still in flight after the shutdown timeout were cut off');
         await Promise.all([closeOps(ops, OPS_CLOSE_TIMEOUT_MS), viewSource.stop()]);
         logger.info({ event: 'stopped' }, 'stagewall webhook stopped');
       })();

@@ -44,7 +44,8 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
 export function clientCaFrom(bundle: Buffer | undefined, path: string): SecureContextOptions {
   if (bundle === undefined) throw new StagewallError('CERTS', `cannot read the client CA bundle ${path}`);
   const pems = bundle.toString('utf8').match(PEM_CERTIFICATE) ?? [];
-  if (pems.length === 0) throw new StagewallError('CERTS', `${path} holds no PEM certificate: --client-ca needs the CA bundle that signs the API server's client certificate`);
+  if (pems.length === 0)
+    throw new StagewallError('CERTS', `${path} holds no PEM certificate: --client-ca needs the CA bundle that signs the API server's client certificate`);
   let cas = 0;
   for (const [i, pem] of pems.entries()) {
     try {
@@ -53,7 +54,11 @@ export function clientCaFrom(bundle: Buffer | undefined, path: string): SecureCo
       throw new StagewallError('CERTS', `${path}: certificate ${i + 1} is not valid PEM: ${(err as Error).message}`);
     }
   }
-  if (cas === 0) throw new StagewallError('CERTS', `${path} holds no CA certificate (basicConstraints CA:TRUE): --client-ca needs the CA, not the client certificate itself`);
+  if (cas === 0)
+    throw new StagewallError(
+      'CERTS',
+      `${path} holds no CA certificate (basicConstraints CA:TRUE): --client-ca needs the CA, not the client certificate itself`,
+    );
   return { ca: pems };
 }
 

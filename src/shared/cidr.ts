@@ -206,7 +206,7 @@ export function formatAddress(addr: bigint, family: IpFamily): string {
   // Compress the longest run of zero hextets, as RFC 5952 asks.
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (parts[i] !== '0') {
       i += 1;
       continue;

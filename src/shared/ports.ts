@@ -120,10 +120,7 @@ export function intersect(a: PortSet, b: PortSet): PortSet {
     const other = b.numbers.get(protocol);
     if (other) entries.push([protocol, intersectIntervals(intervals, other)]);
   }
-  const names = [
-    ...[...a.names].filter((k) => hasName(b, ...splitName(k))),
-    ...[...b.names].filter((k) => hasName(a, ...splitName(k))),
-  ];
+  const names = [...[...a.names].filter((k) => hasName(b, ...splitName(k))), ...[...b.names].filter((k) => hasName(a, ...splitName(k)))];
   return portSetOf(entries, names);
 }
 
@@ -132,7 +129,10 @@ export function subtract(a: PortSet, b: PortSet): PortSet {
   if (isEmpty(a) || isEmpty(b)) return a;
   const entries: [string, Interval[]][] = [];
   for (const [protocol, intervals] of a.numbers) entries.push([protocol, subtractIntervals(intervals, b.numbers.get(protocol) ?? [])]);
-  return portSetOf(entries, [...a.names].filter((k) => !hasName(b, ...splitName(k))));
+  return portSetOf(
+    entries,
+    [...a.names].filter((k) => !hasName(b, ...splitName(k))),
+  );
 }
 
 export function isSubset(a: PortSet, b: PortSet): boolean {
@@ -178,4 +178,3 @@ export function portSetOfSpecs(ports: readonly DeclaredPort[]): PortSet {
     ports.flatMap((p) => (typeof p.port === 'string' ? [nameKey(p.protocol, p.port)] : [])),
   );
 }
-

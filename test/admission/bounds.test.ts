@@ -17,7 +17,12 @@ import type { Severity, Violation } from '../../src/engine/rule.js';
 
 const bytes = (text: string) => Buffer.byteLength(text);
 
-function violations(count: number, message: (i: number) => string, severity: Severity = 'deny', rule: (i: number) => string = () => 'ingress-open'): Violation[] {
+function violations(
+  count: number,
+  message: (i: number) => string,
+  severity: Severity = 'deny',
+  rule: (i: number) => string = () => 'ingress-open',
+): Violation[] {
   return Array.from({ length: count }, (_, i) => ({ rule: rule(i), severity, message: message(i) }));
 }
 
@@ -35,8 +40,18 @@ const ascii = (n: number) => 'm'.repeat(n);
 describe('admission/bounds: how many violations one answer reports', () => {
   const rows: { name: string; count: number; shown: number; summary?: string }[] = [
     { name: 'exactly at the cap: all, no summary', count: MAX_REPORTED_VIOLATIONS, shown: MAX_REPORTED_VIOLATIONS },
-    { name: 'one over: the cap and "and 1 more"', count: MAX_REPORTED_VIOLATIONS + 1, shown: MAX_REPORTED_VIOLATIONS, summary: '… and 1 more violation (rules: r20)' },
-    { name: 'far over (2,000): the cap and "and 1980 more"', count: 2000, shown: MAX_REPORTED_VIOLATIONS, summary: `… and 1980 more violations (rules: ${[...Array(30).keys()].map((i) => `r${(i + 20) % 30}`).join(', ')})` },
+    {
+      name: 'one over: the cap and "and 1 more"',
+      count: MAX_REPORTED_VIOLATIONS + 1,
+      shown: MAX_REPORTED_VIOLATIONS,
+      summary: '… and 1 more violation (rules: r20)',
+    },
+    {
+      name: 'far over (2,000): the cap and "and 1980 more"',
+      count: 2000,
+      shown: MAX_REPORTED_VIOLATIONS,
+      summary: `… and 1980 more violations (rules: ${[...Array(30).keys()].map((i) => `r${(i + 20) % 30}`).join(', ')})`,
+    },
   ];
   // Rules r0..r29 in turn, short messages: only the count cap binds.
   const rule = (i: number) => `r${i % 30}`;
@@ -44,7 +59,10 @@ describe('admission/bounds: how many violations one answer reports', () => {
     it(`denial message, ${row.name}`, () => {
       const lines = denialMessage(decisionOf(violations(row.count, (i) => `m${i}`, 'deny', rule))).split('\n');
       assert.equal(lines.length, row.shown + (row.summary ? 1 : 0));
-      assert.deepEqual(lines.slice(0, row.shown), Array.from({ length: row.shown }, (_, i) => `[${rule(i)}] m${i}`));
+      assert.deepEqual(
+        lines.slice(0, row.shown),
+        Array.from({ length: row.shown }, (_, i) => `[${rule(i)}] m${i}`),
+      );
       assert.equal(row.summary ? lines.at(-1) : undefined, row.summary);
     });
     it(`warnings, ${row.name}`, () => {
@@ -178,7 +196,10 @@ describe('admission/bounds: the audit annotation within MAX_AUDIT_ANNOTATION_BYT
   ];
   for (const row of far) {
     it(`far over, ${row.name}: valid JSON within the limit, the message cut`, () => {
-      const text = auditAnnotation([{ rule: 'r', severity: 'warn', message: row.message }, { rule: 'q', severity: 'warn', message: 'x' }]);
+      const text = auditAnnotation([
+        { rule: 'r', severity: 'warn', message: row.message },
+        { rule: 'q', severity: 'warn', message: 'x' },
+      ]);
       assert.ok(bytes(text) <= MAX_AUDIT_ANNOTATION_BYTES, `${bytes(text)} bytes`);
       const entries = JSON.parse(text) as { rule?: string; message: string; more?: number }[];
       assert.equal(entries[0]?.rule, 'r');
@@ -201,7 +222,10 @@ describe('admission/handler: the response stays bounded at 2,000 and 20,000 viol
         if (mode === 'enforce') {
           assert.equal(response.allowed, false);
           assert.ok(bytes(response.status?.message ?? '') <= MAX_DENIAL_MESSAGE_BYTES);
-          assert.match(response.status?.message ?? '', new RegExp(`… and ${count - (response.status?.message.split('\n').length ?? 0) + 1} more violations \\(rules: ingress-open\\)$`));
+          assert.match(
+            response.status?.message ?? '',
+            new RegExp(`… and ${count - (response.status?.message.split('\n').length ?? 0) + 1} more violations \\(rules: ingress-open\\)$`),
+          );
         } else {
           assert.equal(response.allowed, true);
           assert.ok((response.warnings?.length ?? 0) <= MAX_REPORTED_VIOLATIONS + 1);
@@ -209,7 +233,7 @@ describe('admission/handler: the response stays bounded at 2,000 and 20,000 viol
           const annotation = response.auditAnnotations?.['violations'] ?? '';
           assert.ok(bytes(annotation) <= MAX_AUDIT_ANNOTATION_BYTES);
           const entries = JSON.parse(annotation) as { more?: number }[];
-          assert.equal((entries.length - 1) + (entries.at(-1)?.more ?? 0), count, 'shown and summarised add up to every violation');
+          assert.equal(entries.length - 1 + (entries.at(-1)?.more ?? 0), count, 'shown and summarised add up to every violation');
         }
         sizes.set(`${mode}/${count}`, size);
       });

@@ -17,7 +17,9 @@ const config = loadConfigFile('examples/stagewall.yaml');
 const PIPELINE = 'stagewall.dev/pipeline';
 const STAGE = 'stagewall.dev/stage';
 /** The example pipeline's policies, without its Namespace objects. */
-const policies = loadManifests(['examples/pipeline/manifests']).map((o) => o.object).filter((o) => o.kind === 'NetworkPolicy');
+const policies = loadManifests(['examples/pipeline/manifests'])
+  .map((o) => o.object)
+  .filter((o) => o.kind === 'NetworkPolicy');
 
 function ctxWith(namespaces: KubeObject[]): EngineContext {
   return { config, view: viewOf([...namespaces, ...policies]), ownNamespace: 'stagewall-system' };
@@ -27,7 +29,15 @@ const validate = (object: KubeObject, ctx: EngineContext) => handleValidate(deco
 const mutate = (object: KubeObject, ctx: EngineContext) => handleMutate(decodeReview(admissionReview(object)).request, ctx);
 
 describe('admission: a namespace the view lacks is inferred from the config', () => {
-  const rows: { name: string; namespaces: KubeObject[]; object: KubeObject; allowed: boolean; rules: string[]; skipped?: string; pipelineLabel: string | undefined }[] = [
+  const rows: {
+    name: string;
+    namespaces: KubeObject[];
+    object: KubeObject;
+    allowed: boolean;
+    rules: string[];
+    skipped?: string;
+    pipelineLabel: string | undefined;
+  }[] = [
     {
       name: 'a pod without a stage label in a namespace the config places etl in, absent from the view: judged as etl (stage-label-missing)',
       namespaces: [],
@@ -68,7 +78,10 @@ describe('admission: a namespace the view lacks is inferred from the config', ()
       const ctx = ctxWith(row.namespaces);
       const { response, decision } = validate(row.object, ctx);
       assert.equal(response.allowed, row.allowed);
-      assert.deepEqual(decision?.violations.map((v) => v.rule), row.rules);
+      assert.deepEqual(
+        decision?.violations.map((v) => v.rule),
+        row.rules,
+      );
       assert.equal(decision?.skipped, row.skipped);
       // The mutation sees the same namespace: it adds the inferred pipeline label, or nothing.
       const { patch } = mutate(row.object, ctx);
@@ -81,7 +94,10 @@ describe('admission: a namespace the view lacks is inferred from the config', ()
   it('check, given the same objects, gives the same messages', () => {
     const object = pod('etl-transform', 'p');
     const { decision } = validate(object, ctxWith([]));
-    const report = checkObjects([...policies, object].map((o, i) => ({ object: o, source: { file: 'inline.yaml', line: i + 1 }, judged: true })), config);
+    const report = checkObjects(
+      [...policies, object].map((o, i) => ({ object: o, source: { file: 'inline.yaml', line: i + 1 }, judged: true })),
+      config,
+    );
     assert.deepEqual(report.results.at(-1)?.decision.violations, decision?.violations);
   });
 });

@@ -95,7 +95,11 @@ describe('admission/patch: the engine mutations rendered as JSON Patch', () => {
         patch: [{ op: 'add', path: '/metadata/labels/stagewall.dev~1pipeline', value: 'etl' }],
         labels: { [PIPELINE]: 'etl', [STAGE]: 'extract' },
       },
-      { name: 'a pod that already carries the labels gets no patch', object: pod('etl', 'p', { labels: { [PIPELINE]: 'etl', [STAGE]: 'extract' } }), patch: [] },
+      {
+        name: 'a pod that already carries the labels gets no patch',
+        object: pod('etl', 'p', { labels: { [PIPELINE]: 'etl', [STAGE]: 'extract' } }),
+        patch: [],
+      },
       { name: 'no patch in a non-pipeline namespace (even with a default-stage annotation)', object: pod('web', 'p'), patch: [] },
       { name: 'no patch in a namespace naming an undeclared pipeline', object: pod('ml', 'p'), patch: [] },
       { name: 'no patch in a namespace the view does not know', object: pod('nowhere', 'p'), patch: [] },
@@ -113,7 +117,7 @@ describe('admission/patch: the engine mutations rendered as JSON Patch', () => {
 
     it("no patch in stagewall's own namespace", () => {
       assert.deepEqual(patch(pod('stagewall', 'p'), { ownNamespace: 'stagewall' }), []);
-      assert.notDeepEqual(patch(pod('stagewall', 'p')), [], 'the same pod is patched when the namespace is not stagewall\'s');
+      assert.notDeepEqual(patch(pod('stagewall', 'p')), [], "the same pod is patched when the namespace is not stagewall's");
     });
     it('no patch when the pipeline is off', () => {
       assert.deepEqual(patch(pod('etl', 'p'), { cfg: etlConfig({ mode: 'off' }) }), []);
@@ -136,7 +140,10 @@ describe('admission/patch: the engine mutations rendered as JSON Patch', () => {
       const v = viewOf(ns('etl', { labels: { 'example.com/flow': 'etl' }, annotations: { [DEFAULT_STAGE]: 'load' } }));
       const object = pod('etl', 'p', { labels: {} });
       const got = mutationPatch({ operation: 'CREATE', object }, { config: cfg, view: v });
-      assert.deepEqual(got.map((o) => o.path), ['/metadata/labels/example.com~1flow', '/metadata/labels/example.com~1step']);
+      assert.deepEqual(
+        got.map((o) => o.path),
+        ['/metadata/labels/example.com~1flow', '/metadata/labels/example.com~1step'],
+      );
       assert.deepEqual(applyPatch(object, got).metadata?.labels, { 'example.com/flow': 'etl', 'example.com/step': 'load' });
     });
   });
@@ -144,7 +151,11 @@ describe('admission/patch: the engine mutations rendered as JSON Patch', () => {
   describe('namespaces', () => {
     const both = 'stagewall-default-deny,stagewall-allow-dns';
     const cases: { name: string; object: KubeObject; cfg?: StagewallConfig; annotations?: Record<string, string> }[] = [
-      { name: 'a new pipeline Namespace gets the default-deny annotation naming the managed policies', object: ns('etl-new', { pipeline: 'etl' }), annotations: { [DEFAULT_DENY_ANNOTATION]: both } },
+      {
+        name: 'a new pipeline Namespace gets the default-deny annotation naming the managed policies',
+        object: ns('etl-new', { pipeline: 'etl' }),
+        annotations: { [DEFAULT_DENY_ANNOTATION]: both },
+      },
       {
         name: 'existing annotations are kept',
         object: ns('etl-new', { pipeline: 'etl', annotations: { [DEFAULT_STAGE]: 'load' } }),

@@ -12,15 +12,26 @@ describe('admission/review: decodeReview', () => {
   const bad: { name: string; body: unknown; error: RegExp }[] = [
     { name: 'not an object', body: 'x', error: /must be a JSON object/ },
     { name: 'another kind', body: { ...base, kind: 'Review' }, error: /kind must be "AdmissionReview"/ },
-    { name: 'an unknown apiVersion', body: { ...base, apiVersion: 'admission.k8s.io/v2' }, error: /apiVersion must be one of admission\.k8s\.io\/v1, admission\.k8s\.io\/v1beta1/ },
+    {
+      name: 'an unknown apiVersion',
+      body: { ...base, apiVersion: 'admission.k8s.io/v2' },
+      error: /apiVersion must be one of admission\.k8s\.io\/v1, admission\.k8s\.io\/v1beta1/,
+    },
     { name: 'no request', body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }, error: /has no request/ },
     { name: 'an empty uid', body: { ...base, request: { ...request, uid: '' } }, error: /has no uid/ },
-    { name: 'an unknown operation', body: { ...base, request: { ...request, operation: 'PATCH' } }, error: /request\.operation must be one of CREATE, UPDATE, DELETE, CONNECT/ },
+    {
+      name: 'an unknown operation',
+      body: { ...base, request: { ...request, operation: 'PATCH' } },
+      error: /request\.operation must be one of CREATE, UPDATE, DELETE, CONNECT/,
+    },
     { name: 'an object that is a list', body: { ...base, request: { ...request, object: [1] } }, error: /request\.object must be an object/ },
   ];
   for (const c of bad) {
     it(`refuses ${c.name} with ADMISSION_BAD_REQUEST`, () => {
-      assert.throws(() => decodeReview(c.body), (err: unknown) => isStagewallError(err) && err.code === 'ADMISSION_BAD_REQUEST' && c.error.test(err.message));
+      assert.throws(
+        () => decodeReview(c.body),
+        (err: unknown) => isStagewallError(err) && err.code === 'ADMISSION_BAD_REQUEST' && c.error.test(err.message),
+      );
     });
   }
   it('accepts v1 and v1beta1, and a null oldObject', () => {
@@ -38,7 +49,11 @@ describe('admission/review: named responses', () => {
     assert.equal(p.patchType, 'JSONPatch');
     assert.deepEqual(JSON.parse(Buffer.from(p.patch ?? '', 'base64').toString()), [{ op: 'add', path: '/metadata/labels/a~1b', value: 'c' }]);
     assert.deepEqual(patched('u', []), { uid: 'u', allowed: true }, 'no patch, no patchType');
-    assert.deepEqual(encodeReview('admission.k8s.io/v1beta1', allowed('u')), { apiVersion: 'admission.k8s.io/v1beta1', kind: 'AdmissionReview', response: { uid: 'u', allowed: true } });
+    assert.deepEqual(encodeReview('admission.k8s.io/v1beta1', allowed('u')), {
+      apiVersion: 'admission.k8s.io/v1beta1',
+      kind: 'AdmissionReview',
+      response: { uid: 'u', allowed: true },
+    });
   });
   it('warningText folds control characters, which would make the API server drop the warning', () => {
     assert.equal(warningText('a\nb\tc\u0007'), 'a b c');

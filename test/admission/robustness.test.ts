@@ -43,13 +43,19 @@ function damaged(object: KubeObject, rand: () => number): KubeObject {
     const path = paths[Math.floor(rand() * paths.length)] ?? [];
     let parent: unknown = copy;
     for (const key of path.slice(0, -1)) parent = (parent as Record<string, unknown> | undefined)?.[key];
-    if (parent && typeof parent === 'object') (parent as Record<string, unknown>)[path[path.length - 1] as string] = structuredClone(WRONG[Math.floor(rand() * WRONG.length)]);
+    if (parent && typeof parent === 'object')
+      (parent as Record<string, unknown>)[path[path.length - 1] as string] = structuredClone(WRONG[Math.floor(rand() * WRONG.length)]);
   }
   return copy as KubeObject;
 }
 
 function crash(err: unknown): string | undefined {
-  return isStagewallError(err) ? undefined : String((err as Error)?.stack ?? err).split('\n').slice(0, 3).join(' | ');
+  return isStagewallError(err)
+    ? undefined
+    : String((err as Error)?.stack ?? err)
+        .split('\n')
+        .slice(0, 3)
+        .join(' | ');
 }
 
 describe('admission and check: objects of the wrong shape never crash the engine (seeded fuzzing)', () => {
@@ -63,7 +69,14 @@ describe('admission and check: objects of the wrong shape never crash the engine
       const review = {
         apiVersion: 'admission.k8s.io/v1',
         kind: 'AdmissionReview',
-        request: { uid: `u${i}`, operation, namespace: object.metadata?.namespace, userInfo: { username: 'fuzz' }, object: operation === 'DELETE' ? null : object, oldObject: operation === 'CREATE' ? null : damaged(object, rand) },
+        request: {
+          uid: `u${i}`,
+          operation,
+          namespace: object.metadata?.namespace,
+          userInfo: { username: 'fuzz' },
+          object: operation === 'DELETE' ? null : object,
+          oldObject: operation === 'CREATE' ? null : damaged(object, rand),
+        },
       };
       for (const handle of [handleValidate, handleMutate]) {
         try {
@@ -111,29 +124,85 @@ describe('server/app: bodies and request fields of the wrong type are 400s namin
     { name: 'null', body: 'null', message: 'the body must be a JSON object (an AdmissionReview)' },
     { name: 'true', body: 'true', message: 'the body must be a JSON object (an AdmissionReview)' },
     { name: 'a kind that is a mapping', body: JSON.stringify({ ...good, kind: {} }), message: 'kind must be "AdmissionReview", not a mapping' },
-    { name: 'an apiVersion of megabytes', body: JSON.stringify({ ...good, apiVersion: 'v'.repeat(1_000_000) }), message: `apiVersion must be one of admission.k8s.io/v1, admission.k8s.io/v1beta1, not string "${'v'.repeat(62)}…` },
+    {
+      name: 'an apiVersion of megabytes',
+      body: JSON.stringify({ ...good, apiVersion: 'v'.repeat(1_000_000) }),
+      message: `apiVersion must be one of admission.k8s.io/v1, admission.k8s.io/v1beta1, not string "${'v'.repeat(62)}…`,
+    },
     { name: 'a request that is a list', body: JSON.stringify({ ...good, request: [] }), message: 'request must be a mapping, not a list' },
     { name: 'a request that is a string', body: JSON.stringify({ ...good, request: 'x' }), message: 'request must be a mapping, not string "x"' },
     { name: 'a uid that is a number', body: JSON.stringify(withRequest({ uid: 5 })), message: 'request.uid must be a string, not number 5' },
     { name: 'a uid that is a mapping', body: JSON.stringify(withRequest({ uid: {} })), message: 'request.uid must be a string, not a mapping' },
-    { name: 'a uid one character over MAX_UID_LENGTH', body: JSON.stringify(withRequest({ uid: 'u'.repeat(MAX_UID_LENGTH + 1) })), message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${MAX_UID_LENGTH + 1}); the API server sends a UUID` },
-    { name: 'a uid of a megabyte', body: JSON.stringify(withRequest({ uid: 'u'.repeat(1 << 20) })), message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${1 << 20}); the API server sends a UUID` },
-    { name: 'an operation that is a number', body: JSON.stringify(withRequest({ operation: 1 })), message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not number 1' },
-    { name: 'no operation', body: JSON.stringify(withRequest({ operation: undefined })), message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not missing' },
+    {
+      name: 'a uid one character over MAX_UID_LENGTH',
+      body: JSON.stringify(withRequest({ uid: 'u'.repeat(MAX_UID_LENGTH + 1) })),
+      message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${MAX_UID_LENGTH + 1}); the API server sends a UUID`,
+    },
+    {
+      name: 'a uid of a megabyte',
+      body: JSON.stringify(withRequest({ uid: 'u'.repeat(1 << 20) })),
+      message: `request.uid is longer than ${MAX_UID_LENGTH} characters (${1 << 20}); the API server sends a UUID`,
+    },
+    {
+      name: 'an operation that is a number',
+      body: JSON.stringify(withRequest({ operation: 1 })),
+      message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not number 1',
+    },
+    {
+      name: 'no operation',
+      body: JSON.stringify(withRequest({ operation: undefined })),
+      message: 'request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, not missing',
+    },
     { name: 'a namespace that is a number', body: JSON.stringify(withRequest({ namespace: 7 })), message: 'request.namespace must be a string, not number 7' },
-    { name: 'a namespace that is a mapping', body: JSON.stringify(withRequest({ namespace: {} })), message: 'request.namespace must be a string, not a mapping' },
+    {
+      name: 'a namespace that is a mapping',
+      body: JSON.stringify(withRequest({ namespace: {} })),
+      message: 'request.namespace must be a string, not a mapping',
+    },
     { name: 'a name that is a list', body: JSON.stringify(withRequest({ name: ['p'] })), message: 'request.name must be a string, not a list' },
-    { name: 'a subResource that is true', body: JSON.stringify(withRequest({ subResource: true })), message: 'request.subResource must be a string, not boolean true' },
+    {
+      name: 'a subResource that is true',
+      body: JSON.stringify(withRequest({ subResource: true })),
+      message: 'request.subResource must be a string, not boolean true',
+    },
     { name: 'a kind that is a string', body: JSON.stringify(withRequest({ kind: 'Pod' })), message: 'request.kind must be a mapping, not string "Pod"' },
-    { name: 'a kind.kind that is a number', body: JSON.stringify(withRequest({ kind: { group: '', version: 'v1', kind: 5 } })), message: 'request.kind.kind must be a string, not number 5' },
-    { name: 'a requestKind.group that is a mapping', body: JSON.stringify(withRequest({ requestKind: { group: {} } })), message: 'request.requestKind.group must be a string, not a mapping' },
+    {
+      name: 'a kind.kind that is a number',
+      body: JSON.stringify(withRequest({ kind: { group: '', version: 'v1', kind: 5 } })),
+      message: 'request.kind.kind must be a string, not number 5',
+    },
+    {
+      name: 'a requestKind.group that is a mapping',
+      body: JSON.stringify(withRequest({ requestKind: { group: {} } })),
+      message: 'request.requestKind.group must be a string, not a mapping',
+    },
     { name: 'a resource that is a list', body: JSON.stringify(withRequest({ resource: [] })), message: 'request.resource must be a mapping, not a list' },
-    { name: 'a dryRun that is a string', body: JSON.stringify(withRequest({ dryRun: 'yes' })), message: 'request.dryRun must be true or false, not string "yes"' },
-    { name: 'a userInfo that is a string', body: JSON.stringify(withRequest({ userInfo: 'alice' })), message: 'request.userInfo must be a mapping, not string "alice"' },
-    { name: 'a username that is a mapping', body: JSON.stringify(withUser({ username: {} })), message: 'request.userInfo.username must be a string, not a mapping' },
+    {
+      name: 'a dryRun that is a string',
+      body: JSON.stringify(withRequest({ dryRun: 'yes' })),
+      message: 'request.dryRun must be true or false, not string "yes"',
+    },
+    {
+      name: 'a userInfo that is a string',
+      body: JSON.stringify(withRequest({ userInfo: 'alice' })),
+      message: 'request.userInfo must be a mapping, not string "alice"',
+    },
+    {
+      name: 'a username that is a mapping',
+      body: JSON.stringify(withUser({ username: {} })),
+      message: 'request.userInfo.username must be a string, not a mapping',
+    },
     { name: 'a username that is null', body: JSON.stringify(withUser({ username: null })), message: 'request.userInfo.username must be a string, not null' },
-    { name: 'groups that are a string', body: JSON.stringify(withUser({ groups: 'system:masters' })), message: 'request.userInfo.groups must be a list, not string "system:masters"' },
-    { name: 'a group that is a number', body: JSON.stringify(withUser({ groups: ['a', 1] })), message: 'request.userInfo.groups[1] must be a string, not number 1' },
+    {
+      name: 'groups that are a string',
+      body: JSON.stringify(withUser({ groups: 'system:masters' })),
+      message: 'request.userInfo.groups must be a list, not string "system:masters"',
+    },
+    {
+      name: 'a group that is a number',
+      body: JSON.stringify(withUser({ groups: ['a', 1] })),
+      message: 'request.userInfo.groups[1] must be a string, not number 1',
+    },
     { name: 'an object that is a number', body: JSON.stringify(withRequest({ object: 5 })), message: 'request.object must be an object, not number 5' },
     { name: 'an oldObject that is a list', body: JSON.stringify(withRequest({ oldObject: [] })), message: 'request.oldObject must be an object, not a list' },
   ];
@@ -172,7 +241,8 @@ describe('server/app: bodies and request fields of the wrong type are 400s namin
           const field = fields[Math.floor(rand() * fields.length)] as string;
           const inside = rand() < 0.3 && isRecord(body.request[field]);
           const value = structuredClone(WRONG[Math.floor(rand() * WRONG.length)]);
-          if (inside) (body.request[field] as Record<string, unknown>)[['kind', 'username', 'groups', 'group', 'metadata'][Math.floor(rand() * 5)] as string] = value;
+          if (inside)
+            (body.request[field] as Record<string, unknown>)[['kind', 'username', 'groups', 'group', 'metadata'][Math.floor(rand() * 5)] as string] = value;
           else body.request[field] = value;
         }
         const endpoint = rand() < 0.5 ? '/validate' : '/mutate';

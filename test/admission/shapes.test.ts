@@ -33,7 +33,12 @@ function workload(kind: string, templateLabels: Record<string, unknown>): KubeOb
 }
 
 function policyWithLabels(labels: Record<string, unknown>): KubeObject {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np', namespace: 'etl-transform', labels: labels as Record<string, string> }, spec: { podSelector: {} } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'np', namespace: 'etl-transform', labels: labels as Record<string, string> },
+    spec: { podSelector: {} },
+  };
 }
 
 interface Row {
@@ -58,40 +63,140 @@ const badNamespace = namespace('etl-new', {});
 (badNamespace.metadata as { labels: Record<string, unknown> }).labels = { 'stagewall.dev/pipeline': { name: 'etl' } };
 
 const ROWS: readonly Row[] = [
-  { name: 'a label value that is a number', body: review(podWithLabel(7)), message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not number 7 (quote it: "7")' },
-  { name: 'a label value that is a mapping (was 403 stage-unknown "stage=[object Object]")', body: review(podWithLabel({})), message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not a mapping' },
-  { name: 'a label value that is null', body: review(podWithLabel(null)), message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not null' },
-  { name: 'a label value that is a list', body: review(podWithLabel(['transform'])), message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not a list' },
-  { name: 'a label value that is true', body: review(podWithLabel(true, 'app')), message: 'request.object.metadata.labels.app must be a string, not boolean true (quote it: "true")' },
+  {
+    name: 'a label value that is a number',
+    body: review(podWithLabel(7)),
+    message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not number 7 (quote it: "7")',
+  },
+  {
+    name: 'a label value that is a mapping (was 403 stage-unknown "stage=[object Object]")',
+    body: review(podWithLabel({})),
+    message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not a mapping',
+  },
+  {
+    name: 'a label value that is null',
+    body: review(podWithLabel(null)),
+    message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not null',
+  },
+  {
+    name: 'a label value that is a list',
+    body: review(podWithLabel(['transform'])),
+    message: 'request.object.metadata.labels.stagewall.dev/stage must be a string, not a list',
+  },
+  {
+    name: 'a label value that is true',
+    body: review(podWithLabel(true, 'app')),
+    message: 'request.object.metadata.labels.app must be a string, not boolean true (quote it: "true")',
+  },
   {
     name: 'an annotation value that is a number',
-    body: review({ ...pod('etl-transform', 'p', { [STAGE]: 'transform' }), metadata: { name: 'p', namespace: 'etl-transform', labels: { [STAGE]: 'transform' }, annotations: { 'stagewall.dev/default-stage': 3 as unknown as string } } }),
+    body: review({
+      ...pod('etl-transform', 'p', { [STAGE]: 'transform' }),
+      metadata: {
+        name: 'p',
+        namespace: 'etl-transform',
+        labels: { [STAGE]: 'transform' },
+        annotations: { 'stagewall.dev/default-stage': 3 as unknown as string },
+      },
+    }),
     message: 'request.object.metadata.annotations.stagewall.dev/default-stage must be a string, not number 3 (quote it: "3")',
   },
-  { name: 'labels that are a list', body: review({ ...pod('etl-transform', 'p'), metadata: { name: 'p', namespace: 'etl-transform', labels: ['a'] as unknown as Record<string, string> } }), message: 'request.object.metadata.labels must be a mapping, not a list' },
-  { name: 'a namespace that is a number', body: review({ ...pod('etl-transform', 'p'), metadata: { name: 'p', namespace: 5 as unknown as string } }, { namespace: 'etl-transform' }), message: 'request.object.metadata.namespace must be a string, not number 5' },
-  { name: 'metadata that is a string', body: review({ apiVersion: 'v1', kind: 'Pod', metadata: 'p' as never }), message: 'request.object.metadata must be a mapping, not string "p"' },
-  { name: 'a Deployment template label that is a mapping', body: review(workload('Deployment', { [STAGE]: {} })), message: 'request.object.spec.template.metadata.labels.stagewall.dev/stage must be a string, not a mapping' },
-  { name: 'a StatefulSet template label that is a number', body: review(workload('StatefulSet', { [STAGE]: 1 })), message: 'request.object.spec.template.metadata.labels.stagewall.dev/stage must be a string, not number 1 (quote it: "1")' },
-  { name: 'a CronJob template label that is null', body: review(workload('CronJob', { [STAGE]: null })), message: 'request.object.spec.jobTemplate.spec.template.metadata.labels.stagewall.dev/stage must be a string, not null' },
-  { name: 'a Deployment whose template is a list', body: review({ ...workload('Deployment', {}), spec: { template: [] } }), message: 'request.object.spec.template must be a mapping, not a list' },
-  { name: 'a Namespace label that is a mapping', body: review(badNamespace), message: 'request.object.metadata.labels.stagewall.dev/pipeline must be a string, not a mapping' },
-  { name: 'a NetworkPolicy label that is a number', body: review(policyWithLabels({ 'app.kubernetes.io/managed-by': 1 })), message: 'request.object.metadata.labels.app.kubernetes.io/managed-by must be a string, not number 1 (quote it: "1")' },
-  { name: 'a kind stagewall does not judge, with a label of the wrong type', body: review({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'etl-load', labels: { a: {} as never } } }), message: 'request.object.metadata.labels.a must be a string, not a mapping' },
+  {
+    name: 'labels that are a list',
+    body: review({ ...pod('etl-transform', 'p'), metadata: { name: 'p', namespace: 'etl-transform', labels: ['a'] as unknown as Record<string, string> } }),
+    message: 'request.object.metadata.labels must be a mapping, not a list',
+  },
+  {
+    name: 'a namespace that is a number',
+    body: review({ ...pod('etl-transform', 'p'), metadata: { name: 'p', namespace: 5 as unknown as string } }, { namespace: 'etl-transform' }),
+    message: 'request.object.metadata.namespace must be a string, not number 5',
+  },
+  {
+    name: 'metadata that is a string',
+    body: review({ apiVersion: 'v1', kind: 'Pod', metadata: 'p' as never }),
+    message: 'request.object.metadata must be a mapping, not string "p"',
+  },
+  {
+    name: 'a Deployment template label that is a mapping',
+    body: review(workload('Deployment', { [STAGE]: {} })),
+    message: 'request.object.spec.template.metadata.labels.stagewall.dev/stage must be a string, not a mapping',
+  },
+  {
+    name: 'a StatefulSet template label that is a number',
+    body: review(workload('StatefulSet', { [STAGE]: 1 })),
+    message: 'request.object.spec.template.metadata.labels.stagewall.dev/stage must be a string, not number 1 (quote it: "1")',
+  },
+  {
+    name: 'a CronJob template label that is null',
+    body: review(workload('CronJob', { [STAGE]: null })),
+    message: 'request.object.spec.jobTemplate.spec.template.metadata.labels.stagewall.dev/stage must be a string, not null',
+  },
+  {
+    name: 'a Deployment whose template is a list',
+    body: review({ ...workload('Deployment', {}), spec: { template: [] } }),
+    message: 'request.object.spec.template must be a mapping, not a list',
+  },
+  {
+    name: 'a Namespace label that is a mapping',
+    body: review(badNamespace),
+    message: 'request.object.metadata.labels.stagewall.dev/pipeline must be a string, not a mapping',
+  },
+  {
+    name: 'a NetworkPolicy label that is a number',
+    body: review(policyWithLabels({ 'app.kubernetes.io/managed-by': 1 })),
+    message: 'request.object.metadata.labels.app.kubernetes.io/managed-by must be a string, not number 1 (quote it: "1")',
+  },
+  {
+    name: 'a kind stagewall does not judge, with a label of the wrong type',
+    body: review({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'etl-load', labels: { a: {} as never } } }),
+    message: 'request.object.metadata.labels.a must be a string, not a mapping',
+  },
   {
     name: 'an UPDATE whose oldObject has a label of the wrong type',
     body: review(pod('etl-transform', 'p', { [STAGE]: 'transform' }), { operation: 'UPDATE', oldObject: podWithLabel(7) }),
     message: 'request.oldObject.metadata.labels.stagewall.dev/stage must be a string, not number 7 (quote it: "7")',
   },
-  { name: 'a DELETE whose oldObject has a label of the wrong type', body: review(null, { operation: 'DELETE', oldObject: policyWithLabels({ a: [] }) }), message: 'request.oldObject.metadata.labels.a must be a string, not a list' },
-  { name: 'a label key of megabytes is cut in the message', body: review(podWithLabel(7, 'k'.repeat(1_000_000))), message: `request.object.metadata.labels.${'k'.repeat(63)}… must be a string, not number 7 (quote it: "7")` },
-  { name: 'a string value of megabytes is cut in the message', body: review({ apiVersion: 'v1', kind: 'Pod', metadata: 'x'.repeat(1_000_000) as never }), message: `request.object.metadata must be a mapping, not string "${'x'.repeat(62)}…` },
+  {
+    name: 'a DELETE whose oldObject has a label of the wrong type',
+    body: review(null, { operation: 'DELETE', oldObject: policyWithLabels({ a: [] }) }),
+    message: 'request.oldObject.metadata.labels.a must be a string, not a list',
+  },
+  {
+    name: 'a label key of megabytes is cut in the message',
+    body: review(podWithLabel(7, 'k'.repeat(1_000_000))),
+    message: `request.object.metadata.labels.${'k'.repeat(63)}… must be a string, not number 7 (quote it: "7")`,
+  },
+  {
+    name: 'a string value of megabytes is cut in the message',
+    body: review({ apiVersion: 'v1', kind: 'Pod', metadata: 'x'.repeat(1_000_000) as never }),
+    message: `request.object.metadata must be a mapping, not string "${'x'.repeat(62)}…`,
+  },
   { name: 'CREATE with a null object (was admitted)', body: review(null), message: 'request.object is required on CREATE, but it is null' },
-  { name: 'CREATE without an object', body: withoutObject(review(pod('etl-transform', 'p')), 'object'), message: 'request.object is required on CREATE, but it is missing' },
-  { name: 'UPDATE with a null object', body: review(null, { operation: 'UPDATE', oldObject: pod('etl-transform', 'p') }), message: 'request.object is required on UPDATE, but it is null' },
-  { name: 'UPDATE without an object', body: withoutObject(review(pod('etl-transform', 'p'), { operation: 'UPDATE', oldObject: pod('etl-transform', 'p') }), 'object'), message: 'request.object is required on UPDATE, but it is missing' },
-  { name: 'DELETE with a null oldObject', body: review(null, { operation: 'DELETE', oldObject: null }), message: 'request.oldObject is required on DELETE, but it is null' },
-  { name: 'DELETE without an oldObject', body: withoutObject(review(null, { operation: 'DELETE' }), 'oldObject'), message: 'request.oldObject is required on DELETE, but it is missing' },
+  {
+    name: 'CREATE without an object',
+    body: withoutObject(review(pod('etl-transform', 'p')), 'object'),
+    message: 'request.object is required on CREATE, but it is missing',
+  },
+  {
+    name: 'UPDATE with a null object',
+    body: review(null, { operation: 'UPDATE', oldObject: pod('etl-transform', 'p') }),
+    message: 'request.object is required on UPDATE, but it is null',
+  },
+  {
+    name: 'UPDATE without an object',
+    body: withoutObject(review(pod('etl-transform', 'p'), { operation: 'UPDATE', oldObject: pod('etl-transform', 'p') }), 'object'),
+    message: 'request.object is required on UPDATE, but it is missing',
+  },
+  {
+    name: 'DELETE with a null oldObject',
+    body: review(null, { operation: 'DELETE', oldObject: null }),
+    message: 'request.oldObject is required on DELETE, but it is null',
+  },
+  {
+    name: 'DELETE without an oldObject',
+    body: withoutObject(review(null, { operation: 'DELETE' }), 'oldObject'),
+    message: 'request.oldObject is required on DELETE, but it is missing',
+  },
 ];
 
 /** Well-shaped neighbours of the rows above: judged as before, not refused. */

@@ -3,7 +3,17 @@ import { strict as assert } from 'node:assert';
 import { percentile, ratios, refusal, summarise, table, type Round } from '../../bench/apiserver-results.js';
 import { cpuTicksFromStat } from '../../bench/proc-stat.js';
 
-const round = (over: Partial<Round>): Round => ({ scenario: 'none', mode: 'create', concurrency: 1, seconds: 1, latencies_ms: [1, 2, 3, 4], wrong: 0, errors: 0, webhook_cpu_s: null, ...over });
+const round = (over: Partial<Round>): Round => ({
+  scenario: 'none',
+  mode: 'create',
+  concurrency: 1,
+  seconds: 1,
+  latencies_ms: [1, 2, 3, 4],
+  wrong: 0,
+  errors: 0,
+  webhook_cpu_s: null,
+  ...over,
+});
 
 describe('bench: /proc/<pid>/stat CPU accounting', () => {
   const rows: [string, string, number][] = [
@@ -22,13 +32,23 @@ describe('bench: bench/apiserver.json results', () => {
     assert.equal(percentile([7], 99), 7);
   });
 
-  it('rounds of one cell pool into one result with exactly the issue\'s fields', () => {
+  it("rounds of one cell pool into one result with exactly the issue's fields", () => {
     const [r, ...rest] = summarise([
       round({ scenario: 'stagewall', latencies_ms: [1, 2], seconds: 2, webhook_cpu_s: 0.5, wrong: 1 }),
       round({ scenario: 'stagewall', latencies_ms: [3, 4], seconds: 2, webhook_cpu_s: 0.5, errors: 2 }),
     ]);
     assert.equal(rest.length, 0);
-    assert.deepEqual(r, { scenario: 'stagewall', mode: 'create', concurrency: 1, rps: 1, p50_ms: 2, p99_ms: 4, wrong: 1, errors: 2, webhook_cpu_s_per_1k: 250 });
+    assert.deepEqual(r, {
+      scenario: 'stagewall',
+      mode: 'create',
+      concurrency: 1,
+      rps: 1,
+      p50_ms: 2,
+      p99_ms: 4,
+      wrong: 1,
+      errors: 2,
+      webhook_cpu_s_per_1k: 250,
+    });
   });
 
   it('scenarios without a webhook have null CPU; results come in mode, concurrency, scenario order', () => {
@@ -38,7 +58,10 @@ describe('bench: bench/apiserver.json results', () => {
       round({ scenario: 'none', mode: 'dryrun' }),
       round({ scenario: 'none', concurrency: 8 }),
     ]);
-    assert.deepEqual(results.map((r) => `${r.mode}/${r.concurrency}/${r.scenario}`), ['create/8/none', 'create/8/vap', 'create/8/stagewall', 'dryrun/1/none']);
+    assert.deepEqual(
+      results.map((r) => `${r.mode}/${r.concurrency}/${r.scenario}`),
+      ['create/8/none', 'create/8/vap', 'create/8/stagewall', 'dryrun/1/none'],
+    );
     assert.equal(results[1]?.webhook_cpu_s_per_1k, null);
   });
 
@@ -54,7 +77,8 @@ describe('bench: bench/apiserver.json results', () => {
 });
 
 describe('bench: what counts as a refusal', () => {
-  const kyverno = '{"kind":"Status","status":"Failure","message":"admission webhook \\"vpol.validate.kyverno.svc-fail\\" denied the request: Policy p failed: needs the label","code":400}';
+  const kyverno =
+    '{"kind":"Status","status":"Failure","message":"admission webhook \\"vpol.validate.kyverno.svc-fail\\" denied the request: Policy p failed: needs the label","code":400}';
   it('403 (a webhook) and 422 (a ValidatingAdmissionPolicy) are refusals', () => {
     assert.equal(refusal(403, ''), true);
     assert.equal(refusal(422, ''), true);

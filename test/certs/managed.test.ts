@@ -17,7 +17,11 @@ import { createLogger } from '../../src/server/log.js';
 import { createMetrics } from '../../src/server/metrics.js';
 
 const MINUTE = 60_000;
-const WEBHOOKS = ['ValidatingWebhookConfiguration stagewall webhook pods', 'ValidatingWebhookConfiguration stagewall webhook namespaces', 'MutatingWebhookConfiguration stagewall webhook pods'];
+const WEBHOOKS = [
+  'ValidatingWebhookConfiguration stagewall webhook pods',
+  'ValidatingWebhookConfiguration stagewall webhook namespaces',
+  'MutatingWebhookConfiguration stagewall webhook pods',
+];
 
 /** The API server as the certificate store sees it: one Secret with a resourceVersion, and the webhooks' bundles. */
 class FakeApi {
@@ -80,7 +84,8 @@ describe('certs/managed: the Secret and the webhook bundles (serve --manage-cert
     const { ca, serving, bundle } = parseState(result.state);
     assert.equal(bundle.length, 1);
     assert.ok(serving.checkIssued(ca) && serving.verify(ca.publicKey));
-    for (const name of ['stagewall.stagewall-system.svc', 'stagewall.stagewall-system.svc.cluster.local']) assert.ok(serving.subjectAltName?.includes(`DNS:${name}`), name);
+    for (const name of ['stagewall.stagewall-system.svc', 'stagewall.stagewall-system.svc.cluster.local'])
+      assert.ok(serving.subjectAltName?.includes(`DNS:${name}`), name);
     assert.ok(serving.subjectAltName?.includes('IP Address:127.0.0.1'));
     assert.ok(api.trusts(result.state.cert));
     const caDays = (Date.parse(ca.validTo) - Date.parse(serving.validTo)) / MINUTE;
@@ -95,7 +100,7 @@ describe('certs/managed: the Secret and the webhook bundles (serve --manage-cert
     assert.match((result.actions[0] as { reason: string }).reason, /invalid: garbage/);
   });
 
-  it('two replicas starting at once agree on one CA: the loser of the create (409 AlreadyExists) adopts the winner\'s', async () => {
+  it("two replicas starting at once agree on one CA: the loser of the create (409 AlreadyExists) adopts the winner's", async () => {
     const api = new FakeApi();
     const clock = { now: new Date() };
     const [a, b] = await Promise.all([syncCertificates(api.store(), planner(clock)), syncCertificates(api.store(), planner(clock))]);
@@ -140,7 +145,11 @@ describe('certs/managed: the Secret and the webhook bundles (serve --manage-cert
     for (const row of rows) {
       clock.now = new Date(first.state.servedSince.getTime() + row.minutes * MINUTE);
       const step = await syncCertificates(api.store(), planner(clock));
-      assert.equal(step.actions.some((a) => a.kind === 'serving-renewed'), row.renewed, `minute ${row.minutes}`);
+      assert.equal(
+        step.actions.some((a) => a.kind === 'serving-renewed'),
+        row.renewed,
+        `minute ${row.minutes}`,
+      );
       if (row.renewed) assert.equal(fingerprint(step.state.caCert), fingerprint(first.state.caCert), 'same CA');
     }
   });
@@ -174,7 +183,9 @@ describe('certs/managed: the Secret and the webhook bundles (serve --manage-cert
         cas.add(fingerprint(result.state.caCert));
         bundleSizes.add(pemCertificates(result.state.bundle).length);
         // The invariant, after every write: whatever any replica serves, every webhook trusts it (no x509 failure).
-        for (const r of ['a', 'b'] as const) if (served[r]) assert.ok(api.trusts(served[r]), `minute ${minute}, after ${replica} synced: replica ${r} serves a certificate the bundle does not trust`);
+        for (const r of ['a', 'b'] as const)
+          if (served[r])
+            assert.ok(api.trusts(served[r]), `minute ${minute}, after ${replica} synced: replica ${r} serves a certificate the bundle does not trust`);
       }
     }
     // 200 minutes with a 120-minute CA: at least one CA rotation, each in order, and serving renewals.
@@ -208,7 +219,11 @@ describe('certs/managed: the Secret and the webhook bundles (serve --manage-cert
     for (const row of rows) {
       clock.now = new Date(switched.state.servedSince.getTime() + row.afterMs);
       const step = await syncCertificates(api.store(), p);
-      assert.deepEqual(step.actions.map((a) => a.kind), [row.action], `${row.afterMs} ms after the switch`);
+      assert.deepEqual(
+        step.actions.map((a) => a.kind),
+        [row.action],
+        `${row.afterMs} ms after the switch`,
+      );
       assert.equal(api.trusts(oldServing), row.action === 'waiting', 'the old serving certificate is trusted exactly until the drop');
       assert.ok(api.trusts(switched.state.cert));
     }

@@ -34,7 +34,7 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
   });
   after(() => api.close());
 
-  it("workloads alone are denied: the view holds only what the manifests hold", async () => {
+  it('workloads alone are denied: the view holds only what the manifests hold', async () => {
     const r = await run(['check', ...CONFIG, WORKLOADS, '-o', 'json']);
     assert.equal(r.code, 1);
     const report = JSON.parse(r.out) as JsonReport;
@@ -53,7 +53,10 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
     const judged = JSON.parse(live.out) as JsonReport;
     assert.equal(judged.summary.objects, 4, 'only the manifests are judged, not the live objects');
     const key = (x: JsonReport['results'][number]) => `${x.kind} ${x.namespace}/${x.name}`;
-    assert.deepEqual(judged.results, whole.results.filter((x) => judged.results.some((y) => key(y) === key(x))));
+    assert.deepEqual(
+      judged.results,
+      whole.results.filter((x) => judged.results.some((y) => key(y) === key(x))),
+    );
   });
 
   it('connectivity --cluster: the workloads of the manifests under the live policies list what the whole repository lists', async () => {
@@ -103,7 +106,12 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
 
   it('a live policy stagewall cannot read is skipped with a warning, not a failure of the manifests', async () => {
     // The API server of older clusters stored CIDRs with leading zeros, which stagewall refuses.
-    const odd = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'legacy', namespace: 'etl-load' }, spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '010.0.0.0/8' } }] }] } };
+    const odd = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'legacy', namespace: 'etl-load' },
+      spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '010.0.0.0/8' } }] }] },
+    };
     const legacy = await startStandInApi([...LIVE, odd]);
     try {
       const r = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', legacy.kubeconfig()]);
@@ -127,7 +135,10 @@ describe('cli: check and graph --cluster (a snapshot of a live cluster as the vi
     try {
       const refused = await run(['check', ...CONFIG, WORKLOADS, '--kubeconfig', kubeconfig]);
       assert.equal(refused.code, 2);
-      assert.match(refused.err, /^stagewall: error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at http:\/\/127\.0\.0\.1:\d+: HTTP 403: networkpolicies.networking.k8s.io is forbidden/);
+      assert.match(
+        refused.err,
+        /^stagewall: error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at http:\/\/127\.0\.0\.1:\d+: HTTP 403: networkpolicies.networking.k8s.io is forbidden/,
+      );
       assert.doesNotMatch(refused.err, STACK_LINE);
     } finally {
       api.fail = undefined;
@@ -160,7 +171,12 @@ function runningPod(workload: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: `${owner.name}-x1`, namespace: metadata?.namespace, labels: template.metadata?.labels, ownerReferences: [{ ...owner, uid: 'u', controller: true }] },
+    metadata: {
+      name: `${owner.name}-x1`,
+      namespace: metadata?.namespace,
+      labels: template.metadata?.labels,
+      ownerReferences: [{ ...owner, uid: 'u', controller: true }],
+    },
     spec: template.spec,
   };
 }
@@ -180,7 +196,10 @@ describe('cli: connectivity --cluster lists the Pods running in the cluster', ()
     const live = await run(['connectivity', ...CONFIG, '--cluster', '--kubeconfig', kubeconfig]);
     assert.equal(live.code, 0, live.err);
     assert.match(live.err, new RegExp(`, ${pods.length} Pods\\), with the manifests applied on top\n$`));
-    assert.ok(api.requests.some((r) => r.startsWith('/api/v1/pods')), 'Pods were listed');
+    assert.ok(
+      api.requests.some((r) => r.startsWith('/api/v1/pods')),
+      'Pods were listed',
+    );
     // The repository's own listing, each workload renamed to the owner its running Pod names.
     const renamed = new Map(
       workloads.map((w, i) => {

@@ -9,9 +9,22 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { findAll, parseXml } from './xml-check.js';
 
-interface Step { id?: string; name?: string; run?: string; uses?: string; if?: string; with?: Record<string, string> }
-const workflow = parse(readFileSync('examples/ci/github-actions.yml', 'utf8')) as { env: Record<string, string>; permissions: Record<string, string>; jobs: { check: { steps: Step[] } } };
-const gitlab = parse(readFileSync('examples/ci/gitlab-ci.yml', 'utf8')) as { stagewall: { variables: Record<string, string>; before_script: string[]; script: string[]; artifacts: { when: string; reports: { junit: string } } } };
+interface Step {
+  id?: string;
+  name?: string;
+  run?: string;
+  uses?: string;
+  if?: string;
+  with?: Record<string, string>;
+}
+const workflow = parse(readFileSync('examples/ci/github-actions.yml', 'utf8')) as {
+  env: Record<string, string>;
+  permissions: Record<string, string>;
+  jobs: { check: { steps: Step[] } };
+};
+const gitlab = parse(readFileSync('examples/ci/gitlab-ci.yml', 'utf8')) as {
+  stagewall: { variables: Record<string, string>; before_script: string[]; script: string[]; artifacts: { when: string; reports: { junit: string } } };
+};
 
 const GOOD = resolve('examples/pipeline/manifests');
 const DRIFT = `${GOOD} ${resolve('examples/drift/drift.yaml')}`;
@@ -58,7 +71,14 @@ describe('examples/ci', () => {
         const output = join(tmp, 'output');
         writeFileSync(summary, '');
         writeFileSync(output, '');
-        const r = bash(check?.run ?? 'false', tmp, { ...workflow.env, STAGEWALL_CONFIG: resolve('examples/stagewall.yaml'), MANIFESTS: row.manifests, GITHUB_STEP_SUMMARY: summary, GITHUB_OUTPUT: output, PATH: shim(tmp) });
+        const r = bash(check?.run ?? 'false', tmp, {
+          ...workflow.env,
+          STAGEWALL_CONFIG: resolve('examples/stagewall.yaml'),
+          MANIFESTS: row.manifests,
+          GITHUB_STEP_SUMMARY: summary,
+          GITHUB_OUTPUT: output,
+          PATH: shim(tmp),
+        });
         assert.equal(r.status, 0, r.stderr);
         assert.match(readFileSync(summary, 'utf8'), row.summary);
         assert.deepEqual(readFileSync(output, 'utf8').trim().split('\n'), [`status=${row.status}`, 'sarif=true']);
@@ -70,7 +90,13 @@ describe('examples/ci', () => {
       const output = join(tmp, 'output');
       writeFileSync(output, '');
       writeFileSync(join(tmp, 'empty.yaml'), '');
-      const r = bash(check?.run ?? 'false', tmp, { STAGEWALL_CONFIG: resolve('examples/stagewall.yaml'), MANIFESTS: join(tmp, 'empty.yaml'), GITHUB_STEP_SUMMARY: join(tmp, 'summary.md'), GITHUB_OUTPUT: output, PATH: shim(tmp) });
+      const r = bash(check?.run ?? 'false', tmp, {
+        STAGEWALL_CONFIG: resolve('examples/stagewall.yaml'),
+        MANIFESTS: join(tmp, 'empty.yaml'),
+        GITHUB_STEP_SUMMARY: join(tmp, 'summary.md'),
+        GITHUB_OUTPUT: output,
+        PATH: shim(tmp),
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(readFileSync(output, 'utf8').trim(), 'status=2');
     });

@@ -64,7 +64,10 @@ describe('cli: connectivity', () => {
     const r = await run(['connectivity', '-', '--format', 'json'], { stdin: PODS });
     assert.equal(r.code, 0, r.err);
     const rows = JSON.parse(r.out) as { src: string; dst: string; conn: string }[];
-    assert.deepEqual(rows.map((x) => `${x.src} => ${x.dst} : ${x.conn}`), WANT_TXT);
+    assert.deepEqual(
+      rows.map((x) => `${x.src} => ${x.dst} : ${x.conn}`),
+      WANT_TXT,
+    );
     assert.deepEqual(Object.keys(rows[0]!), ['src', 'dst', 'conn']);
     assert.ok(r.out.startsWith('[\n  {\n    "src": '), r.out.slice(0, 40));
   });
@@ -93,9 +96,15 @@ describe('cli: connectivity', () => {
 
   it('--focus NS/NAME keeps only the connections of that workload; an unknown one is exit 2', async () => {
     const r = await run(['connectivity', '-', '--focus', 'shop/db-0'], { stdin: PODS });
-    assert.deepEqual(r.out.trimEnd().split('\n'), WANT_TXT.filter((l) => l.includes('shop/db-0[Pod]')));
+    assert.deepEqual(
+      r.out.trimEnd().split('\n'),
+      WANT_TXT.filter((l) => l.includes('shop/db-0[Pod]')),
+    );
     const k = await run(['connectivity', '-', '--focus', 'shop/web-5d8f[ReplicaSet]'], { stdin: PODS });
-    assert.deepEqual(k.out.trimEnd().split('\n'), WANT_TXT.filter((l) => l.includes('shop/web-5d8f[ReplicaSet]')));
+    assert.deepEqual(
+      k.out.trimEnd().split('\n'),
+      WANT_TXT.filter((l) => l.includes('shop/web-5d8f[ReplicaSet]')),
+    );
     const bad = await run(['connectivity', '-', '--focus', 'shop/nope'], { stdin: PODS });
     assert.equal(bad.code, 2);
     assert.match(bad.err, /error USAGE: --focus shop\/nope: no workload/);
@@ -110,21 +119,30 @@ describe('cli: connectivity', () => {
   it('with a config: pipeline workloads carry their stage, and an undeclared stage-to-stage connection is a backdoor', async () => {
     const r = await run(['connectivity', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests', 'examples/drift/drift.yaml']);
     assert.equal(r.code, 0, r.err);
-    assert.ok(r.out.includes('etl-extract/extractor[Deployment] => etl-load/loader[StatefulSet] : TCP 8080  # stage etl/extract => etl/load BACKDOOR (undeclared)\n'), r.out);
+    assert.ok(
+      r.out.includes('etl-extract/extractor[Deployment] => etl-load/loader[StatefulSet] : TCP 8080  # stage etl/extract => etl/load BACKDOOR (undeclared)\n'),
+      r.out,
+    );
     assert.ok(r.out.includes('etl-transform/transformer[Deployment] => etl-load/loader[StatefulSet] : TCP 8080  # stage etl/transform => etl/load\n'), r.out);
-    const json = JSON.parse((await run(['connectivity', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests', 'examples/drift/drift.yaml', '-f', 'json'])).out) as Record<string, unknown>[];
-    assert.deepEqual(json.find((x) => x['src'] === 'etl-extract/extractor[Deployment]' && x['dst'] === 'etl-load/loader[StatefulSet]'), {
-      src: 'etl-extract/extractor[Deployment]',
-      dst: 'etl-load/loader[StatefulSet]',
-      conn: 'TCP 8080',
-      srcStage: 'etl/extract',
-      dstStage: 'etl/load',
-      backdoor: true,
-    });
+    const json = JSON.parse(
+      (await run(['connectivity', '-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests', 'examples/drift/drift.yaml', '-f', 'json'])).out,
+    ) as Record<string, unknown>[];
+    assert.deepEqual(
+      json.find((x) => x['src'] === 'etl-extract/extractor[Deployment]' && x['dst'] === 'etl-load/loader[StatefulSet]'),
+      {
+        src: 'etl-extract/extractor[Deployment]',
+        dst: 'etl-load/loader[StatefulSet]',
+        conn: 'TCP 8080',
+        srcStage: 'etl/extract',
+        dstStage: 'etl/load',
+        backdoor: true,
+      },
+    );
   });
 
   it('an unknown kind is exit 2 unless --ignore-unknown', async () => {
-    const crd = 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n';
+    const crd =
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b}\n';
     assert.equal((await run(['connectivity', '-'], { stdin: crd })).code, 2);
     const r = await run(['connectivity', '-', '--ignore-unknown'], { stdin: crd });
     assert.equal(r.code, 0, r.err);

@@ -88,7 +88,10 @@ describe('cli: check gives no false green', () => {
           assert.equal(findAll(root, 'testsuite')[0]?.attrs['skipped'], '3');
           const skipped = findAll(root, 'skipped');
           assert.equal(skipped.length, 3);
-          assert.deepEqual(skipped.map((s) => s.attrs['message']), ['not judged by stagewall', 'unknown kind (--ignore-unknown)', 'not judged by stagewall']);
+          assert.deepEqual(
+            skipped.map((s) => s.attrs['message']),
+            ['not judged by stagewall', 'unknown kind (--ignore-unknown)', 'not judged by stagewall'],
+          );
         },
       },
       {
@@ -120,7 +123,10 @@ describe('cli: check gives no false green', () => {
     }
     it('text names the first 10 skipped objects and counts them all', async () => {
       const file = join(tmp, 'many.yaml');
-      writeFileSync(file, Array.from({ length: 12 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}, namespace: etl-load}\n`).join('---\n'));
+      writeFileSync(
+        file,
+        Array.from({ length: 12 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c${i}, namespace: etl-load}\n`).join('---\n'),
+      );
       const r = await run(['check', '-c', CONFIG, GOOD, file]);
       assert.match(r.out, /ConfigMap etl-load\/c9 \(\S+\), and 2 more \(-o junit, sarif or markdown lists them all\)$/m);
       assert.doesNotMatch(r.out, /c10/);

@@ -10,7 +10,16 @@ const RICH = ['-c', 'test/golden/rich.stagewall.yaml', 'test/golden/rich-namespa
 
 interface GraphJson {
   pipelines: { name: string; stages: { id: string; name: string; namespaces: string[]; serves: string[] }[] }[];
-  edges: { from: string; to: string; kind: string; declared: boolean; allowed: string[]; blocked: string[]; label: string; placements: { from: string; to: string; egress: string[]; ingress: string[]; allowed: string[]; blocked?: boolean }[] }[];
+  edges: {
+    from: string;
+    to: string;
+    kind: string;
+    declared: boolean;
+    allowed: string[];
+    blocked: string[];
+    label: string;
+    placements: { from: string; to: string; egress: string[]; ingress: string[]; allowed: string[]; blocked?: boolean }[];
+  }[];
   summary: Record<string, number>;
 }
 
@@ -35,14 +44,29 @@ describe('cli: stagewall graph', () => {
   it('mermaid: one subgraph per pipeline, every edge labelled with its ports, every edge styled exactly once', async () => {
     const r = await run(['graph', ...RICH]);
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual([...r.out.matchAll(/^ {2}subgraph p\d+\["pipeline ([^"]+)"\]$/gm)].map((m) => m[1]), ['ingest', 'report']);
+    assert.deepEqual(
+      [...r.out.matchAll(/^ {2}subgraph p\d+\["pipeline ([^"]+)"\]$/gm)].map((m) => m[1]),
+      ['ingest', 'report'],
+    );
     const edges = r.out.split('\n').filter((l) => /^ {2}p\d+s\d+ (-->|-\.->|==>)\|"[^"]+"\| p\d+s\d+$/.test(l));
     assert.equal(edges.length, 6);
-    assert.ok(edges.some((l) => l.includes('|"TCP 8080, TCP metrics"|')), 'named ports on the edge');
-    assert.ok(edges.some((l) => l.includes('|"TCP 7000-7010"|')), 'a range on the edge');
-    assert.ok(edges.some((l) => l.includes('|"UDP 5353"|')), 'UDP on the edge');
+    assert.ok(
+      edges.some((l) => l.includes('|"TCP 8080, TCP metrics"|')),
+      'named ports on the edge',
+    );
+    assert.ok(
+      edges.some((l) => l.includes('|"TCP 7000-7010"|')),
+      'a range on the edge',
+    );
+    assert.ok(
+      edges.some((l) => l.includes('|"UDP 5353"|')),
+      'UDP on the edge',
+    );
     const styled = [...r.out.matchAll(/^ {2}linkStyle ([\d,]+) /gm)].flatMap((m) => m[1]!.split(',').map(Number)).sort((x, y) => x - y);
-    assert.deepEqual(styled, edges.map((_, i) => i));
+    assert.deepEqual(
+      styled,
+      edges.map((_, i) => i),
+    );
   });
 
   it('the three kinds of edge on the drift fixture: declared and allowed, declared but blocked, allowed but undeclared', async () => {
@@ -56,7 +80,9 @@ describe('cli: stagewall graph', () => {
       ],
     );
     assert.deepEqual(graph.summary, { 'declared-allowed': 1, 'declared-blocked': 1, 'undeclared-allowed': 1, 'declared-unverified': 0 });
-    assert.deepEqual(graph.edges[0]?.placements, [{ from: 'etl-extract', to: 'etl-transform', egress: ['TCP 8080'], ingress: ['TCP 9090'], allowed: [], blocked: true }]);
+    assert.deepEqual(graph.edges[0]?.placements, [
+      { from: 'etl-extract', to: 'etl-transform', egress: ['TCP 8080'], ingress: ['TCP 9090'], allowed: [], blocked: true },
+    ]);
     const mermaid = (await run(['graph', '-c', CONFIG, GOOD, DRIFT])).out;
     assert.match(mermaid, /^ {2}p0s0 -\.->\|"BLOCKED TCP 8080"\| p0s1$/m);
     assert.match(mermaid, /^ {2}p0s0 ==>\|"UNDECLARED TCP 8080"\| p0s2$/m);
@@ -65,19 +91,37 @@ describe('cli: stagewall graph', () => {
 
   it('agrees with check: the blocked edges of the graph are the flow-blocked warnings of check', async () => {
     const graph = await graphJson('-c', CONFIG, GOOD, DRIFT);
-    const check = JSON.parse((await run(['check', '-c', CONFIG, '-o', 'json', GOOD, DRIFT])).out) as { results: { kind: string; name: string; violations: { rule: string; message: string }[] }[] };
-    const warned = check.results.flatMap((res) => res.violations.filter((v) => v.rule === 'flow-blocked').map((v) => /declared flow (\S+) -> (\S+) /.exec(v.message)!.slice(1, 3).join(' -> ')));
-    assert.deepEqual(warned, graph.edges.filter((e) => e.kind === 'declared-blocked').map((e) => `${e.from} -> ${e.to}`));
+    const check = JSON.parse((await run(['check', '-c', CONFIG, '-o', 'json', GOOD, DRIFT])).out) as {
+      results: { kind: string; name: string; violations: { rule: string; message: string }[] }[];
+    };
+    const warned = check.results.flatMap((res) =>
+      res.violations.filter((v) => v.rule === 'flow-blocked').map((v) => /declared flow (\S+) -> (\S+) /.exec(v.message)!.slice(1, 3).join(' -> ')),
+    );
+    assert.deepEqual(
+      warned,
+      graph.edges.filter((e) => e.kind === 'declared-blocked').map((e) => `${e.from} -> ${e.to}`),
+    );
   });
 
   it('json: stages with their namespaces and served ports, every declared edge, a summary that counts them', async () => {
     const graph = await graphJson(...RICH);
-    assert.deepEqual(graph.pipelines.map((p) => p.stages.map((s) => `${s.id}@${s.namespaces.join('+')}: ${s.serves.join(', ')}`)), [
-      ['ingest/fetch@ingest: any port', 'ingest/parse@ingest: TCP 8080, TCP metrics', 'ingest/dedupe@ingest-dedupe: TCP 7000-7010', 'ingest/merge@ingest: UDP 5353'],
-      ['report/collect@report: any port', 'report/publish@report: TCP 443'],
-    ]);
+    assert.deepEqual(
+      graph.pipelines.map((p) => p.stages.map((s) => `${s.id}@${s.namespaces.join('+')}: ${s.serves.join(', ')}`)),
+      [
+        [
+          'ingest/fetch@ingest: any port',
+          'ingest/parse@ingest: TCP 8080, TCP metrics',
+          'ingest/dedupe@ingest-dedupe: TCP 7000-7010',
+          'ingest/merge@ingest: UDP 5353',
+        ],
+        ['report/collect@report: any port', 'report/publish@report: TCP 443'],
+      ],
+    );
     assert.equal(graph.summary['declared-allowed'], 6);
-    assert.equal(Object.values(graph.summary).reduce((a, b) => a + b, 0), graph.edges.length);
+    assert.equal(
+      Object.values(graph.summary).reduce((a, b) => a + b, 0),
+      graph.edges.length,
+    );
     assert.ok(graph.edges.every((e) => e.declared && e.kind === 'declared-allowed' && e.blocked.length === 0));
   });
 
@@ -85,7 +129,10 @@ describe('cli: stagewall graph', () => {
     const r = await run(['graph', ...RICH, '--format', 'dot']);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^digraph stagewall \{$/m);
-    assert.deepEqual([...r.out.matchAll(/label="pipeline ([^"]+)"/g)].map((m) => m[1]), ['ingest', 'report']);
+    assert.deepEqual(
+      [...r.out.matchAll(/label="pipeline ([^"]+)"/g)].map((m) => m[1]),
+      ['ingest', 'report'],
+    );
     assert.equal([...r.out.matchAll(/^ {2}p\d+s\d+ -> p\d+s\d+ \[label="[^"]+", color="#[0-9a-f]{6}"/gm)].length, 6);
     assert.equal((r.out.match(/\{/g) ?? []).length, (r.out.match(/\}/g) ?? []).length);
   });
@@ -102,16 +149,23 @@ describe('cli: stagewall graph', () => {
 
   it('without manifests: the declared flow alone, every edge unverified', async () => {
     const graph = await graphJson('-c', CONFIG);
-    assert.deepEqual(graph.edges.map((e) => e.kind), ['declared-unverified', 'declared-unverified']);
+    assert.deepEqual(
+      graph.edges.map((e) => e.kind),
+      ['declared-unverified', 'declared-unverified'],
+    );
     assert.ok(graph.pipelines[0]!.stages.every((s) => s.namespaces.length === 0));
   });
 
   it('"-" reads manifests from stdin, and --namespace places objects that name none', async () => {
     // transform's stage policy, replaced by one that admits nothing: both edges through transform break.
-    const stdin = 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: stagewall-etl-transform}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n';
+    const stdin =
+      'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: stagewall-etl-transform}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress, Egress]\n';
     const r = await run(['graph', '-c', CONFIG, '--format', 'json', '-n', 'etl-transform', GOOD, '-'], { stdin });
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual((JSON.parse(r.out) as GraphJson).edges.map((e) => e.kind), ['declared-blocked', 'declared-blocked']);
+    assert.deepEqual(
+      (JSON.parse(r.out) as GraphJson).edges.map((e) => e.kind),
+      ['declared-blocked', 'declared-blocked'],
+    );
   });
 
   const bad: { name: string; argv: string[]; err: RegExp }[] = [

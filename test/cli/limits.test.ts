@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, STACK_LINE } from './fake-io.js';
 
-const POLICY_HEAD = ['apiVersion: networking.k8s.io/v1', 'kind: NetworkPolicy', 'metadata: {name: hostile, namespace: etl-transform}', 'spec:', '  podSelector: {}'];
+const POLICY_HEAD = [
+  'apiVersion: networking.k8s.io/v1',
+  'kind: NetworkPolicy',
+  'metadata: {name: hostile, namespace: etl-transform}',
+  'spec:',
+  '  podSelector: {}',
+];
 
 describe('cli: stagewall check refuses manifests beyond the structural limits', () => {
   let tmp: string;

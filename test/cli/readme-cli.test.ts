@@ -7,7 +7,7 @@ describe('docs: the README runs stagewall as a clone can', () => {
   const readme = readFileSync('README.md', 'utf8');
   const onPath = readme.indexOf('`npm install -g .` (or `npm link`)');
 
-  it('says how to put stagewall on PATH, and that npx stagewall --version is npm\'s', () => {
+  it("says how to put stagewall on PATH, and that npx stagewall --version is npm's", () => {
     assert.ok(onPath > 0);
     assert.match(readme, /`npx stagewall version` prints the version/);
   });

@@ -8,7 +8,10 @@ describe('cli: stagewall rules', () => {
     assert.equal(r.code, 0);
     assert.equal(r.err, '');
     const ids = [...r.out.matchAll(/^(\S+)\s+(deny|warn)\s+/gm)].map((m) => m[1]);
-    assert.deepEqual(ids, RULES.map((x) => x.id));
+    assert.deepEqual(
+      ids,
+      RULES.map((x) => x.id),
+    );
     for (const rule of RULES) assert.ok(r.out.includes(rule.description), rule.id);
   });
 
@@ -52,7 +55,10 @@ describe('cli: stagewall rules', () => {
     const r = await run(['rules', '-o', 'markdown']);
     assert.equal(r.code, 0);
     const rows = r.out.split('\n').filter((l) => l.startsWith('| `'));
-    assert.deepEqual(rows.map((l) => /^\| `([^`]+)`/.exec(l)?.[1]), RULES.map((x) => x.id));
+    assert.deepEqual(
+      rows.map((l) => /^\| `([^`]+)`/.exec(l)?.[1]),
+      RULES.map((x) => x.id),
+    );
   });
 
   it('an unknown format is a usage error', async () => {

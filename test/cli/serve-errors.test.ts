@@ -69,14 +69,29 @@ describe('cli: serve says what is wrong', function () {
       run(['serve', ...CONFIG, '--certs', certs, '--port', '0', '--metrics-port', '0']),
     );
     assert.equal(r.code, 2);
-    assert.match(r.err, /^stagewall: error CLUSTER: no kubeconfig found: set \$KUBECONFIG, write ~\/\.kube\/config, run in a pod, or pass --kubeconfig FILE\n$/);
+    assert.match(
+      r.err,
+      /^stagewall: error CLUSTER: no kubeconfig found: set \$KUBECONFIG, write ~\/\.kube\/config, run in a pod, or pass --kubeconfig FILE\n$/,
+    );
     assert.doesNotMatch(r.err, /localhost:8080/);
   });
 
   const refused: { name: string; args: () => string[]; message: RegExp }[] = [
-    { name: 'an unknown --context names the contexts there are', args: () => ['--kubeconfig', api.kubeconfig(), '--context', 'prod'], message: /error CLUSTER: the kubeconfig has no context "prod" \(it has: standin, other\)/ },
-    { name: 'a --kubeconfig that does not exist is named', args: () => ['--kubeconfig', '/nonexistent/kubeconfig'], message: /error CLUSTER: cannot load the kubeconfig \/nonexistent\/kubeconfig/ },
-    { name: '--kubeconfig does not go with --view', args: () => [...VIEW, '--kubeconfig', api.kubeconfig()], message: /error USAGE: --kubeconfig and --context choose the cluster view/ },
+    {
+      name: 'an unknown --context names the contexts there are',
+      args: () => ['--kubeconfig', api.kubeconfig(), '--context', 'prod'],
+      message: /error CLUSTER: the kubeconfig has no context "prod" \(it has: standin, other\)/,
+    },
+    {
+      name: 'a --kubeconfig that does not exist is named',
+      args: () => ['--kubeconfig', '/nonexistent/kubeconfig'],
+      message: /error CLUSTER: cannot load the kubeconfig \/nonexistent\/kubeconfig/,
+    },
+    {
+      name: '--kubeconfig does not go with --view',
+      args: () => [...VIEW, '--kubeconfig', api.kubeconfig()],
+      message: /error USAGE: --kubeconfig and --context choose the cluster view/,
+    },
   ];
   for (const row of refused) {
     it(`exits 2: ${row.name}`, async () => {
@@ -89,17 +104,42 @@ describe('cli: serve says what is wrong', function () {
   it('--kubeconfig and --context choose the cluster the view reads', async () => {
     const before = api.requests.length;
     const metricsPort = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', ...CONFIG, '--certs', certs, '--port', '0', '--metrics-port', String(metricsPort), '--host', '127.0.0.1', '--kubeconfig', api.kubeconfig(), '--context', 'other'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/entry.ts',
+        'serve',
+        ...CONFIG,
+        '--certs',
+        certs,
+        '--port',
+        '0',
+        '--metrics-port',
+        String(metricsPort),
+        '--host',
+        '127.0.0.1',
+        '--kubeconfig',
+        api.kubeconfig(),
+        '--context',
+        'other',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, KUBECONFIG: '/nonexistent/kubeconfig' },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
       await waitFor(() => /"event":"view-synced"/.test(out), 30_000, `the view to sync: ${out}`);
       assert.match(out, new RegExp(`"view":"cluster at ${api.url.replace(/\./g, '\\.')}"`));
-      assert.ok(api.requests.slice(before).some((r) => r.startsWith('/api/v1/namespaces')), 'the stand-in was listed');
+      assert.ok(
+        api.requests.slice(before).some((r) => r.startsWith('/api/v1/namespaces')),
+        'the stand-in was listed',
+      );
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -117,7 +157,10 @@ describe('cli: serve says what is wrong', function () {
       try {
         const r = await run(['serve', ...CONFIG, ...VIEW, '--certs', certs, '--host', '127.0.0.1', flag, String(held.port), other, String(otherPort)]);
         assert.equal(r.code, 2, r.err);
-        assert.equal(r.err, `stagewall: error LISTEN: ${flag} ${held.port}: the port is already in use (127.0.0.1:${held.port}); stop what listens there or choose another port\n`);
+        assert.equal(
+          r.err,
+          `stagewall: error LISTEN: ${flag} ${held.port}: the port is already in use (127.0.0.1:${held.port}); stop what listens there or choose another port\n`,
+        );
         assert.ok(await isFree(otherPort), `${other} ${otherPort} is not left listening`);
       } finally {
         held.server.close();
@@ -129,9 +172,29 @@ describe('cli: serve says what is wrong', function () {
     const held = await occupy();
     try {
       // Not spawnSync: the stand-in API runs in this process and must answer the view's lists.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', ...CONFIG, '--certs', certs, '--host', '127.0.0.1', '--port', '0', '--metrics-port', String(held.port), '--kubeconfig', api.kubeconfig()], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/cli/entry.ts',
+          'serve',
+          ...CONFIG,
+          '--certs',
+          certs,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          '0',
+          '--metrics-port',
+          String(held.port),
+          '--kubeconfig',
+          api.kubeconfig(),
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -156,7 +219,10 @@ describe('package: npm start', function () {
   it('stopped with SIGTERM, leaves no server behind (npm forwards the signal to node itself)', async () => {
     const metricsPort = await freePort();
     // --ignore-scripts skips prestart's build: `npm test` has built already.
-    const npm = spawn('npm', ['start', '--ignore-scripts', '--', '--port', '0', '--metrics-port', String(metricsPort)], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const npm = spawn('npm', ['start', '--ignore-scripts', '--', '--port', '0', '--metrics-port', String(metricsPort)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     npm.stdout.on('data', (d: Buffer) => (out += d.toString()));
     npm.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -4,7 +4,12 @@ import { ApiStatusError, getJson, listAll, NETWORK_POLICIES } from '../../src/cl
 import type { KubeObject } from '../../src/engine/types.js';
 import { startStandInApi, type StandInApi } from '../helpers/api-server.js';
 
-const page = (i: number): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: `p${i}`, namespace: 'etl' }, spec: { podSelector: {} } });
+const page = (i: number): KubeObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: `p${i}`, namespace: 'etl' },
+  spec: { podSelector: {} },
+});
 
 const POLICY: KubeObject = {
   apiVersion: 'networking.k8s.io/v1',
@@ -13,7 +18,12 @@ const POLICY: KubeObject = {
   spec: {
     podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } },
     policyTypes: ['Ingress'],
-    ingress: [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }], ports: [{ port: 'http', protocol: 'TCP' }] }],
+    ingress: [
+      {
+        from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }, { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }],
+        ports: [{ port: 'http', protocol: 'TCP' }],
+      },
+    ],
   },
 };
 
@@ -37,7 +47,10 @@ describe('cluster/api: reading from the API server as wire JSON', () => {
   it('an error status rejects with the status code and the Status message', async () => {
     api.fail = { code: 403, message: 'forbidden: no list for you' };
     try {
-      await assert.rejects(getJson(kc, '/api/v1/namespaces'), (err: unknown) => err instanceof ApiStatusError && err.statusCode === 403 && err.message === 'forbidden: no list for you');
+      await assert.rejects(
+        getJson(kc, '/api/v1/namespaces'),
+        (err: unknown) => err instanceof ApiStatusError && err.statusCode === 403 && err.message === 'forbidden: no list for you',
+      );
     } finally {
       api.fail = undefined;
     }
@@ -51,7 +64,10 @@ describe('cluster/api: reading from the API server as wire JSON', () => {
       bigKc.loadFromFile(big.kubeconfig());
       big.expireNextContinue = true;
       const { items } = await listAll(bigKc, NETWORK_POLICIES.path, NETWORK_POLICIES, 2);
-      assert.deepEqual(items.map((i) => i.metadata?.name), ['p1', 'p2', 'p3', 'p4', 'p5']);
+      assert.deepEqual(
+        items.map((i) => i.metadata?.name),
+        ['p1', 'p2', 'p3', 'p4', 'p5'],
+      );
       const calls = big.requests.map((r) => new URL(r, 'http://x').searchParams.get('continue'));
       assert.deepEqual(calls, [null, '2', null, '2', '4'], 'after the 410 the list started again without a token');
     } finally {
@@ -64,7 +80,17 @@ describe('cluster/api: reading from the API server as wire JSON', () => {
     const hanging = new KubeConfig();
     hanging.loadFromOptions({
       clusters: [{ name: 'c', server: api.url, skipTLSVerify: true }],
-      users: [{ name: 'u', exec: { apiVersion: 'client.authentication.k8s.io/v1', command: process.execPath, args: ['-e', 'setTimeout(() => {}, 4000)'], interactiveMode: 'Never' } }],
+      users: [
+        {
+          name: 'u',
+          exec: {
+            apiVersion: 'client.authentication.k8s.io/v1',
+            command: process.execPath,
+            args: ['-e', 'setTimeout(() => {}, 4000)'],
+            interactiveMode: 'Never',
+          },
+        },
+      ],
       contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
       currentContext: 'x',
     });

@@ -60,14 +60,17 @@ class FakeApiServer {
 
   kubeConfig(): KubeConfig {
     const file = join(tmpdir(), `stagewall-cert-store-${process.pid}-${(this.server.address() as AddressInfo).port}.kubeconfig`);
-    writeFileSync(file, JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'stagewall', user: { token: 't' } }],
-      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'stagewall' } }],
-      'current-context': 'fake',
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'stagewall', user: { token: 't' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'stagewall' } }],
+        'current-context': 'fake',
+      }),
+    );
     const kc = new KubeConfig();
     kc.loadFromFile(file);
     return kc;
@@ -107,7 +110,14 @@ class FakeApiServer {
       if (!current) return [404, status(404, 'NotFound', `${path} not found`)];
       const sent = (body['metadata'] as Json)['resourceVersion'];
       if (sent !== (current['metadata'] as Json)['resourceVersion']) {
-        return [409, status(409, 'Conflict', 'Operation cannot be fulfilled on secrets "stagewall-tls": the object has been modified; please apply your changes to the latest version and try again')];
+        return [
+          409,
+          status(
+            409,
+            'Conflict',
+            'Operation cannot be fulfilled on secrets "stagewall-tls": the object has been modified; please apply your changes to the latest version and try again',
+          ),
+        ];
       }
       return [200, this.put(path, body)];
     }
@@ -118,7 +128,8 @@ class FakeApiServer {
         const keys = p.path.split('/').slice(1);
         const last = keys.pop() as string;
         const parent = keys.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], patched) as Record<string, unknown> | unknown[];
-        if (p.op === 'test' && JSON.stringify((parent as Record<string, unknown>)[last]) !== JSON.stringify(p.value)) return [422, status(422, 'Invalid', `test failed at ${p.path}`)];
+        if (p.op === 'test' && JSON.stringify((parent as Record<string, unknown>)[last]) !== JSON.stringify(p.value))
+          return [422, status(422, 'Invalid', `test failed at ${p.path}`)];
         if (p.op === 'add') (parent as Record<string, unknown>)[last] = p.value;
         if (p.op === 'remove') {
           if (Array.isArray(parent)) parent.splice(Number(last), 1);
@@ -132,7 +143,11 @@ class FakeApiServer {
 }
 
 const guard = { name: STARTING_GUARD, expression: "int('stagewall is starting' + request.operation) == 0" };
-const webhook = (name: string, conditions: Json[] = [guard]) => ({ name, clientConfig: { service: { name: 'stagewall', namespace: NAMESPACE, path: '/validate' } }, matchConditions: conditions });
+const webhook = (name: string, conditions: Json[] = [guard]) => ({
+  name,
+  clientConfig: { service: { name: 'stagewall', namespace: NAMESPACE, path: '/validate' } },
+  matchConditions: conditions,
+});
 
 describe('cluster/cert-store: KubeCertificateStore against an API server with resourceVersion semantics', function () {
   this.timeout(30_000);
@@ -144,7 +159,14 @@ describe('cluster/cert-store: KubeCertificateStore against an API server with re
   const store = () => new KubeCertificateStore(kc, { namespace: NAMESPACE, secret: 'stagewall-tls', webhookConfig: 'stagewall' });
 
   before(async () => {
-    planner = new CertificatePlanner({ service: 'stagewall', namespace: NAMESPACE, dns: [], validityMs: 365 * 24 * 3_600_000, graceMs: 15_000, now: () => new Date() });
+    planner = new CertificatePlanner({
+      service: 'stagewall',
+      namespace: NAMESPACE,
+      dns: [],
+      validityMs: 365 * 24 * 3_600_000,
+      graceMs: 15_000,
+      now: () => new Date(),
+    });
     [first, second] = await Promise.all([planner.fresh(), planner.fresh()]);
   });
 
@@ -163,7 +185,11 @@ describe('cluster/cert-store: KubeCertificateStore against an API server with re
   it('create: a POST of a kubernetes.io/tls Secret with the five keys and the serving-since annotation, read back as the same state', async () => {
     await store().write(first, undefined);
     assert.deepEqual(api.calls, [`POST ${SECRETS}`]);
-    const secret = api.objects.get(SECRET) as { type: string; metadata: { labels: Record<string, string>; annotations: Record<string, string> }; data: Record<string, string> };
+    const secret = api.objects.get(SECRET) as {
+      type: string;
+      metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+      data: Record<string, string>;
+    };
     assert.equal(secret.type, 'kubernetes.io/tls');
     assert.deepEqual(Object.keys(secret.data).sort(), ['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
     assert.equal(Buffer.from(secret.data['tls.crt'] ?? '', 'base64').toString('utf8'), first.cert);
@@ -181,19 +207,38 @@ describe('cluster/cert-store: KubeCertificateStore against an API server with re
     assert.deepEqual((await store().read()).state, first, 'the Secret holds the winner, not the loser');
   });
 
-  it('two replicas racing from no Secret: the loser of the create adopts the winner\'s CA (syncCertificates over the real store)', async () => {
-    api.put(VALIDATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'stagewall' }, webhooks: [webhook('pods.validate.stagewall.dev')] });
+  it("two replicas racing from no Secret: the loser of the create adopts the winner's CA (syncCertificates over the real store)", async () => {
+    api.put(VALIDATING, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'stagewall' },
+      webhooks: [webhook('pods.validate.stagewall.dev')],
+    });
     // Between the loser's read (no Secret) and its create, the winner's create lands.
     api.beforeCreate = () => {
-      const data = Object.fromEntries(Object.entries({ 'ca.crt': first.caCert, 'ca.key': first.caKey, 'ca-bundle.crt': first.bundle, 'tls.crt': first.cert, 'tls.key': first.key }).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-      api.put(SECRET, { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/tls', metadata: { name: 'stagewall-tls', namespace: NAMESPACE, annotations: { [SERVED_SINCE]: first.servedSince.toISOString() } }, data });
+      const data = Object.fromEntries(
+        Object.entries({ 'ca.crt': first.caCert, 'ca.key': first.caKey, 'ca-bundle.crt': first.bundle, 'tls.crt': first.cert, 'tls.key': first.key }).map(
+          ([k, v]) => [k, Buffer.from(v).toString('base64')],
+        ),
+      );
+      api.put(SECRET, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'kubernetes.io/tls',
+        metadata: { name: 'stagewall-tls', namespace: NAMESPACE, annotations: { [SERVED_SINCE]: first.servedSince.toISOString() } },
+        data,
+      });
     };
     const result = await syncCertificates(store(), planner);
-    assert.equal(result.state.caCert, first.caCert, 'adopted the winner\'s CA');
+    assert.equal(result.state.caCert, first.caCert, "adopted the winner's CA");
     assert.ok(!result.actions.some((a) => a.kind === 'created'), 'the loser created nothing');
-    assert.deepEqual(api.calls.filter((c) => c.startsWith('POST') || c.startsWith('PUT')), [`POST ${SECRETS}`], 'one create, refused; no overwrite');
+    assert.deepEqual(
+      api.calls.filter((c) => c.startsWith('POST') || c.startsWith('PUT')),
+      [`POST ${SECRETS}`],
+      'one create, refused; no overwrite',
+    );
     const hooks = (api.objects.get(VALIDATING) as { webhooks: { clientConfig: { caBundle?: string }; matchConditions: Json[] }[] }).webhooks;
-    assert.equal(Buffer.from(hooks[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8'), first.bundle, 'the winner\'s bundle went into the webhook');
+    assert.equal(Buffer.from(hooks[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8'), first.bundle, "the winner's bundle went into the webhook");
     assert.deepEqual(hooks[0]?.matchConditions, [], 'with the starting guard removed in the same patch');
   });
 
@@ -205,11 +250,20 @@ describe('cluster/cert-store: KubeCertificateStore against an API server with re
     const now = await store().read();
     assert.equal(now.state?.caCert, first.caCert);
     assert.equal(now.resourceVersion, '102');
-    assert.deepEqual(api.calls.filter((c) => c.startsWith('PUT')), [`PUT ${SECRET}`, `PUT ${SECRET}`]);
+    assert.deepEqual(
+      api.calls.filter((c) => c.startsWith('PUT')),
+      [`PUT ${SECRET}`, `PUT ${SECRET}`],
+    );
   });
 
   it('a Secret missing keys reads as invalid, with its resourceVersion, so that it is updated in place (keeping its type)', async () => {
-    api.put(SECRET, { apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'stagewall-tls', namespace: NAMESPACE }, data: { 'tls.crt': Buffer.from('x').toString('base64') } });
+    api.put(SECRET, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'stagewall-tls', namespace: NAMESPACE },
+      data: { 'tls.crt': Buffer.from('x').toString('base64') },
+    });
     const stored = await store().read();
     assert.equal(stored.state, undefined);
     assert.match(stored.invalid ?? '', /missing .*ca\.crt/);
@@ -225,15 +279,29 @@ describe('cluster/cert-store: KubeCertificateStore against an API server with re
   });
 
   it('bundles: a guarded webhook reads as no bundle; writeBundles patches every webhook of both configurations and removes the guard', async () => {
-    api.put(VALIDATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'stagewall' }, webhooks: [webhook('pods.validate.stagewall.dev', [guard, { name: 'keep-me', expression: 'true' }]), webhook('namespaces.validate.stagewall.dev', [])] });
-    api.put(MUTATING, { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'stagewall' }, webhooks: [webhook('pods.mutate.stagewall.dev')] });
+    api.put(VALIDATING, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: { name: 'stagewall' },
+      webhooks: [webhook('pods.validate.stagewall.dev', [guard, { name: 'keep-me', expression: 'true' }]), webhook('namespaces.validate.stagewall.dev', [])],
+    });
+    api.put(MUTATING, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'stagewall' },
+      webhooks: [webhook('pods.mutate.stagewall.dev')],
+    });
     const s = store();
     assert.deepEqual([...(await s.readBundles()).values()], ['', '', '']);
     await s.writeBundles(first.bundle);
     const bundles = await s.readBundles();
     assert.deepEqual([...bundles.values()], [first.bundle, first.bundle, first.bundle]);
     const validating = api.objects.get(VALIDATING) as { webhooks: { matchConditions: { name: string }[] }[] };
-    assert.deepEqual(validating.webhooks[0]?.matchConditions.map((c) => c.name), ['keep-me'], 'only the guard went');
+    assert.deepEqual(
+      validating.webhooks[0]?.matchConditions.map((c) => c.name),
+      ['keep-me'],
+      'only the guard went',
+    );
     const patches = api.calls.filter((c) => c.startsWith('PATCH')).length;
     await s.writeBundles(first.bundle);
     assert.equal(api.calls.filter((c) => c.startsWith('PATCH')).length, patches, 'nothing to write: no patch');

@@ -41,12 +41,20 @@ describe('cluster/reconciler: default-deny injection', () => {
     view.upsertNamespace(pipelineNs);
     reconciler.namespaceChanged(pipelineNs);
     await reconciler.idle();
-    assert.deepEqual(applied.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`), ['etl-a/stagewall-default-deny', 'etl-a/stagewall-allow-dns']);
+    assert.deepEqual(
+      applied.map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`),
+      ['etl-a/stagewall-default-deny', 'etl-a/stagewall-allow-dns'],
+    );
   });
 
   it('leaves non-pipeline, exempt and its own namespaces alone', async () => {
     const { view, applied, reconciler } = setup();
-    for (const ns of [namespace('warehouse'), namespace('kube-system', { 'stagewall.dev/pipeline': 'etl' }), namespace('stagewall-system', { 'stagewall.dev/pipeline': 'etl' }), namespace('x', { 'stagewall.dev/pipeline': 'unknown' })]) {
+    for (const ns of [
+      namespace('warehouse'),
+      namespace('kube-system', { 'stagewall.dev/pipeline': 'etl' }),
+      namespace('stagewall-system', { 'stagewall.dev/pipeline': 'etl' }),
+      namespace('x', { 'stagewall.dev/pipeline': 'unknown' }),
+    ]) {
       view.upsertNamespace(ns);
       reconciler.namespaceChanged(ns);
     }
@@ -133,7 +141,11 @@ describe('cluster/reconciler: policyUpToDate', () => {
   const desired = managedPolicies('ns', etlConfig())[0]!;
   const rows: { name: string; existing: NetworkPolicy | undefined; want: boolean }[] = [
     { name: 'missing policy is not up to date', existing: undefined, want: false },
-    { name: 'same spec with keys in another order is up to date', existing: { ...desired, spec: { policyTypes: ['Ingress', 'Egress'], podSelector: {} } }, want: true },
+    {
+      name: 'same spec with keys in another order is up to date',
+      existing: { ...desired, spec: { policyTypes: ['Ingress', 'Egress'], podSelector: {} } },
+      want: true,
+    },
     { name: 'a spec changed by someone is not', existing: { ...desired, spec: { podSelector: {}, policyTypes: ['Egress'] } }, want: false },
     { name: 'a policy without the managed-by label is not', existing: { ...desired, metadata: { ...desired.metadata, labels: {} } }, want: false },
   ];
@@ -170,7 +182,13 @@ describe('cluster/reconciler: events during a running reconcile', () => {
     reconciler.policyChanged(dns);
     release?.();
     await reconciler.idle();
-    assert.deepEqual(view.policiesIn('etl-a').map((p) => p.name).sort(), ['stagewall-allow-dns', 'stagewall-default-deny']);
+    assert.deepEqual(
+      view
+        .policiesIn('etl-a')
+        .map((p) => p.name)
+        .sort(),
+      ['stagewall-allow-dns', 'stagewall-default-deny'],
+    );
   });
 
   it('terminating namespaces get nothing applied, and a deleted namespace is forgotten', async () => {

@@ -51,7 +51,7 @@ describe('cluster/snapshot: reading Namespaces and NetworkPolicies from a cluste
     }
   });
 
-  it('a refusal names the cluster, the API server\'s message and the permissions needed', async () => {
+  it("a refusal names the cluster, the API server's message and the permissions needed", async () => {
     api.fail = { code: 403, message: 'namespaces is forbidden: User "ci" cannot list resource "namespaces"' };
     await assert.rejects(readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: api.kubeconfig() })), (err: unknown) => {
       assert.ok(isStagewallError(err));
@@ -65,7 +65,10 @@ describe('cluster/snapshot: reading Namespaces and NetworkPolicies from a cluste
 
   it('refused credentials (401) are named as such', async () => {
     api.fail = { code: 401, message: 'Unauthorized' };
-    await assert.rejects(readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: api.kubeconfig() })), /HTTP 401: Unauthorized \(the credentials of the kubeconfig were refused\)/);
+    await assert.rejects(
+      readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: api.kubeconfig() })),
+      /HTTP 401: Unauthorized \(the credentials of the kubeconfig were refused\)/,
+    );
   });
 
   it('an unreachable cluster is a CLUSTER error naming the server', async () => {
@@ -86,7 +89,10 @@ describe('cluster/snapshot: reading Namespaces and NetworkPolicies from a cluste
     delete process.env['KUBERNETES_SERVICE_HOST'];
     process.env['HOME'] = mkdtempSync(join(tmpdir(), 'stagewall-nohome-'));
     try {
-      assert.throws(() => loadKubeConfigChoice({}), (err: unknown) => isStagewallError(err) && err.code === 'CLUSTER' && /no kubeconfig found/.test(err.message));
+      assert.throws(
+        () => loadKubeConfigChoice({}),
+        (err: unknown) => isStagewallError(err) && err.code === 'CLUSTER' && /no kubeconfig found/.test(err.message),
+      );
     } finally {
       for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key];

@@ -20,7 +20,8 @@ describe('cluster/source: namespace lookups on a cache miss', () => {
       const name = /\/api\/v1\/namespaces\/([^/?]+)/.exec(req.url ?? '')?.[1];
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
-        if (name === 'real') res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'real', labels: { 'stagewall.dev/pipeline': 'etl' } } }));
+        if (name === 'real')
+          res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'real', labels: { 'stagewall.dev/pipeline': 'etl' } } }));
         else {
           res.statusCode = 404;
           res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 }));
@@ -67,7 +68,13 @@ describe('cluster/source: the informer lists objects as the API server wrote the
     ]);
     const kc = new KubeConfig();
     kc.loadFromFile(api.kubeconfig());
-    const source = new ClusterViewSource({ logger: silentLogger(), metrics: createMetrics({ defaultMetrics: false }), kubeConfig: kc, reconcile: false, initialBackoffMs: 60_000 });
+    const source = new ClusterViewSource({
+      logger: silentLogger(),
+      metrics: createMetrics({ defaultMetrics: false }),
+      kubeConfig: kc,
+      reconcile: false,
+      initialBackoffMs: 60_000,
+    });
     try {
       await source.start(() => loadConfigFile('examples/stagewall.yaml'));
       await waitFor(() => source.synced());
@@ -144,7 +151,8 @@ describe('cluster/source: the namespace lookups are bounded in names, misses and
   it(`remembers at most MAX_REMEMBERED_MISSES (${MAX_REMEMBERED_MISSES}) misses, forgetting the oldest first`, async () => {
     const source = sourceFor((server.address() as AddressInfo).port);
     const names = Array.from({ length: MAX_REMEMBERED_MISSES + 100 }, (_, i) => `ghost-${i}`);
-    for (let i = 0; i < names.length; i += MAX_PENDING_LOOKUPS) await Promise.all(names.slice(i, i + MAX_PENDING_LOOKUPS).map((n) => source.ensureNamespace(n)));
+    for (let i = 0; i < names.length; i += MAX_PENDING_LOOKUPS)
+      await Promise.all(names.slice(i, i + MAX_PENDING_LOOKUPS).map((n) => source.ensureNamespace(n)));
     assert.equal(source.lookupState.misses, MAX_REMEMBERED_MISSES);
     requests.length = 0;
     await source.ensureNamespace(names.at(-1) as string);

@@ -19,8 +19,14 @@ describe('config: the validator compiled ahead of time', () => {
   const base = { apiVersion: 'stagewall.dev/v1alpha1', kind: 'StagewallConfig' };
   const rows: { name: string; doc: unknown }[] = [
     { name: 'a minimal config, defaults filled in', doc: { ...base, pipelines: [{ name: 'etl', stages: [{ name: 'a' }] }] } },
-    { name: 'a bad port: anyOf branches', doc: { ...base, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: -1 }, 'x', { port: 'Bad_Name' }] }] }] } },
-    { name: 'a name longer than 63 characters (maxLength counts code points)', doc: { ...base, pipelines: [{ name: 'a'.repeat(64), stages: [{ name: 'é'.repeat(10) }] }] } },
+    {
+      name: 'a bad port: anyOf branches',
+      doc: { ...base, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: -1 }, 'x', { port: 'Bad_Name' }] }] }] },
+    },
+    {
+      name: 'a name longer than 63 characters (maxLength counts code points)',
+      doc: { ...base, pipelines: [{ name: 'a'.repeat(64), stages: [{ name: 'é'.repeat(10) }] }] },
+    },
     { name: 'unknown fields and wrong enums', doc: { ...base, mode: 'strict', extra: 1, pipelines: [] } },
     { name: 'not a mapping', doc: ['a'] },
   ];

@@ -37,8 +37,16 @@ describe('config/load: defaults', () => {
   const config = makeConfig({ pipelines: [{ name: 'etl', stages: [{ name: 'extract' }] }] });
   const cases: { name: string; got: () => unknown; want: unknown }[] = [
     { name: 'mode defaults to enforce', got: () => config.mode, want: 'enforce' },
-    { name: 'labels default to stagewall.dev/pipeline and stagewall.dev/stage', got: () => config.labels, want: { pipeline: 'stagewall.dev/pipeline', stage: 'stagewall.dev/stage' } },
-    { name: 'exemptNamespaces default to the system namespaces and stagewall-system', got: () => [...config.exemptNamespaces], want: ['kube-system', 'kube-public', 'kube-node-lease', 'stagewall-system'] },
+    {
+      name: 'labels default to stagewall.dev/pipeline and stagewall.dev/stage',
+      got: () => config.labels,
+      want: { pipeline: 'stagewall.dev/pipeline', stage: 'stagewall.dev/stage' },
+    },
+    {
+      name: 'exemptNamespaces default to the system namespaces and stagewall-system',
+      got: () => [...config.exemptNamespaces],
+      want: ['kube-system', 'kube-public', 'kube-node-lease', 'stagewall-system'],
+    },
     { name: 'defaultDeny defaults to enabled with allowDNS', got: () => config.defaultDeny, want: { enabled: true, allowDNS: true } },
     { name: 'workloadCoverage defaults to warn', got: () => config.workloadCoverage, want: 'warn' },
     { name: "serviceAccount defaults to stagewall's own", got: () => config.serviceAccount, want: 'system:serviceaccount:stagewall-system:stagewall' },
@@ -53,13 +61,34 @@ describe('config/load: defaults', () => {
   }
 
   const partial: { name: string; doc: Record<string, unknown>; got: (c: StagewallConfig) => unknown; want: unknown }[] = [
-    { name: 'a partial labels object gets the other default', doc: { labels: { pipeline: 'example.com/p' } }, got: (c) => c.labels, want: { pipeline: 'example.com/p', stage: 'stagewall.dev/stage' } },
-    { name: 'a partial defaultDeny gets the other default', doc: { defaultDeny: { allowDNS: false } }, got: (c) => c.defaultDeny, want: { enabled: true, allowDNS: false } },
+    {
+      name: 'a partial labels object gets the other default',
+      doc: { labels: { pipeline: 'example.com/p' } },
+      got: (c) => c.labels,
+      want: { pipeline: 'example.com/p', stage: 'stagewall.dev/stage' },
+    },
+    {
+      name: 'a partial defaultDeny gets the other default',
+      doc: { defaultDeny: { allowDNS: false } },
+      got: (c) => c.defaultDeny,
+      want: { enabled: true, allowDNS: false },
+    },
     { name: 'an explicit empty exemptNamespaces stays empty', doc: { exemptNamespaces: [] }, got: (c) => [...c.exemptNamespaces], want: [] },
-    { name: 'the top-level mode is every pipeline’s default', doc: { mode: 'audit' }, got: (c) => [c.mode, c.pipelines.get('etl')?.mode], want: ['audit', 'audit'] },
+    {
+      name: 'the top-level mode is every pipeline’s default',
+      doc: { mode: 'audit' },
+      got: (c) => [c.mode, c.pipelines.get('etl')?.mode],
+      want: ['audit', 'audit'],
+    },
     {
       name: 'a pipeline mode overrides the top-level mode',
-      doc: { mode: 'audit', pipelines: [{ name: 'etl', mode: 'off', stages: [{ name: 'a' }] }, { name: 'ml', stages: [{ name: 'a' }] }] },
+      doc: {
+        mode: 'audit',
+        pipelines: [
+          { name: 'etl', mode: 'off', stages: [{ name: 'a' }] },
+          { name: 'ml', stages: [{ name: 'a' }] },
+        ],
+      },
       got: (c) => [c.pipelines.get('etl')?.mode, c.pipelines.get('ml')?.mode],
       want: ['off', 'audit'],
     },
@@ -84,26 +113,78 @@ describe('config/load: defaults', () => {
 
 describe('config/load: schema errors (CONFIG_SCHEMA, every error with its path)', () => {
   const cases: { name: string; doc: Record<string, unknown>; want: string[] }[] = [
-    { name: 'a wrong mode AND an unknown field are both listed', doc: { ...HEAD, mode: 'strict', bogus: 1, pipelines: [] }, want: ['(top level): unknown field "bogus"', '/mode: must be one of "enforce", "audit", "off"'] },
+    {
+      name: 'a wrong mode AND an unknown field are both listed',
+      doc: { ...HEAD, mode: 'strict', bogus: 1, pipelines: [] },
+      want: ['(top level): unknown field "bogus"', '/mode: must be one of "enforce", "audit", "off"'],
+    },
     { name: 'a wrong apiVersion', doc: { ...HEAD, apiVersion: 'v1', pipelines: [] }, want: ['/apiVersion: must be "stagewall.dev/v1alpha1"'] },
     { name: 'a wrong kind', doc: { ...HEAD, kind: 'Config', pipelines: [] }, want: ['/kind: must be "StagewallConfig"'] },
     { name: 'missing apiVersion, kind and pipelines', doc: {}, want: ['/apiVersion: is required', '/kind: is required', '/pipelines: is required'] },
     { name: 'pipelines is not an array', doc: { ...HEAD, pipelines: {} }, want: ['/pipelines: must be array'] },
     { name: 'a pipeline without stages', doc: { ...HEAD, pipelines: [{ name: 'etl' }] }, want: ['/pipelines/0/stages: is required'] },
-    { name: 'a pipeline with an empty stage list', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [] }] }, want: ['/pipelines/0/stages: must NOT have fewer than 1 items'] },
-    { name: 'a pipeline name that is not a DNS label', doc: { ...HEAD, pipelines: [{ name: 'ETL_1', stages: [{ name: 'a' }] }] }, want: ['/pipelines/0/name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
-    { name: 'a stage name longer than 63', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a'.repeat(64) }] }] }, want: ['/pipelines/0/stages/0/name: must NOT have more than 63 characters'] },
-    { name: 'an unknown stage field', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', egress: [] }] }] }, want: ['/pipelines/0/stages/0: unknown field "egress"'] },
-    { name: 'an unknown pipeline field', doc: { ...HEAD, pipelines: [{ name: 'etl', stage: [], stages: [{ name: 'a' }] }] }, want: ['/pipelines/0: unknown field "stage"'] },
-    { name: 'a wrong pipeline mode', doc: { ...HEAD, pipelines: [{ name: 'etl', mode: 'enforcing', stages: [{ name: 'a' }] }] }, want: ['/pipelines/0/mode: must be one of "enforce", "audit", "off"'] },
+    {
+      name: 'a pipeline with an empty stage list',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [] }] },
+      want: ['/pipelines/0/stages: must NOT have fewer than 1 items'],
+    },
+    {
+      name: 'a pipeline name that is not a DNS label',
+      doc: { ...HEAD, pipelines: [{ name: 'ETL_1', stages: [{ name: 'a' }] }] },
+      want: ['/pipelines/0/name: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'],
+    },
+    {
+      name: 'a stage name longer than 63',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a'.repeat(64) }] }] },
+      want: ['/pipelines/0/stages/0/name: must NOT have more than 63 characters'],
+    },
+    {
+      name: 'an unknown stage field',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', egress: [] }] }] },
+      want: ['/pipelines/0/stages/0: unknown field "egress"'],
+    },
+    {
+      name: 'an unknown pipeline field',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stage: [], stages: [{ name: 'a' }] }] },
+      want: ['/pipelines/0: unknown field "stage"'],
+    },
+    {
+      name: 'a wrong pipeline mode',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', mode: 'enforcing', stages: [{ name: 'a' }] }] },
+      want: ['/pipelines/0/mode: must be one of "enforce", "audit", "off"'],
+    },
     { name: 'an unknown labels field', doc: { ...HEAD, labels: { team: 'x' }, pipelines: [] }, want: ['/labels: unknown field "team"'] },
     { name: 'an empty label name', doc: { ...HEAD, labels: { stage: '' }, pipelines: [] }, want: ['/labels/stage: must NOT have fewer than 1 characters'] },
-    { name: 'defaultDeny.enabled not a boolean', doc: { ...HEAD, defaultDeny: { enabled: 'yes' }, pipelines: [] }, want: ['/defaultDeny/enabled: must be boolean'] },
-    { name: 'a wrong workloadCoverage', doc: { ...HEAD, workloadCoverage: 'block', pipelines: [] }, want: ['/workloadCoverage: must be one of "warn", "deny"'] },
-    { name: 'an exempt namespace that is not a DNS label', doc: { ...HEAD, exemptNamespaces: ['Kube_System'], pipelines: [] }, want: ['/exemptNamespaces/0: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
-    { name: 'a stage ref with two slashes', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', egressTo: ['x/y/z'] }] }] }, want: ['/pipelines/0/stages/0/egressTo/0: must match pattern "^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'] },
-    { name: 'a port out of range', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 70000 }] }] }] }, want: ['/pipelines/0/stages/0/ports/0/port: must be <= 65535'] },
-    { name: 'an unknown protocol', doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 53, protocol: 'ICMP' }] }] }] }, want: ['/pipelines/0/stages/0/ports/0/protocol: must be one of "TCP", "UDP", "SCTP"'] },
+    {
+      name: 'defaultDeny.enabled not a boolean',
+      doc: { ...HEAD, defaultDeny: { enabled: 'yes' }, pipelines: [] },
+      want: ['/defaultDeny/enabled: must be boolean'],
+    },
+    {
+      name: 'a wrong workloadCoverage',
+      doc: { ...HEAD, workloadCoverage: 'block', pipelines: [] },
+      want: ['/workloadCoverage: must be one of "warn", "deny"'],
+    },
+    {
+      name: 'an exempt namespace that is not a DNS label',
+      doc: { ...HEAD, exemptNamespaces: ['Kube_System'], pipelines: [] },
+      want: ['/exemptNamespaces/0: must match pattern "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'],
+    },
+    {
+      name: 'a stage ref with two slashes',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', egressTo: ['x/y/z'] }] }] },
+      want: ['/pipelines/0/stages/0/egressTo/0: must match pattern "^([a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?$"'],
+    },
+    {
+      name: 'a port out of range',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 70000 }] }] }] },
+      want: ['/pipelines/0/stages/0/ports/0/port: must be <= 65535'],
+    },
+    {
+      name: 'an unknown protocol',
+      doc: { ...HEAD, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [{ port: 53, protocol: 'ICMP' }] }] }] },
+      want: ['/pipelines/0/stages/0/ports/0/protocol: must be one of "TCP", "UDP", "SCTP"'],
+    },
     { name: 'the whole document not an object', doc: null as unknown as Record<string, unknown>, want: ['(top level): must be object'] },
   ];
   for (const c of cases) {
@@ -125,7 +206,10 @@ describe('config/load: schema errors (CONFIG_SCHEMA, every error with its path)'
       'CONFIG_SCHEMA',
     );
     for (const path of ['/mode:', '/workloadCoverage:', '/pipelines/0/stages/0/egressTo:', '/pipelines/0/stages/1/name:']) {
-      assert.ok(details.some((d) => d.startsWith(path)), `${path} missing in ${details.join('; ')}`);
+      assert.ok(
+        details.some((d) => d.startsWith(path)),
+        `${path} missing in ${details.join('; ')}`,
+      );
     }
   });
 
@@ -163,7 +247,16 @@ describe('config/load: parseConfig and loadConfigFile', () => {
 
   it('valid YAML is validated and resolved', () => {
     const config = parseConfig(
-      ['apiVersion: stagewall.dev/v1alpha1', 'kind: StagewallConfig', 'mode: audit', 'pipelines:', '  - name: etl', '    stages:', '      - name: extract', '      - name: load'].join('\n'),
+      [
+        'apiVersion: stagewall.dev/v1alpha1',
+        'kind: StagewallConfig',
+        'mode: audit',
+        'pipelines:',
+        '  - name: etl',
+        '    stages:',
+        '      - name: extract',
+        '      - name: load',
+      ].join('\n'),
     );
     assert.equal(config.mode, 'audit');
     assert.deepEqual(edges(config), ['etl/extract>etl/load']);
@@ -179,7 +272,10 @@ describe('config/load: parseConfig and loadConfigFile', () => {
   });
 
   it('an empty file is CONFIG_SCHEMA (not an object)', () => {
-    assert.deepEqual(failure(() => parseConfig(''), 'CONFIG_SCHEMA'), ['(top level): must be object']);
+    assert.deepEqual(
+      failure(() => parseConfig(''), 'CONFIG_SCHEMA'),
+      ['(top level): must be object'],
+    );
   });
 
   describe('files', () => {
@@ -227,7 +323,12 @@ describe('config/load: semantic checks (CONFIG_SEMANTIC, each problem in details
   const cases: { name: string; doc: Record<string, unknown>; want: RegExp[] }[] = [
     {
       name: 'a duplicate pipeline',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a' }] }, { name: 'etl', stages: [{ name: 'b' }] }] },
+      doc: {
+        pipelines: [
+          { name: 'etl', stages: [{ name: 'a' }] },
+          { name: 'etl', stages: [{ name: 'b' }] },
+        ],
+      },
       want: [/^\/pipelines\/1\/name: duplicate pipeline name "etl"$/],
     },
     {
@@ -237,22 +338,55 @@ describe('config/load: semantic checks (CONFIG_SEMANTIC, each problem in details
     },
     {
       name: 'the same stage name in two pipelines is fine, so only the real duplicate is reported',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a' }] }, { name: 'ml', stages: [{ name: 'a' }, { name: 'a' }] }] },
+      doc: {
+        pipelines: [
+          { name: 'etl', stages: [{ name: 'a' }] },
+          { name: 'ml', stages: [{ name: 'a' }, { name: 'a' }] },
+        ],
+      },
       want: [/^\/pipelines\/1\/stages\/1\/name: duplicate stage "a" in pipeline "ml"$/],
     },
     {
       name: 'an external CIDR of every address (generate would emit what egress-open refuses)',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', egressExternal: ['0.0.0.0/0'] }, { name: 'b', ingressExternal: [{ cidr: '::/0' }] }] }] },
-      want: [/^\/pipelines\/0\/stages\/0\/egressExternal: 0\.0\.0\.0\/0 is every address, which egress-open refuses/, /^\/pipelines\/0\/stages\/1\/ingressExternal: ::\/0 is every address, which ingress-open refuses/],
+      doc: {
+        pipelines: [
+          {
+            name: 'etl',
+            stages: [
+              { name: 'a', egressExternal: ['0.0.0.0/0'] },
+              { name: 'b', ingressExternal: [{ cidr: '::/0' }] },
+            ],
+          },
+        ],
+      },
+      want: [
+        /^\/pipelines\/0\/stages\/0\/egressExternal: 0\.0\.0\.0\/0 is every address, which egress-open refuses/,
+        /^\/pipelines\/0\/stages\/1\/ingressExternal: ::\/0 is every address, which ingress-open refuses/,
+      ],
     },
     {
       name: 'a pipeline namespace named as a plain namespace (name its stages instead)',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', namespace: 'etl-a' }, { name: 'b', egressNamespaces: ['etl-a'] }] }] },
+      doc: {
+        pipelines: [
+          {
+            name: 'etl',
+            stages: [
+              { name: 'a', namespace: 'etl-a' },
+              { name: 'b', egressNamespaces: ['etl-a'] },
+            ],
+          },
+        ],
+      },
       want: [/^\/pipelines\/0\/stages\/1\/egressNamespaces: etl-a is a pipeline namespace; name its stages in egressTo instead$/],
     },
     {
       name: 'two stages whose generated policy names collide',
-      doc: { pipelines: [{ name: 'etl-raw', stages: [{ name: 'load' }] }, { name: 'etl', stages: [{ name: 'raw-load' }] }] },
+      doc: {
+        pipelines: [
+          { name: 'etl-raw', stages: [{ name: 'load' }] },
+          { name: 'etl', stages: [{ name: 'raw-load' }] },
+        ],
+      },
       want: [/^\/pipelines\/1\/stages\/0\/name: its generated policy stagewall-etl-raw-load would collide with stage etl-raw\/load/],
     },
     {
@@ -277,12 +411,22 @@ describe('config/load: semantic checks (CONFIG_SEMANTIC, each problem in details
     },
     {
       name: 'a pipeline/stage ref to an unknown stage of a known pipeline',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', ingressFrom: ['ml/nope'] }] }, { name: 'ml', stages: [{ name: 'train' }] }] },
+      doc: {
+        pipelines: [
+          { name: 'etl', stages: [{ name: 'a', ingressFrom: ['ml/nope'] }] },
+          { name: 'ml', stages: [{ name: 'train' }] },
+        ],
+      },
       want: [/^\/pipelines\/0\/stages\/0\/ingressFrom\/0: unknown stage "ml\/nope" \(declared: etl\/a, ml\/train\)$/],
     },
     {
       name: 'a bare name refers to the own pipeline, not another one',
-      doc: { pipelines: [{ name: 'etl', stages: [{ name: 'a', egressTo: ['train'] }] }, { name: 'ml', stages: [{ name: 'train' }] }] },
+      doc: {
+        pipelines: [
+          { name: 'etl', stages: [{ name: 'a', egressTo: ['train'] }] },
+          { name: 'ml', stages: [{ name: 'train' }] },
+        ],
+      },
       want: [/^\/pipelines\/0\/stages\/0\/egressTo\/0: unknown stage "train"/],
     },
     {
@@ -324,14 +468,24 @@ describe('config/load: semantic checks (CONFIG_SEMANTIC, each problem in details
           { name: 'etl', stages: [{ name: 'z' }] },
         ],
       },
-      want: [/^\/pipelines\/1\/name: duplicate pipeline/, /^\/pipelines\/0\/stages\/1\/name: duplicate stage "a"/, /^\/labels: /, /^\/pipelines\/0\/stages\/0\/egressTo\/0: unknown stage "nope"/, /^\/pipelines\/0\/stages\/0\/egressExternal\/0: "bad" is not a valid CIDR/],
+      want: [
+        /^\/pipelines\/1\/name: duplicate pipeline/,
+        /^\/pipelines\/0\/stages\/1\/name: duplicate stage "a"/,
+        /^\/labels: /,
+        /^\/pipelines\/0\/stages\/0\/egressTo\/0: unknown stage "nope"/,
+        /^\/pipelines\/0\/stages\/0\/egressExternal\/0: "bad" is not a valid CIDR/,
+      ],
     },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const details = failure(() => makeConfig(c.doc), 'CONFIG_SEMANTIC');
       assert.equal(details.length, c.want.length, details.join('\n'));
-      for (const re of c.want) assert.ok(details.some((d) => re.test(d)), `${re} not in:\n${details.join('\n')}`);
+      for (const re of c.want)
+        assert.ok(
+          details.some((d) => re.test(d)),
+          `${re} not in:\n${details.join('\n')}`,
+        );
     });
   }
 
@@ -347,17 +501,60 @@ describe('config/load: edge resolution', () => {
   const abc = (stages: Record<string, unknown>[] = [{}, {}, {}]) => ['a', 'b', 'c'].map((name, i) => ({ name, ...stages[i] }));
   const cases: { name: string; pipelines: Record<string, unknown>[]; want: string[] }[] = [
     { name: 'the default flow is linear: a→b→c', pipelines: [{ name: 'p', stages: abc() }], want: ['p/a>p/b', 'p/b>p/c'] },
-    { name: 'the linear default never skips a stage or flows back', pipelines: [{ name: 'p', stages: ['a', 'b', 'c', 'd'].map((name) => ({ name })) }], want: ['p/a>p/b', 'p/b>p/c', 'p/c>p/d'] },
-    { name: 'pipelines are not chained to each other by default', pipelines: [{ name: 'p', stages: [{ name: 'a' }] }, { name: 'q', stages: [{ name: 'a' }] }], want: [] },
-    { name: 'explicit egressTo replaces the linear default out of that stage', pipelines: [{ name: 'p', stages: abc([{ egressTo: ['c'] }, {}, {}]) }], want: ['p/a>p/c', 'p/b>p/c'] },
+    {
+      name: 'the linear default never skips a stage or flows back',
+      pipelines: [{ name: 'p', stages: ['a', 'b', 'c', 'd'].map((name) => ({ name })) }],
+      want: ['p/a>p/b', 'p/b>p/c', 'p/c>p/d'],
+    },
+    {
+      name: 'pipelines are not chained to each other by default',
+      pipelines: [
+        { name: 'p', stages: [{ name: 'a' }] },
+        { name: 'q', stages: [{ name: 'a' }] },
+      ],
+      want: [],
+    },
+    {
+      name: 'explicit egressTo replaces the linear default out of that stage',
+      pipelines: [{ name: 'p', stages: abc([{ egressTo: ['c'] }, {}, {}]) }],
+      want: ['p/a>p/c', 'p/b>p/c'],
+    },
     { name: 'explicit egressTo: [] sends nowhere', pipelines: [{ name: 'p', stages: abc([{}, { egressTo: [] }, {}]) }], want: ['p/a>p/b'] },
-    { name: 'explicit egressTo on one end suppresses the default even if the next stage lists nothing', pipelines: [{ name: 'p', stages: abc([{ egressTo: [] }, {}, {}]) }], want: ['p/b>p/c'] },
-    { name: 'explicit ingressFrom on the receiving end suppresses the linear default into it', pipelines: [{ name: 'p', stages: abc([{}, { ingressFrom: [] }, {}]) }], want: ['p/b>p/c'] },
-    { name: 'explicit ingressFrom declares the edge on both ends', pipelines: [{ name: 'p', stages: abc([{}, {}, { ingressFrom: ['a'] }]) }], want: ['p/a>p/b', 'p/a>p/c'] },
-    { name: 'explicit egressTo declares the edge on both ends', pipelines: [{ name: 'p', stages: abc([{}, {}, { egressTo: ['a'] }]) }], want: ['p/a>p/b', 'p/b>p/c', 'p/c>p/a'] },
-    { name: 'an edge listed on both ends is one edge', pipelines: [{ name: 'p', stages: abc([{ egressTo: ['b'] }, { ingressFrom: ['a'] }, {}]) }], want: ['p/a>p/b', 'p/b>p/c'] },
-    { name: 'a stage may send to itself when it says so', pipelines: [{ name: 'p', stages: abc([{ egressTo: ['a', 'b'] }, {}, {}]) }], want: ['p/a>p/a', 'p/a>p/b', 'p/b>p/c'] },
-    { name: 'an own-pipeline ref may be written pipeline/stage', pipelines: [{ name: 'p', stages: abc([{ egressTo: ['p/c'] }, {}, {}]) }], want: ['p/a>p/c', 'p/b>p/c'] },
+    {
+      name: 'explicit egressTo on one end suppresses the default even if the next stage lists nothing',
+      pipelines: [{ name: 'p', stages: abc([{ egressTo: [] }, {}, {}]) }],
+      want: ['p/b>p/c'],
+    },
+    {
+      name: 'explicit ingressFrom on the receiving end suppresses the linear default into it',
+      pipelines: [{ name: 'p', stages: abc([{}, { ingressFrom: [] }, {}]) }],
+      want: ['p/b>p/c'],
+    },
+    {
+      name: 'explicit ingressFrom declares the edge on both ends',
+      pipelines: [{ name: 'p', stages: abc([{}, {}, { ingressFrom: ['a'] }]) }],
+      want: ['p/a>p/b', 'p/a>p/c'],
+    },
+    {
+      name: 'explicit egressTo declares the edge on both ends',
+      pipelines: [{ name: 'p', stages: abc([{}, {}, { egressTo: ['a'] }]) }],
+      want: ['p/a>p/b', 'p/b>p/c', 'p/c>p/a'],
+    },
+    {
+      name: 'an edge listed on both ends is one edge',
+      pipelines: [{ name: 'p', stages: abc([{ egressTo: ['b'] }, { ingressFrom: ['a'] }, {}]) }],
+      want: ['p/a>p/b', 'p/b>p/c'],
+    },
+    {
+      name: 'a stage may send to itself when it says so',
+      pipelines: [{ name: 'p', stages: abc([{ egressTo: ['a', 'b'] }, {}, {}]) }],
+      want: ['p/a>p/a', 'p/a>p/b', 'p/b>p/c'],
+    },
+    {
+      name: 'an own-pipeline ref may be written pipeline/stage',
+      pipelines: [{ name: 'p', stages: abc([{ egressTo: ['p/c'] }, {}, {}]) }],
+      want: ['p/a>p/c', 'p/b>p/c'],
+    },
     {
       name: 'cross-pipeline ingressFrom: the edge is on both ends, and the linear flows stay',
       pipelines: [
@@ -426,7 +623,14 @@ describe('config/load: the stage model', () => {
 
   const cases: { name: string; got: () => unknown; want: unknown }[] = [
     { name: 'stage ids are pipeline/stage', got: () => [...config.stages.keys()], want: ['etl/extract', 'etl/load', 'ml/train'] },
-    { name: 'stages keep their pipeline, name and index', got: () => { const s = config.stages.get('etl/load'); return [s?.pipeline, s?.name, s?.index]; }, want: ['etl', 'load', 1] },
+    {
+      name: 'stages keep their pipeline, name and index',
+      got: () => {
+        const s = config.stages.get('etl/load');
+        return [s?.pipeline, s?.name, s?.index];
+      },
+      want: ['etl', 'load', 1],
+    },
     { name: 'pipeline.stage(name) finds its stage', got: () => config.pipelines.get('etl')?.stage('load')?.id, want: 'etl/load' },
     { name: 'pipeline.stage(name) does not find another pipeline’s stage', got: () => config.pipelines.get('etl')?.stage('train'), want: undefined },
     { name: 'pipeline stages are in declaration order', got: () => config.pipelines.get('etl')?.stages.map((s) => s.name), want: ['extract', 'load'] },
@@ -444,11 +648,29 @@ describe('config/load: the stage model', () => {
       ],
     },
     { name: 'a stage without ports serves every port (empty)', got: () => config.stages.get('etl/load')?.ports, want: [] },
-    { name: 'external entries as strings and as {cidr, ports}', got: () => extract().egressExternal.map((e) => e.cidr.text), want: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.0/24'] },
+    {
+      name: 'external entries as strings and as {cidr, ports}',
+      got: () => extract().egressExternal.map((e) => e.cidr.text),
+      want: ['203.0.113.0/24', '2001:db8::/32', '198.51.100.0/24'],
+    },
     { name: 'a string external entry allows every port', got: () => extract().egressExternal[0]?.ports, want: [] },
-    { name: 'an external entry with ports: numbers are TCP, protocols kept', got: () => extract().egressExternal[1]?.ports, want: [{ port: 443, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] },
+    {
+      name: 'an external entry with ports: numbers are TCP, protocols kept',
+      got: () => extract().egressExternal[1]?.ports,
+      want: [
+        { port: 443, protocol: 'TCP' },
+        { port: 53, protocol: 'UDP' },
+      ],
+    },
     { name: 'an external object without ports allows every port', got: () => extract().egressExternal[2]?.ports, want: [] },
-    { name: 'external CIDRs are parsed (family and range)', got: () => { const c = extract().egressExternal[1]?.cidr; return [c?.family, c?.prefix]; }, want: [6, 32] },
+    {
+      name: 'external CIDRs are parsed (family and range)',
+      got: () => {
+        const c = extract().egressExternal[1]?.cidr;
+        return [c?.family, c?.prefix];
+      },
+      want: [6, 32],
+    },
     { name: 'egressNamespaces are kept', got: () => [...extract().egressNamespaces], want: ['warehouse'] },
     { name: 'ingressNamespaces are a set', got: () => [...extract().ingressNamespaces], want: ['monitoring'] },
     { name: 'no ingressExternal means none', got: () => extract().ingressExternal, want: [] },

@@ -29,7 +29,11 @@ describe('config: the JSON Schema for editors (stagewall schema, stagewall.schem
     { name: 'manifests/stagewall.yaml (the cluster config)', file: 'manifests/stagewall.yaml', valid: true },
     { name: 'test/golden/rich.stagewall.yaml', file: 'test/golden/rich.stagewall.yaml', valid: true },
     { name: 'an unknown field', text: 'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\npipelines: []\nmodes: audit\n', valid: false },
-    { name: 'a port out of range', text: 'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\npipelines: [{name: a, stages: [{name: b, ports: [70000]}]}]\n', valid: false },
+    {
+      name: 'a port out of range',
+      text: 'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\npipelines: [{name: a, stages: [{name: b, ports: [70000]}]}]\n',
+      valid: false,
+    },
   ];
   for (const row of rows) {
     it(`${row.name}: ${row.valid ? 'valid' : 'invalid'}`, () => {

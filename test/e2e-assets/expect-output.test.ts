@@ -22,13 +22,28 @@ function run(...args: string[]) {
   return spawnSync('bash', [script, ...args], { encoding: 'utf8' });
 }
 
-describe('e2e assets: expect-output.sh (the build\'s version checks)', () => {
+describe("e2e assets: expect-output.sh (the build's version checks)", () => {
   const rows: { name: string; mode: string; expected: string; first: string; filler: number; code?: number; ok: boolean }[] = [
-    { name: 'a match followed by 2 MB of output passes (no SIGPIPE race)', mode: 'TEXT', expected: 'etcd Version: 3.6.8', first: 'etcd Version: 3.6.8', filler: 2_000_000, ok: true },
+    {
+      name: 'a match followed by 2 MB of output passes (no SIGPIPE race)',
+      mode: 'TEXT',
+      expected: 'etcd Version: 3.6.8',
+      first: 'etcd Version: 3.6.8',
+      filler: 2_000_000,
+      ok: true,
+    },
     { name: 'a whole-line match passes', mode: 'LINE', expected: 'Kubernetes v1.36.3', first: 'Kubernetes v1.36.3', filler: 10, ok: true },
     { name: 'LINE mode refuses a partial line', mode: 'LINE', expected: 'Kubernetes v1.36', first: 'Kubernetes v1.36.3', filler: 10, ok: false },
     { name: 'another version fails', mode: 'TEXT', expected: 'etcd Version: 3.6.8', first: 'etcd Version: 3.6.7', filler: 1000, ok: false },
-    { name: 'a binary that exits non-zero but prints the version passes (the version is what is checked)', mode: 'TEXT', expected: 'v1', first: 'v1', filler: 10, code: 3, ok: true },
+    {
+      name: 'a binary that exits non-zero but prints the version passes (the version is what is checked)',
+      mode: 'TEXT',
+      expected: 'v1',
+      first: 'v1',
+      filler: 10,
+      code: 3,
+      ok: true,
+    },
   ];
   for (const row of rows) {
     it(row.name, () => {

@@ -27,7 +27,12 @@ pipelines:
 const VALIDITY = '90s';
 
 function pod(name: string, labels: Record<string, string> = {}): string {
-  return stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'etl-a', labels }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } });
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'etl-a', labels },
+    spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+  });
 }
 
 /** The certificate a replica serves, as a client trusting nothing in particular sees it. */
@@ -51,7 +56,10 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
   const diagnostics = () => `\n--- stagewall:\n${first?.tail() ?? ''}\n--- second:\n${second?.tail() ?? ''}\n${cluster?.logs() ?? ''}`;
 
   async function secret(): Promise<Record<string, string>> {
-    const data = JSON.parse(await cluster.must(['get', 'secret', 'stagewall-tls', '-n', 'stagewall-system', '-o', 'jsonpath={.data}'])) as Record<string, string>;
+    const data = JSON.parse(await cluster.must(['get', 'secret', 'stagewall-tls', '-n', 'stagewall-system', '-o', 'jsonpath={.data}'])) as Record<
+      string,
+      string
+    >;
     return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
   }
 
@@ -60,7 +68,12 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     const out: string[] = [];
     for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
       const text = await cluster.must(['get', kind, 'stagewall', '-o', 'jsonpath={range .webhooks[*]}{.clientConfig.caBundle}{"\\n"}{end}']);
-      out.push(...text.split('\n').filter((l, i, all) => i < all.length - 1 || l !== '').map((b) => Buffer.from(b, 'base64').toString('utf8')));
+      out.push(
+        ...text
+          .split('\n')
+          .filter((l, i, all) => i < all.length - 1 || l !== '')
+          .map((b) => Buffer.from(b, 'base64').toString('utf8')),
+      );
     }
     return out;
   }
@@ -71,7 +84,10 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     for (const kind of ['validatingwebhookconfiguration', 'mutatingwebhookconfiguration']) {
       names += await cluster.must(['get', kind, 'stagewall', '-o', 'jsonpath={range .webhooks[*]}{range .matchConditions[*]}{.name} {end}{end}']);
     }
-    return names.split(/\s+/).filter((n) => n === 'stagewall-starting').join(' ');
+    return names
+      .split(/\s+/)
+      .filter((n) => n === 'stagewall-starting')
+      .join(' ');
   }
 
   before(async function () {
@@ -81,7 +97,15 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     await cluster.must(['create', 'namespace', 'etl-a']);
     await cluster.must(['label', 'namespace', 'etl-a', 'stagewall.dev/pipeline=etl']);
     // Covers every pod of etl-a both ways, so that a labelled pod is admitted.
-    await cluster.must(['apply', '-f', '-'], stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'deny-all', namespace: 'etl-a' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } }));
+    await cluster.must(
+      ['apply', '-f', '-'],
+      stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'deny-all', namespace: 'etl-a' },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      }),
+    );
     const args = ['--cert-dns=127.0.0.1', `--cert-validity=${VALIDITY}`];
     first = new Stagewall(cluster, CONFIG, { name: 'stagewall-1', manageCerts: args });
     second = new Stagewall(cluster, CONFIG, { name: 'stagewall-2', manageCerts: args });
@@ -98,7 +122,10 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     const none = await cluster.kubectl(['get', 'secret', 'stagewall-tls', '-n', 'stagewall-system']);
     assert.notEqual(none.code, 0, 'no Secret to begin with');
     await cluster.must(['apply', '-f', '-'], first.webhookConfigurations(false));
-    assert.ok((await bundles()).every((b) => b === ''), 'the webhooks start without a bundle');
+    assert.ok(
+      (await bundles()).every((b) => b === ''),
+      'the webhooks start without a bundle',
+    );
     // Before stagewall runs: refused, with a message, and neither an x509 error nor admitted.
     const early = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod('early', { 'stagewall.dev/stage': 'extract' }) });
     assert.notEqual(early.code, 0, 'not admitted unjudged');
@@ -135,7 +162,10 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     const writes = async () => Number(/stagewall_ca_bundle_writes_total\{result="success"\} (\d+)/.exec(await first.metrics())?.[1] ?? 0);
     const writesBefore = await writes();
     await cluster.must(['replace', '-f', '-'], first.webhookConfigurations(false));
-    assert.ok((await bundles()).every((b) => b === ''), 'reset');
+    assert.ok(
+      (await bundles()).every((b) => b === ''),
+      'reset',
+    );
     const ms = await waitUntil('the bundle written again', async () => (await bundles()).every((b, i) => b !== '' && b === before[i]), 20_000, 200);
     process.stderr.write(`      bundle re-written ${ms} ms after the reset\n`);
     assert.equal(await guards(), '', 'the re-applied guard is removed with it');
@@ -150,7 +180,15 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     writeFileSync(join(dir, 'overlay', 'kustomization.yaml'), 'resources: [../base]\ncomponents: [../base/components/cert-manager]\n');
     const r = spawnSync(join(cluster.assets, 'kubectl'), ['kustomize', join(dir, 'overlay')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; annotations?: Record<string, string> }; webhooks?: { matchConditions?: { name: string }[] }[]; spec?: unknown });
+    const docs = parseAllDocuments(r.stdout).map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          metadata: { name: string; annotations?: Record<string, string> };
+          webhooks?: { matchConditions?: { name: string }[] }[];
+          spec?: unknown;
+        },
+    );
     const deployment = JSON.stringify(docs.find((d) => d.kind === 'Deployment'));
     assert.doesNotMatch(deployment, /--manage-certs/);
     assert.match(deployment, /--tls-cert=\/etc\/stagewall\/tls\/tls\.crt.*--tls-key=\/etc\/stagewall\/tls\/tls\.key/);
@@ -159,9 +197,13 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     assert.equal(configs.length, 2);
     for (const config of configs) {
       assert.equal(config.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'stagewall-system/stagewall-serving');
-      assert.ok(config.webhooks?.every((w) => !(w.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')), 'no guard: nothing would remove it');
+      assert.ok(
+        config.webhooks?.every((w) => !(w.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')),
+        'no guard: nothing would remove it',
+      );
     }
-    const serving = docs.find((d) => d.kind === 'Certificate' && d.metadata.name === 'stagewall-serving') as { spec: { secretName: string; dnsNames: string[] } } | undefined;
+    const serving = docs.find((d) => d.kind === 'Certificate' && d.metadata.name === 'stagewall-serving') as
+      { spec: { secretName: string; dnsNames: string[] } } | undefined;
     assert.equal(serving?.spec.secretName, 'stagewall-tls');
     assert.ok(serving?.spec.dnsNames.includes('stagewall.stagewall-system.svc'));
   });
@@ -174,12 +216,15 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     let calls = 0;
     const failures: string[] = [];
     const deadline = Date.now() + 5 * 60_000;
-    const rotated = () => /stagewall_certificate_rotations_total\{certificate="ca"\} [1-9]/.test(metricsText) && /certificate="serving"\} [1-9]/.test(metricsText);
+    const rotated = () =>
+      /stagewall_certificate_rotations_total\{certificate="ca"\} [1-9]/.test(metricsText) && /certificate="serving"\} [1-9]/.test(metricsText);
     let metricsText = '';
     let caDropped = false;
     while (Date.now() < deadline && !(rotated() && caDropped)) {
       const labelled = calls % 2 === 0;
-      const r = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: pod(`p${calls}`, labelled ? { 'stagewall.dev/stage': 'extract' } : {}) });
+      const r = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], {
+        input: pod(`p${calls}`, labelled ? { 'stagewall.dev/stage': 'extract' } : {}),
+      });
       calls += 1;
       const ok = labelled ? r.code === 0 : r.code !== 0 && /\[stage-label-missing\]/.test(r.stderr);
       if (!ok) failures.push(`call ${calls}: ${r.stderr.trim()}`);
@@ -194,13 +239,22 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     }
     process.stderr.write(`      ${calls} admissions, ${failures.length} failed; serving certificates served: ${servingSeen.size}, CAs: ${caSeen.size}\n`);
     assert.deepEqual(failures, [], diagnostics());
-    assert.ok(rotated(), `a serving and a CA rotation: ${metricsText.split('\n').filter((l) => l.includes('rotations')).join('; ')}`);
+    assert.ok(
+      rotated(),
+      `a serving and a CA rotation: ${metricsText
+        .split('\n')
+        .filter((l) => l.includes('rotations'))
+        .join('; ')}`,
+    );
     assert.ok(caDropped, 'the old CA left the bundle after the switch');
     assert.ok(servingSeen.size >= 2, 'the served certificate changed without a restart');
     const events = first.logLines().map((l) => l['event']);
     const added = events.indexOf('certificate-ca-added');
     const switched = events.indexOf('certificate-serving-renewed', added);
     const dropped = events.indexOf('certificate-ca-dropped', switched);
-    assert.ok(added >= 0 && switched > added && dropped > switched, `CA added, serving switched, old CA dropped, in order: ${[added, switched, dropped].join(', ')}`);
+    assert.ok(
+      added >= 0 && switched > added && dropped > switched,
+      `CA added, serving switched, old CA dropped, in order: ${[added, switched, dropped].join(', ')}`,
+    );
   });
 });

@@ -19,7 +19,11 @@ const NAMESPACE = 'stagewall-system';
 /** Labels Helm adds (and kustomize does not): they say who installed the object, not what it is. */
 const HELM_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/version', 'helm.sh/chart'];
 
-type Obj = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> } };
+type Obj = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
 interface Webhook {
   name: string;
   namespaceSelector?: { matchExpressions: { key: string; operator: string; values?: string[] }[] };
@@ -86,7 +90,8 @@ function normalise(objects: readonly Obj[]): Map<string, Obj> {
       data['stagewall.yaml'] = parseConfig(String(data['stagewall.yaml'] ?? ''), keyOf(o)).document;
     }
     // An empty matchConditions list (what the cert-manager component's removal of the guard leaves) is no list.
-    for (const w of (o['webhooks'] ?? []) as Record<string, unknown>[]) if (Array.isArray(w['matchConditions']) && w['matchConditions'].length === 0) delete w['matchConditions'];
+    for (const w of (o['webhooks'] ?? []) as Record<string, unknown>[])
+      if (Array.isArray(w['matchConditions']) && w['matchConditions'].length === 0) delete w['matchConditions'];
     assert.ok(!out.has(keyOf(o)), `${keyOf(o)} rendered twice`);
     out.set(keyOf(o), o);
   }
@@ -120,24 +125,40 @@ function assertDrainFits(objects: readonly Obj[]): void {
   const delay = Number(flag('shutdown-delay') ?? 0);
   const timeout = Number(flag('shutdown-timeout') ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
   assert.ok(delay > 0, 'the Deployment sets a shutdown delay');
-  assert.ok(delay + timeout + OPS_CLOSE_TIMEOUT_MS + 2000 <= pod.terminationGracePeriodSeconds * 1000, `${delay} + ${timeout} ms within ${pod.terminationGracePeriodSeconds} s`);
+  assert.ok(
+    delay + timeout + OPS_CLOSE_TIMEOUT_MS + 2000 <= pod.terminationGracePeriodSeconds * 1000,
+    `${delay} + ${timeout} ms within ${pod.terminationGracePeriodSeconds} s`,
+  );
 }
 
 /** Values unlike every default: the row that proves the values drive the objects. */
 const CUSTOM = [
-  '--set', 'labels.pipeline=example.com/flow',
-  '--set', 'labels.stage=example.com/step',
-  '--set-json', 'exemptNamespaces=["kube-public","kube-node-lease","legacy-batch"]',
-  '--set', 'mode=enforce',
-  '--set', 'replicas=3',
-  '--set', 'image.tag=0.2.0-rc.1',
-  '--set', 'certs.validity=720h',
-  '--set', 'logLevel=debug',
-  '--set', 'shutdownDelayMs=8000',
-  '--set', 'shutdownTimeoutMs=30000',
-  '--set', 'terminationGracePeriodSeconds=45',
-  '--set-json', 'resources={"requests":{"cpu":"250m","memory":"200Mi"},"limits":{"memory":"400Mi"}}',
-  '--set-json', 'config={"defaultDeny":{"enabled":true,"allowDNS":true},"workloadCoverage":"deny","pipelines":[{"name":"billing","stages":[{"name":"ingest"},{"name":"report"}]}]}',
+  '--set',
+  'labels.pipeline=example.com/flow',
+  '--set',
+  'labels.stage=example.com/step',
+  '--set-json',
+  'exemptNamespaces=["kube-public","kube-node-lease","legacy-batch"]',
+  '--set',
+  'mode=enforce',
+  '--set',
+  'replicas=3',
+  '--set',
+  'image.tag=0.2.0-rc.1',
+  '--set',
+  'certs.validity=720h',
+  '--set',
+  'logLevel=debug',
+  '--set',
+  'shutdownDelayMs=8000',
+  '--set',
+  'shutdownTimeoutMs=30000',
+  '--set',
+  'terminationGracePeriodSeconds=45',
+  '--set-json',
+  'resources={"requests":{"cpu":"250m","memory":"200Mi"},"limits":{"memory":"400Mi"}}',
+  '--set-json',
+  'config={"defaultDeny":{"enabled":true,"allowDNS":true},"workloadCoverage":"deny","pipelines":[{"name":"billing","stages":[{"name":"ingest"},{"name":"report"}]}]}',
 ];
 
 // helm's home (caches, the post-renderer) is shared by the three suites below and goes at the end of the run.
@@ -184,8 +205,20 @@ describe('e2e: the Helm chart renders what manifests/ applies', function () {
       ['an RBAC verb', (o) => ((find(o, 'Role', 'stagewall-certs')['rules'] as { verbs: string[] }[])[0] as { verbs: string[] }).verbs.push('delete')],
       ['a flag', (o) => podSpecOf(o).containers[0]?.args.push('--shutdown-timeout=25000')],
       ['a selector value', (o) => webhooksOf(o)[0]?.namespaceSelector?.matchExpressions[1]?.values?.pop()],
-      ['a webhook rule', (o) => ((find(o, 'ValidatingWebhookConfiguration')['webhooks'] as { rules: { operations: string[] }[] }[])[2]?.rules[0] as { operations: string[] }).operations.pop()],
-      ['the config', (o) => { const d = find(o, 'ConfigMap', 'stagewall-config')['data'] as Record<string, string>; d['stagewall.yaml'] = (d['stagewall.yaml'] ?? '').replace('mode: audit', 'mode: enforce'); }],
+      [
+        'a webhook rule',
+        (o) =>
+          (
+            (find(o, 'ValidatingWebhookConfiguration')['webhooks'] as { rules: { operations: string[] }[] }[])[2]?.rules[0] as { operations: string[] }
+          ).operations.pop(),
+      ],
+      [
+        'the config',
+        (o) => {
+          const d = find(o, 'ConfigMap', 'stagewall-config')['data'] as Record<string, string>;
+          d['stagewall.yaml'] = (d['stagewall.yaml'] ?? '').replace('mode: audit', 'mode: enforce');
+        },
+      ],
     ];
     for (const [what, drift] of drifts) {
       const changed = structuredClone(chart);
@@ -218,7 +251,10 @@ describe('e2e: the Helm chart renders what manifests/ applies', function () {
       });
     const chart = template(['--set', 'certs.mode=cert-manager']);
     assertSameObjects(chart, expected, 'cert-manager mode');
-    assert.ok(webhooksOf(chart).every((w) => !(w.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')), 'no starting guard: nobody would remove it');
+    assert.ok(
+      webhooksOf(chart).every((w) => !(w.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')),
+      'no starting guard: nobody would remove it',
+    );
   });
 
   it('default values: every webhook carries the starting guard, and the Deployment drains within its grace period', () => {
@@ -242,15 +278,28 @@ describe('e2e: the Helm chart renders what manifests/ applies', function () {
         assert.doesNotMatch(conditions['pipeline-label-removed-or-changed'] ?? '', /stagewall\.dev/);
         continue;
       }
-      assert.deepEqual(w.namespaceSelector, {
-        matchExpressions: [
-          { key: 'example.com/flow', operator: 'Exists' },
-          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: exempt },
-        ],
-      }, w.name);
+      assert.deepEqual(
+        w.namespaceSelector,
+        {
+          matchExpressions: [
+            { key: 'example.com/flow', operator: 'Exists' },
+            { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: exempt },
+          ],
+        },
+        w.name,
+      );
     }
     const container = podSpecOf(chart).containers[0];
-    assert.deepEqual(container?.args, ['serve', '--config=/etc/stagewall/stagewall.yaml', '--manage-certs', '--cert-validity=720h', '--port=8443', '--metrics-port=9090', '--shutdown-delay=8000', '--shutdown-timeout=30000']);
+    assert.deepEqual(container?.args, [
+      'serve',
+      '--config=/etc/stagewall/stagewall.yaml',
+      '--manage-certs',
+      '--cert-validity=720h',
+      '--port=8443',
+      '--metrics-port=9090',
+      '--shutdown-delay=8000',
+      '--shutdown-timeout=30000',
+    ]);
     assert.equal(container?.image, 'ghcr.io/stagewall/stagewall:0.2.0-rc.1');
     assert.deepEqual(container?.resources, { requests: { cpu: '250m', memory: '200Mi' }, limits: { memory: '400Mi' } });
     assert.equal((find(chart, 'Deployment')['spec'] as { replicas: number }).replicas, 3);
@@ -281,7 +330,11 @@ describe('e2e: the Helm chart renders what manifests/ applies', function () {
   });
 
   for (const [name, sets, message] of [
-    ['a shutdown that outlasts the grace period', ['--set', 'shutdownDelayMs=15000', '--set', 'terminationGracePeriodSeconds=30'], /must fit in terminationGracePeriodSeconds/],
+    [
+      'a shutdown that outlasts the grace period',
+      ['--set', 'shutdownDelayMs=15000', '--set', 'terminationGracePeriodSeconds=30'],
+      /must fit in terminationGracePeriodSeconds/,
+    ],
     ['config.mode (a top-level value)', ['--set', 'config.mode=enforce'], /invalid propertyName 'mode'/],
     ['a label key with a quote (it is spliced into CEL)', ['--set', "labels.pipeline=a'b"], /labels\.pipeline|pipeline/],
     ['an unknown cert mode', ['--set', 'certs.mode=vault'], /certs\.mode|mode/],
@@ -320,7 +373,16 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
 
   it(`helm template | kubectl apply, then stagewall with the chart's config and RBAC writes the bundle and refuses a pod without a stage label in a namespace labelled ${LABEL}`, async function () {
     this.timeout(5 * 60_000);
-    const objects = template(['--set', `labels.pipeline=${LABEL}`, '--set', 'mode=enforce', '--set', 'namespace.create=true', '--set-json', 'exemptNamespaces=["kube-public","kube-node-lease","legacy-batch"]']);
+    const objects = template([
+      '--set',
+      `labels.pipeline=${LABEL}`,
+      '--set',
+      'mode=enforce',
+      '--set',
+      'namespace.create=true',
+      '--set-json',
+      'exemptNamespaces=["kube-public","kube-node-lease","legacy-batch"]',
+    ]);
     const webhooks = objects.filter((o) => o.kind.endsWith('WebhookConfiguration'));
     const rest = objects.filter((o) => !o.kind.endsWith('WebhookConfiguration'));
     const config = (find(objects, 'ConfigMap', 'stagewall-config')['data'] as Record<string, string>)['stagewall.yaml'] ?? '';
@@ -330,7 +392,11 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
     stagewall.port = await freePort();
     await cluster.must(['apply', '-f', '-'], rest.map((o) => stringify(o)).join('---\n'));
     // The namespaces first: once the webhooks exist, the guard refuses a pipeline namespace too.
-    for (const [name, labels] of [['flow-a', { [LABEL]: 'etl' }], ['default-key', { 'stagewall.dev/pipeline': 'etl' }], ['legacy-batch', { [LABEL]: 'etl' }]] as const) {
+    for (const [name, labels] of [
+      ['flow-a', { [LABEL]: 'etl' }],
+      ['default-key', { 'stagewall.dev/pipeline': 'etl' }],
+      ['legacy-batch', { [LABEL]: 'etl' }],
+    ] as const) {
       await cluster.must(['apply', '-f', '-'], stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } }));
     }
     await cluster.must(['apply', '-f', '-'], stagewall.webhookConfigurations(false, webhooks.map((o) => stringify(o)).join('---\n')));
@@ -338,11 +404,18 @@ describe('e2e: the Helm chart installed on a real kube-apiserver', function () {
     assert.match(early.stderr, /stagewall is starting/, 'the chart ships the starting guard');
 
     await stagewall.start();
-    const guards = await waitUntil('the bundle written and the guard removed', async () => {
-      const text = await cluster.must(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'stagewall', '-o', 'json']);
-      const hooks = (JSON.parse(text) as { items: { webhooks: { clientConfig: { caBundle?: string }; matchConditions?: { name: string }[] }[] }[] }).items.flatMap((i) => i.webhooks);
-      return hooks.length === 7 && hooks.every((h) => h.clientConfig.caBundle && !(h.matchConditions ?? []).some((c) => c.name === 'stagewall-starting'));
-    }, 30_000, 200);
+    const guards = await waitUntil(
+      'the bundle written and the guard removed',
+      async () => {
+        const text = await cluster.must(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'stagewall', '-o', 'json']);
+        const hooks = (
+          JSON.parse(text) as { items: { webhooks: { clientConfig: { caBundle?: string }; matchConditions?: { name: string }[] }[] }[] }
+        ).items.flatMap((i) => i.webhooks);
+        return hooks.length === 7 && hooks.every((h) => h.clientConfig.caBundle && !(h.matchConditions ?? []).some((c) => c.name === 'stagewall-starting'));
+      },
+      30_000,
+      200,
+    );
     process.stderr.write(`      bundle written and guard removed ${guards} ms after ready\n`);
 
     const refused = await cluster.kubectl(['apply', '-f', '-'], { input: pod('flow-a', 'no-stage') });
@@ -370,7 +443,9 @@ describe('e2e: helm install, upgrade and uninstall on a real kube-apiserver', fu
 
   async function webhookState(): Promise<{ bundles: string[]; guards: number; urls: string[] }> {
     const text = await cluster.must(['get', 'validatingwebhookconfiguration,mutatingwebhookconfiguration', 'stagewall', '-o', 'json']);
-    const hooks = (JSON.parse(text) as { items: { webhooks: { clientConfig: { caBundle?: string; url?: string }; matchConditions?: { name: string }[] }[] }[] }).items.flatMap((i) => i.webhooks);
+    const hooks = (
+      JSON.parse(text) as { items: { webhooks: { clientConfig: { caBundle?: string; url?: string }; matchConditions?: { name: string }[] }[] }[] }
+    ).items.flatMap((i) => i.webhooks);
     return {
       bundles: hooks.map((h) => h.clientConfig.caBundle ?? ''),
       guards: hooks.filter((h) => (h.matchConditions ?? []).some((c) => c.name === 'stagewall-starting')).length,
@@ -388,14 +463,17 @@ describe('e2e: helm install, upgrade and uninstall on a real kube-apiserver', fu
     stagewall.port = await freePort();
     // helm's post-renderer: the rendered objects on stdin, the webhooks pointed at 127.0.0.1 on stdout.
     const script = join(helmHome, 'point-webhooks.mjs');
-    writeFileSync(script, `import { createRequire } from 'node:module';
+    writeFileSync(
+      script,
+      `import { createRequire } from 'node:module';
 const { parseAllDocuments, stringify } = createRequire(${JSON.stringify(join(ROOT, 'package.json'))})('yaml');
 let text = '';
 for await (const chunk of process.stdin) text += chunk;
 const docs = parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d);
 for (const d of docs) for (const w of d.webhooks ?? []) w.clientConfig = { url: 'https://127.0.0.1:${stagewall.port}' + w.clientConfig.service.path };
 process.stdout.write(docs.map((d) => stringify(d)).join('---\\n'));
-`);
+`,
+    );
     postRenderer = join(helmHome, 'point-webhooks');
     writeFileSync(postRenderer, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)}\n`);
     chmodSync(postRenderer, 0o755);
@@ -417,15 +495,27 @@ process.stdout.write(docs.map((d) => stringify(d)).join('---\\n'));
     assert.match(install.stdout, /STATUS: deployed/);
     assert.equal((await webhookState()).guards, 7, 'installed with the starting guard');
 
-    const rendered = (await cluster.must(['get', 'configmap', 'stagewall-config', '-n', NAMESPACE, '-o', 'jsonpath={.data.stagewall\\.yaml}']));
+    const rendered = await cluster.must(['get', 'configmap', 'stagewall-config', '-n', NAMESPACE, '-o', 'jsonpath={.data.stagewall\\.yaml}']);
     writeFileSync(stagewall.configPath, rendered);
     await stagewall.start();
-    await waitUntil('the bundle written', async () => {
-      const state = await webhookState();
-      return state.guards === 0 && state.bundles.every((b) => b !== '');
-    }, 30_000, 200);
+    await waitUntil(
+      'the bundle written',
+      async () => {
+        const state = await webhookState();
+        return state.guards === 0 && state.bundles.every((b) => b !== '');
+      },
+      30_000,
+      200,
+    );
     const bundles = (await webhookState()).bundles;
-    const refused = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], { input: stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'no-stage', namespace: 'flow-a' }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } }) });
+    const refused = await cluster.kubectl(['create', '--dry-run=server', '-f', '-'], {
+      input: stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'no-stage', namespace: 'flow-a' },
+        spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+      }),
+    });
     assert.match(refused.stderr, /\[stage-label-missing\] Pod flow-a\/no-stage/, refused.stderr + diagnostics());
 
     const upgrade = helmOn(['upgrade', 'stagewall', CHART, ...values, '--set', 'replicas=3']);
@@ -440,7 +530,14 @@ process.stdout.write(docs.map((d) => stringify(d)).join('---\\n'));
     const uninstall = helmOn(['uninstall', 'stagewall']);
     assert.equal(uninstall.code, 0, uninstall.stderr);
     const left = await cluster.kubectl(['get', 'deployment,configmap,serviceaccount,role', '-n', NAMESPACE, '-o', 'name']);
-    assert.equal(left.stdout.split('\n').filter((l) => l && !l.includes('kube-root-ca')).join(' '), '', 'nothing of the release left in its namespace');
+    assert.equal(
+      left.stdout
+        .split('\n')
+        .filter((l) => l && !l.includes('kube-root-ca'))
+        .join(' '),
+      '',
+      'nothing of the release left in its namespace',
+    );
     const cluster_ = await cluster.kubectl(['get', 'clusterrole', 'stagewall']);
     assert.notEqual(cluster_.code, 0, 'the ClusterRole went with the release');
   });

@@ -23,7 +23,12 @@ pipelines:
 `;
 
 function pod(namespace: string, name: string, labels: Record<string, string> = {}, spec: Record<string, unknown> = {}): string {
-  return stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, labels }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], ...spec } });
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels },
+    spec: { containers: [{ name: 'main', image: 'busybox:1.36' }], ...spec },
+  });
 }
 
 function namespaceYaml(name: string, pipeline?: string): string {
@@ -76,7 +81,16 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     assert.deepEqual(await policiesIn('etl-a'), ['stagewall-allow-dns', 'stagewall-default-deny']);
     const annotation = await cluster.must(['get', 'ns', 'etl-a', '-o', 'jsonpath={.metadata.annotations.stagewall\\.dev/default-deny}']);
     assert.equal(annotation, 'stagewall-default-deny,stagewall-allow-dns');
-    const managers = await cluster.must(['get', 'networkpolicy', 'stagewall-default-deny', '-n', 'etl-a', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}']);
+    const managers = await cluster.must([
+      'get',
+      'networkpolicy',
+      'stagewall-default-deny',
+      '-n',
+      'etl-a',
+      '--show-managed-fields',
+      '-o',
+      'jsonpath={.metadata.managedFields[*].manager}',
+    ]);
     assert.match(managers, /\bstagewall\b/, 'applied with field manager stagewall');
     const metrics = await stagewall.metrics();
     assert.match(metrics, /stagewall_namespace_to_policy_seconds_count [1-9]/);
@@ -112,7 +126,10 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
       metadata: { name: 'typo', namespace: 'etl-a' },
       spec: {
         selector: { matchLabels: { app: 'typo' } },
-        template: { metadata: { labels: { app: 'typo', 'stagewall.dev/stage': 'transfrom' } }, spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] } },
+        template: {
+          metadata: { labels: { app: 'typo', 'stagewall.dev/stage': 'transfrom' } },
+          spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+        },
       },
     });
     const r = await cluster.kubectl(['apply', '-f', '-'], { input: deployment });
@@ -139,7 +156,11 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     const r = await cluster.kubectl(['apply', '-f', '-'], { input: pod('audited-a', 'unlabelled') });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Warning: \[stage-label-missing\] Pod audited-a\/unlabelled/);
-    await waitUntil('the audit event', () => stagewall.logLines().some((l) => l['event'] === 'audit' && l['rule'] === 'stage-label-missing' && l['namespace'] === 'audited-a'), 5000);
+    await waitUntil(
+      'the audit event',
+      () => stagewall.logLines().some((l) => l['event'] === 'audit' && l['rule'] === 'stage-label-missing' && l['namespace'] === 'audited-a'),
+      5000,
+    );
     const event = stagewall.logLines().find((l) => l['event'] === 'audit' && l['namespace'] === 'audited-a');
     assert.equal(event?.['user'], 'e2e-admin');
     assert.ok(event?.['uid']);
@@ -147,13 +168,22 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
 
   it('NetworkPolicy flow violations are refused', async () => {
     const policy = (name: string, ingress: unknown[]) =>
-      stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'etl-a' }, spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } }, ingress } });
-    let r = await cluster.kubectl(['apply', '-f', '-'], { input: policy('from-load', [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } }] }]) });
+      stringify({
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name, namespace: 'etl-a' },
+        spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } }, ingress },
+      });
+    let r = await cluster.kubectl(['apply', '-f', '-'], {
+      input: policy('from-load', [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } }] }]),
+    });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /\[ingress-flow\] NetworkPolicy etl-a\/from-load/, r.stderr);
     r = await cluster.kubectl(['apply', '-f', '-'], { input: policy('from-anywhere', [{ from: [{ namespaceSelector: {} }] }]) });
     assert.match(r.stderr, /\[ingress-open\]/, r.stderr);
-    r = await cluster.kubectl(['apply', '-f', '-'], { input: policy('from-extract', [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }]) });
+    r = await cluster.kubectl(['apply', '-f', '-'], {
+      input: policy('from-extract', [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }]),
+    });
     assert.equal(r.code, 0, r.stderr);
   });
 
@@ -163,27 +193,44 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     const podFile = join(dir, 'pod.yaml');
     writeFileSync(configFile, CONFIG);
     writeFileSync(podFile, `${namespaceYaml('etl-a', 'etl')}---\n${pod('etl-a', 'transformer', { 'stagewall.dev/stage': 'transform' })}`);
-    const check = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'check', '-c', configFile, podFile, ...args], { encoding: 'utf8' });
+    const check = (...args: string[]) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'check', '-c', configFile, podFile, ...args], { encoding: 'utf8' });
     // Alone, the pod's namespace has no policy in the view; in the cluster, the injected default-deny covers it.
     const alone = check();
     assert.equal(alone.status, 1, alone.stdout + alone.stderr);
     assert.match(alone.stdout, /ingress-uncovered/);
     const live = check('--cluster', '--kubeconfig', cluster.kubeconfig('admin'));
     assert.equal(live.status, 0, live.stdout + live.stderr);
-    assert.match(live.stderr, /^stagewall: view: the cluster at https:\/\/127\.0\.0\.1:\d+ \(\d+ namespaces, \d+ NetworkPolicies\), with the manifests applied on top$/m);
+    assert.match(
+      live.stderr,
+      /^stagewall: view: the cluster at https:\/\/127\.0\.0\.1:\d+ \(\d+ namespaces, \d+ NetworkPolicies\), with the manifests applied on top$/m,
+    );
     // stagewall's own least-privilege account can read the snapshot too, and every field survives
     // the trip (client-node's typed models would have renamed an ingress rule's `from` to `_from`).
-    const fromExtract = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'snapshot-from-extract', namespace: 'etl-a' }, spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } }, ingress: [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }] } };
+    const fromExtract = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'snapshot-from-extract', namespace: 'etl-a' },
+      spec: {
+        podSelector: { matchLabels: { 'stagewall.dev/stage': 'transform' } },
+        ingress: [{ from: [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }] }],
+      },
+    };
     await cluster.must(['apply', '-f', '-'], stringify(fromExtract));
     const snapshot = await readClusterSnapshot(loadKubeConfigChoice({ kubeconfig: cluster.kubeconfig('stagewall') }));
     const read = snapshot.objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata?.namespace === 'etl-a' && o.metadata?.name === 'snapshot-from-extract');
     const stored = JSON.parse(await cluster.must(['get', 'networkpolicy', 'snapshot-from-extract', '-n', 'etl-a', '-o', 'json'])) as { spec: unknown };
     assert.deepEqual(read?.['spec'], stored.spec);
-    assert.deepEqual((stored.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from, [{ podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } }]);
+    assert.deepEqual((stored.spec as { ingress: { from: unknown[] }[] }).ingress[0]?.from, [
+      { podSelector: { matchLabels: { 'stagewall.dev/stage': 'extract' } } },
+    ]);
     // An account without the two list permissions: bad input (exit 2), in the API server's words.
     const refused = check('--cluster', '--kubeconfig', cluster.kubeconfig('nobody'));
     assert.equal(refused.status, 2, refused.stdout + refused.stderr);
-    assert.match(refused.stderr, /error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at https:\/\/127\.0\.0\.1:\d+: HTTP 403: namespaces is forbidden: User "e2e-nobody" cannot list resource "namespaces"/);
+    assert.match(
+      refused.stderr,
+      /error CLUSTER: cannot read Namespaces and NetworkPolicies from the cluster at https:\/\/127\.0\.0\.1:\d+: HTTP 403: namespaces is forbidden: User "e2e-nobody" cannot list resource "namespaces"/,
+    );
     assert.match(refused.stderr, /needs get and list on namespaces and on networkpolicies/);
   });
 
@@ -198,7 +245,11 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
   it('deleting a managed policy is refused', async () => {
     const r = await cluster.kubectl(['delete', 'networkpolicy', 'stagewall-default-deny', '-n', 'etl-a']);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /\[managed-policy-protected\] NetworkPolicy etl-a\/stagewall-default-deny is managed by stagewall.*e2e-admin may not delete it/, r.stderr);
+    assert.match(
+      r.stderr,
+      /\[managed-policy-protected\] NetworkPolicy etl-a\/stagewall-default-deny is managed by stagewall.*e2e-admin may not delete it/,
+      r.stderr,
+    );
     assert.ok((await policiesIn('etl-a')).includes('stagewall-default-deny'));
   });
 
@@ -268,13 +319,24 @@ describe('e2e: stagewall against a real kube-apiserver', function () {
     const since = new Date().toISOString();
     await cluster.restartApiServer();
     // A namespace made after the restart gets its policies only if the watch came back.
-    await waitUntil('a fresh namespace covered after the restart', async () => {
-      await cluster.kubectl(['apply', '-f', '-'], { input: namespaceYaml('etl-after-restart', 'etl') });
-      return (await policiesIn('etl-after-restart')).includes('stagewall-default-deny');
-    }, 90_000, 1000);
+    await waitUntil(
+      'a fresh namespace covered after the restart',
+      async () => {
+        await cluster.kubectl(['apply', '-f', '-'], { input: namespaceYaml('etl-after-restart', 'etl') });
+        return (await policiesIn('etl-after-restart')).includes('stagewall-default-deny');
+      },
+      90_000,
+      1000,
+    );
     const after = stagewall.logLines().filter((l) => String(l['time']) > since);
-    assert.ok(after.some((l) => l['event'] === 'watch-error' || l['event'] === 'watch-gone'), 'the reflectors noticed the restart');
-    assert.ok(after.some((l) => l['event'] === 'relist'), 'and listed again');
+    assert.ok(
+      after.some((l) => l['event'] === 'watch-error' || l['event'] === 'watch-gone'),
+      'the reflectors noticed the restart',
+    );
+    assert.ok(
+      after.some((l) => l['event'] === 'relist'),
+      'and listed again',
+    );
   });
 
   it('kube-system pods are admitted while stagewall is stopped; pipeline pods fail closed', async () => {

@@ -19,7 +19,11 @@ function log(message: string): void {
 
 /** The etcd, kube-apiserver and kubectl binaries; builds them on first use. Fails loudly. */
 export function assetDir(): string {
-  const result = spawnSync('bash', [join(ROOT, 'test/e2e/assets/build.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60 * 1000 });
+  const result = spawnSync('bash', [join(ROOT, 'test/e2e/assets/build.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 60 * 60 * 1000,
+  });
   const dir = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !dir || !existsSync(join(dir, 'kube-apiserver'))) {
     throw new Error(`the e2e assets could not be built (test/e2e/assets/build.sh exited ${result.status}); see its log above`);
@@ -29,7 +33,11 @@ export function assetDir(): string {
 
 /** The helm binary's directory (assets/build-helm.sh, from helm.sh/helm/v3); builds it on first use. Fails loudly. */
 export function helmDir(): string {
-  const result = spawnSync('bash', [join(ROOT, 'test/e2e/assets/build-helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 60 * 60 * 1000 });
+  const result = spawnSync('bash', [join(ROOT, 'test/e2e/assets/build-helm.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 60 * 60 * 1000,
+  });
   const dir = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !dir || !existsSync(join(dir, 'helm'))) {
     throw new Error(`helm could not be built (test/e2e/assets/build-helm.sh exited ${result.status}); see its log above`);
@@ -149,7 +157,11 @@ export class Cluster {
     writeFileSync(this.path('ca.crt'), certs.caCert);
     writeFileSync(this.path('apiserver.crt'), certs.cert);
     writeFileSync(this.path('apiserver.key'), certs.key);
-    const sa = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const sa = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     writeFileSync(this.path('sa.pub'), sa.publicKey);
     writeFileSync(this.path('sa.key'), sa.privateKey);
     writeFileSync(
@@ -161,41 +173,51 @@ export class Cluster {
 
     const etcdPort = await freePort();
     const peerPort = await freePort();
-    this.etcd = new Process('etcd', join(this.assets, 'etcd'), [
-      '--name=e2e',
-      `--data-dir=${this.path('etcd-data')}`,
-      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=e2e=http://127.0.0.1:${peerPort}`,
-      '--unsafe-no-fsync',
-      '--log-level=warn',
-    ], this.path('etcd.log'));
+    this.etcd = new Process(
+      'etcd',
+      join(this.assets, 'etcd'),
+      [
+        '--name=e2e',
+        `--data-dir=${this.path('etcd-data')}`,
+        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+        `--initial-cluster=e2e=http://127.0.0.1:${peerPort}`,
+        '--unsafe-no-fsync',
+        '--log-level=warn',
+      ],
+      this.path('etcd.log'),
+    );
     this.etcd.start();
     await waitUntil('etcd', async () => (await fetch(`http://127.0.0.1:${etcdPort}/health`)).ok, 30_000);
 
     this.apiPort = await freePort();
     this.server = `https://127.0.0.1:${this.apiPort}`;
-    this.apiserver = new Process('kube-apiserver', join(this.assets, 'kube-apiserver'), [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${this.apiPort}`,
-      `--tls-cert-file=${this.path('apiserver.crt')}`,
-      `--tls-private-key-file=${this.path('apiserver.key')}`,
-      `--client-ca-file=${this.path('ca.crt')}`,
-      `--token-auth-file=${this.path('tokens.csv')}`,
-      '--authorization-mode=RBAC',
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${this.path('sa.pub')}`,
-      `--service-account-signing-key-file=${this.path('sa.key')}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--allow-privileged=true',
-      '--endpoint-reconciler-type=none',
-      // No controller-manager runs, so no "default" ServiceAccount would ever appear.
-      '--disable-admission-plugins=ServiceAccount',
-    ], this.path('kube-apiserver.log'));
+    this.apiserver = new Process(
+      'kube-apiserver',
+      join(this.assets, 'kube-apiserver'),
+      [
+        `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+        '--bind-address=127.0.0.1',
+        '--advertise-address=127.0.0.1',
+        `--secure-port=${this.apiPort}`,
+        `--tls-cert-file=${this.path('apiserver.crt')}`,
+        `--tls-private-key-file=${this.path('apiserver.key')}`,
+        `--client-ca-file=${this.path('ca.crt')}`,
+        `--token-auth-file=${this.path('tokens.csv')}`,
+        '--authorization-mode=RBAC',
+        '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+        `--service-account-key-file=${this.path('sa.pub')}`,
+        `--service-account-signing-key-file=${this.path('sa.key')}`,
+        '--service-cluster-ip-range=10.0.0.0/24',
+        '--allow-privileged=true',
+        '--endpoint-reconciler-type=none',
+        // No controller-manager runs, so no "default" ServiceAccount would ever appear.
+        '--disable-admission-plugins=ServiceAccount',
+      ],
+      this.path('kube-apiserver.log'),
+    );
     this.writeKubeconfig('admin', this.adminToken);
     this.writeKubeconfig('stagewall', this.stagewallToken);
     this.writeKubeconfig('nobody', this.nobodyToken);
@@ -206,12 +228,17 @@ export class Cluster {
     const started = Date.now();
     this.apiserver.start();
     try {
-      await waitUntil('kube-apiserver /readyz', () => {
-        if (this.apiserver.exited) throw new Error(`kube-apiserver exited:\n${this.apiserver.tail()}`);
-        return this.kubectl(['get', '--raw', '/readyz']).then((r) => r.code === 0);
-      }, 180_000, 250);
+      await waitUntil(
+        'kube-apiserver /readyz',
+        () => {
+          if (this.apiserver.exited) throw new Error(`kube-apiserver exited:\n${this.apiserver.tail()}`);
+          return this.kubectl(['get', '--raw', '/readyz']).then((r) => r.code === 0);
+        },
+        180_000,
+        250,
+      );
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n--- kube-apiserver log:\n${this.apiserver.tail()}`);
+      throw new Error(`${(err as Error).message}\n--- kube-apiserver log:\n${this.apiserver.tail()}`, { cause: err });
     }
     log(`kube-apiserver ready on ${this.server} in ${Date.now() - started} ms`);
   }
@@ -242,7 +269,9 @@ export class Cluster {
 
   kubectl(args: readonly string[], options: { input?: string; user?: string } = {}): Promise<KubectlResult> {
     return new Promise((resolveResult) => {
-      const child = spawn(join(this.assets, 'kubectl'), [`--kubeconfig=${this.kubeconfig(options.user ?? 'admin')}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(join(this.assets, 'kubectl'), [`--kubeconfig=${this.kubeconfig(options.user ?? 'admin')}`, ...args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -301,7 +330,9 @@ export class Stagewall {
   async start(wait = true): Promise<void> {
     const managed = this.options.manageCerts;
     if (!managed && !existsSync(join(this.certDir, 'tls.crt'))) {
-      const r = spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'certs', '--out', this.certDir, '--dns', 'localhost', '127.0.0.1'], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/stagewall.js'), 'certs', '--out', this.certDir, '--dns', 'localhost', '127.0.0.1'], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`stagewall certs failed: ${r.stderr}`);
     }
     this.port ||= await freePort();
@@ -328,10 +359,14 @@ export class Stagewall {
 
   /** Waits until /readyz answers 200. */
   async ready(): Promise<void> {
-    await waitUntil('stagewall /readyz', async () => {
-      if (this.process.exited) throw new Error(`stagewall exited:\n${this.process.tail()}`);
-      return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok;
-    }, 60_000);
+    await waitUntil(
+      'stagewall /readyz',
+      async () => {
+        if (this.process.exited) throw new Error(`stagewall exited:\n${this.process.tail()}`);
+        return (await fetch(`http://127.0.0.1:${this.metricsPort}/readyz`)).ok;
+      },
+      60_000,
+    );
   }
 
   get pid(): number | undefined {
@@ -365,7 +400,10 @@ export class Stagewall {
   webhookConfigurations(withBundle = true, source = readFileSync(join(ROOT, 'manifests/webhooks.yaml'), 'utf8')): string {
     const caBundle = withBundle ? readFileSync(join(this.certDir, 'ca.crt')).toString('base64') : undefined;
     const docs = parseAllDocuments(source);
-    const list = (Array.isArray(docs) ? docs : [docs]).map((d) => d.toJS() as { webhooks: { clientConfig: { service?: { path: string }; url?: string; caBundle?: string }; matchConditions?: { name: string }[] }[] });
+    const list = (Array.isArray(docs) ? docs : [docs]).map(
+      (d) =>
+        d.toJS() as { webhooks: { clientConfig: { service?: { path: string }; url?: string; caBundle?: string }; matchConditions?: { name: string }[] }[] },
+    );
     for (const config of list) {
       for (const hook of config.webhooks) {
         const path = hook.clientConfig.service?.path ?? '/validate';

@@ -30,11 +30,17 @@ function podAt(id: string, extra: Partial<PodEndpoint> = {}): PodEndpoint {
 }
 
 const pods = (name: string): LabelSelector => ({ matchLabels: { pod: name } });
-const deny = (namespace: string, types: string[], podSelector: LabelSelector = {}): NetworkPolicy => netpol(namespace, `deny-${types.join('-')}`, { podSelector, policyTypes: types });
+const deny = (namespace: string, types: string[], podSelector: LabelSelector = {}): NetworkPolicy =>
+  netpol(namespace, `deny-${types.join('-')}`, { podSelector, policyTypes: types });
 const allowIngress = (namespace: string, name: string, podSelector: LabelSelector, rules: NetworkPolicyIngressRule[], policyTypes?: string[]): NetworkPolicy =>
   netpol(namespace, name, { podSelector, ingress: rules, ...(policyTypes ? { policyTypes } : {}) });
-const allowEgress = (namespace: string, name: string, podSelector: LabelSelector, rules: NetworkPolicyEgressRule[], policyTypes: string[] = ['Egress']): NetworkPolicy =>
-  netpol(namespace, name, { podSelector, egress: rules, policyTypes });
+const allowEgress = (
+  namespace: string,
+  name: string,
+  podSelector: LabelSelector,
+  rules: NetworkPolicyEgressRule[],
+  policyTypes: string[] = ['Egress'],
+): NetworkPolicy => netpol(namespace, name, { podSelector, egress: rules, policyTypes });
 
 /** The e2e "reachability" matrix: one row per source, `.` reaches, `X` is blocked. */
 function matrix(reach: (from: PodId, to: PodId) => boolean): string[] {
@@ -48,7 +54,11 @@ function views(policies: NetworkPolicy[]): IndexedView {
 describe('engine/connectivity: allowed() truth tables (pods x/a..z/c, TCP 80)', () => {
   const cases: { name: string; policies: NetworkPolicy[]; port?: TrafficPort; expect: (from: PodId, to: PodId) => boolean }[] = [
     { name: 'no policy: every pod reaches every pod', policies: [], expect: () => true },
-    { name: 'deny-all ingress in x (podSelector {}, no rules): nothing reaches x, x reaches out', policies: [deny('x', ['Ingress'])], expect: (_f, t) => !t.startsWith('x/') },
+    {
+      name: 'deny-all ingress in x (podSelector {}, no rules): nothing reaches x, x reaches out',
+      policies: [deny('x', ['Ingress'])],
+      expect: (_f, t) => !t.startsWith('x/'),
+    },
     { name: 'deny-all egress in x: x reaches nothing, not even itself', policies: [deny('x', ['Egress'])], expect: (f) => !f.startsWith('x/') },
     {
       name: 'deny-all ingress of x/a only: a podSelector isolates just the pods it selects',
@@ -97,17 +107,27 @@ describe('engine/connectivity: allowed() truth tables (pods x/a..z/c, TCP 80)', 
     },
     {
       name: 'NotIn on a namespace label is true where the key is missing: x and z (no team label), not y (team=red)',
-      policies: [allowIngress('x', 'not-red', pods('a'), [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['red'] }] } }] }])],
+      policies: [
+        allowIngress('x', 'not-red', pods('a'), [
+          { from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['red'] }] } }] },
+        ]),
+      ],
       expect: (f, t) => t !== 'x/a' || !f.startsWith('y/'),
     },
     {
       name: 'NotIn on kubernetes.io/metadata.name: every namespace but the listed ones',
-      policies: [allowIngress('x', 'not-y-z', pods('a'), [{ from: [{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'NotIn', values: ['y', 'z'] }] } }] }])],
+      policies: [
+        allowIngress('x', 'not-y-z', pods('a'), [
+          { from: [{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'NotIn', values: ['y', 'z'] }] } }] },
+        ]),
+      ],
       expect: (f, t) => t !== 'x/a' || f.startsWith('x/'),
     },
     {
       name: 'DoesNotExist on a namespace label: only namespaces without it',
-      policies: [allowIngress('x', 'no-team', pods('a'), [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] } }] }])],
+      policies: [
+        allowIngress('x', 'no-team', pods('a'), [{ from: [{ namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] } }] }]),
+      ],
       expect: (f, t) => t !== 'x/a' || !f.startsWith('y/'),
     },
     {
@@ -117,11 +137,14 @@ describe('engine/connectivity: allowed() truth tables (pods x/a..z/c, TCP 80)', 
     },
     {
       name: 'policies are additive: two policies selecting x/a admit the union of their sources',
-      policies: [allowIngress('x', 'from-b', pods('a'), [{ from: [{ podSelector: pods('b') }] }]), allowIngress('x', 'from-z', pods('a'), [{ from: [{ namespaceSelector: { matchLabels: { ns: 'z' } } }] }])],
+      policies: [
+        allowIngress('x', 'from-b', pods('a'), [{ from: [{ podSelector: pods('b') }] }]),
+        allowIngress('x', 'from-z', pods('a'), [{ from: [{ namespaceSelector: { matchLabels: { ns: 'z' } } }] }]),
+      ],
       expect: (f, t) => t !== 'x/a' || f === 'x/b' || f.startsWith('z/'),
     },
     {
-      name: "egress AND ingress: x may send only to y, y/b admits only z, so x cannot reach y/b, z can",
+      name: 'egress AND ingress: x may send only to y, y/b admits only z, so x cannot reach y/b, z can',
       policies: [
         allowEgress('x', 'to-y', {}, [{ to: [{ namespaceSelector: { matchLabels: { ns: 'y' } } }] }]),
         allowIngress('y', 'from-z', pods('b'), [{ from: [{ namespaceSelector: { matchLabels: { ns: 'z' } } }] }]),
@@ -144,7 +167,10 @@ describe('engine/connectivity: allowed() truth tables (pods x/a..z/c, TCP 80)', 
     it(c.name, () => {
       const view = views(c.policies);
       const port = c.port ?? { port: 80, protocol: 'TCP' };
-      assert.deepEqual(matrix((f, t) => allowed(podAt(f), podAt(t), port, view)), matrix(c.expect));
+      assert.deepEqual(
+        matrix((f, t) => allowed(podAt(f), podAt(t), port, view)),
+        matrix(c.expect),
+      );
     });
   }
 });
@@ -155,24 +181,58 @@ describe('engine/connectivity: ports (y/b -> x/a, x/a isolated for ingress)', ()
     { name: 'no ports field: every port of every protocol', ports: undefined, open: [P(80), P(65535, 'TCP'), P(53, 'UDP'), P(80, 'SCTP')], closed: [] },
     { name: 'ports: [] is the same as no ports field', ports: [], open: [P(80), P(1, 'UDP'), P(80, 'SCTP')], closed: [] },
     { name: 'port 80 without protocol means TCP 80', ports: [{ port: 80 }], open: [P(80, 'TCP')], closed: [P(81), P(80, 'UDP'), P(80, 'SCTP')] },
-    { name: 'protocol-only UDP admits every UDP port and no TCP port', ports: [{ protocol: 'UDP' }], open: [P(1, 'UDP'), P(80, 'UDP'), P(65535, 'UDP')], closed: [P(80), P(80, 'SCTP')] },
+    {
+      name: 'protocol-only UDP admits every UDP port and no TCP port',
+      ports: [{ protocol: 'UDP' }],
+      open: [P(1, 'UDP'), P(80, 'UDP'), P(65535, 'UDP')],
+      closed: [P(80), P(80, 'SCTP')],
+    },
     { name: 'protocol-only SCTP', ports: [{ protocol: 'SCTP' }], open: [P(80, 'SCTP'), P(9999, 'SCTP')], closed: [P(80), P(80, 'UDP')] },
-    { name: 'endPort: port 80 to 81 is a range, both ends included', ports: [{ port: 80, endPort: 81 }], open: [P(80), P(81)], closed: [P(79), P(82), P(81, 'UDP')] },
-    { name: 'endPort on UDP', ports: [{ protocol: 'UDP', port: 1000, endPort: 2000 }], open: [P(1000, 'UDP'), P(1500, 'UDP'), P(2000, 'UDP')], closed: [P(999, 'UDP'), P(2001, 'UDP'), P(1500)] },
-    { name: 'entries are ORed: TCP 80 or UDP 81', ports: [{ port: 80 }, { port: 81, protocol: 'UDP' }], open: [P(80), P(81, 'UDP')], closed: [P(81), P(80, 'UDP')] },
+    {
+      name: 'endPort: port 80 to 81 is a range, both ends included',
+      ports: [{ port: 80, endPort: 81 }],
+      open: [P(80), P(81)],
+      closed: [P(79), P(82), P(81, 'UDP')],
+    },
+    {
+      name: 'endPort on UDP',
+      ports: [{ protocol: 'UDP', port: 1000, endPort: 2000 }],
+      open: [P(1000, 'UDP'), P(1500, 'UDP'), P(2000, 'UDP')],
+      closed: [P(999, 'UDP'), P(2001, 'UDP'), P(1500)],
+    },
+    {
+      name: 'entries are ORed: TCP 80 or UDP 81',
+      ports: [{ port: 80 }, { port: 81, protocol: 'UDP' }],
+      open: [P(80), P(81, 'UDP')],
+      closed: [P(81), P(80, 'UDP')],
+    },
     {
       name: 'a named port resolves against the destination pod: serve-81-tcp is TCP 81',
       ports: [{ port: 'serve-81-tcp' }],
       open: [P(81), P('serve-81-tcp')],
       closed: [P(80), P('serve-80-tcp'), P(81, 'UDP'), P('serve-81-udp', 'UDP')],
     },
-    { name: 'a named UDP port needs protocol UDP in the policy: serve-80-udp is UDP 80', ports: [{ port: 'serve-80-udp', protocol: 'UDP' }], open: [P(80, 'UDP'), P('serve-80-udp', 'UDP')], closed: [P(80), P(81, 'UDP')] },
-    { name: 'a named port with the wrong protocol matches nothing (serve-81-tcp is not UDP)', ports: [{ port: 'serve-81-tcp', protocol: 'UDP' }], open: [], closed: [P(81), P(81, 'UDP')] },
+    {
+      name: 'a named UDP port needs protocol UDP in the policy: serve-80-udp is UDP 80',
+      ports: [{ port: 'serve-80-udp', protocol: 'UDP' }],
+      open: [P(80, 'UDP'), P('serve-80-udp', 'UDP')],
+      closed: [P(80), P(81, 'UDP')],
+    },
+    {
+      name: 'a named port with the wrong protocol matches nothing (serve-81-tcp is not UDP)',
+      ports: [{ port: 'serve-81-tcp', protocol: 'UDP' }],
+      open: [],
+      closed: [P(81), P(81, 'UDP')],
+    },
     { name: 'a named port the destination pod does not have matches nothing', ports: [{ port: 'serve-9999' }], open: [], closed: [P(80), P(9999)] },
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const view = views([allowIngress('x', 'np', pods('a'), [{ from: [{ namespaceSelector: {}, podSelector: pods('b') }], ...(c.ports === undefined ? {} : { ports: c.ports }) }])]);
+      const view = views([
+        allowIngress('x', 'np', pods('a'), [
+          { from: [{ namespaceSelector: {}, podSelector: pods('b') }], ...(c.ports === undefined ? {} : { ports: c.ports }) },
+        ]),
+      ]);
       for (const p of c.open) assert.equal(allowed(podAt('y/b'), podAt('x/a'), p, view), true, `${p.protocol ?? 'TCP'} ${p.port} should be open`);
       for (const p of c.closed) assert.equal(allowed(podAt('y/b'), podAt('x/a'), p, view), false, `${p.protocol ?? 'TCP'} ${p.port} should be closed`);
     });
@@ -195,8 +255,18 @@ describe('engine/connectivity: ports (y/b -> x/a, x/a isolated for ingress)', ()
       { name: 'to y/b, which names UDP 80 serve-80-udp: UDP 80 open', to: podAt('y/b'), port: { port: 80, protocol: 'UDP' }, want: true },
       { name: 'to y/b: TCP 80 closed', to: podAt('y/b'), port: { port: 80 }, want: false },
       { name: 'to y/b by name', to: podAt('y/b'), port: { port: 'serve-80-udp', protocol: 'UDP' }, want: true },
-      { name: 'to a y pod that declares no container ports: nothing', to: podAt('y/d', { containerPorts: [] }), port: { port: 80, protocol: 'UDP' }, want: false },
-      { name: 'to a y pod that names UDP 5353 serve-80-udp: 5353, not 80', to: podAt('y/e', { containerPorts: [{ name: 'serve-80-udp', containerPort: 5353, protocol: 'UDP' }] }), port: { port: 5353, protocol: 'UDP' }, want: true },
+      {
+        name: 'to a y pod that declares no container ports: nothing',
+        to: podAt('y/d', { containerPorts: [] }),
+        port: { port: 80, protocol: 'UDP' },
+        want: false,
+      },
+      {
+        name: 'to a y pod that names UDP 5353 serve-80-udp: 5353, not 80',
+        to: podAt('y/e', { containerPorts: [{ name: 'serve-80-udp', containerPort: 5353, protocol: 'UDP' }] }),
+        port: { port: 5353, protocol: 'UDP' },
+        want: true,
+      },
       { name: 'to an address outside the pods: named ports match nothing', to: { ip: '203.0.113.7' }, port: { port: 80, protocol: 'UDP' }, want: false },
     ];
     for (const r of rows) it(r.name, () => assert.equal(allowed(podAt('x/a'), r.to, r.port, view), r.want));
@@ -205,7 +275,9 @@ describe('engine/connectivity: ports (y/b -> x/a, x/a isolated for ingress)', ()
 
 describe('engine/connectivity: ipBlock peers', () => {
   const view = views([
-    allowIngress('x', 'from-net', pods('a'), [{ from: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] } }, { ipBlock: { cidr: '2001:db8::/32' } }] }]),
+    allowIngress('x', 'from-net', pods('a'), [
+      { from: [{ ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.1.0/24'] } }, { ipBlock: { cidr: '2001:db8::/32' } }] },
+    ]),
     allowEgress('x', 'to-partner', pods('a'), [{ to: [{ ipBlock: { cidr: '203.0.113.0/24' } }], ports: [{ port: 443 }] }]),
   ]);
   const rows: { name: string; from: Endpoint; to: Endpoint; port?: number; want: boolean }[] = [
@@ -214,7 +286,12 @@ describe('engine/connectivity: ipBlock peers', () => {
     { name: 'an address outside the cidr is not', from: { ip: '10.1.0.1' }, to: podAt('x/a'), want: false },
     { name: 'IPv6 inside 2001:db8::/32', from: { ip: '2001:db8::1' }, to: podAt('x/a'), want: true },
     { name: 'IPv6 outside', from: { ip: '2001:db9::1' }, to: podAt('x/a'), want: false },
-    { name: 'a pod whose IP is inside the cidr is admitted (ipBlock matches pod IPs too)', from: podAt('y/b', { ip: '10.0.2.2' }), to: podAt('x/a'), want: true },
+    {
+      name: 'a pod whose IP is inside the cidr is admitted (ipBlock matches pod IPs too)',
+      from: podAt('y/b', { ip: '10.0.2.2' }),
+      to: podAt('x/a'),
+      want: true,
+    },
     { name: 'a pod without a known IP is not matched by an ipBlock', from: podAt('y/b'), to: podAt('x/a'), want: false },
     { name: 'an unisolated pod admits any address', from: { ip: '192.0.2.1' }, to: podAt('x/b'), want: true },
     { name: 'egress to an address in the block on its port', from: podAt('x/a'), to: { ip: '203.0.113.9' }, port: 443, want: true },
@@ -235,8 +312,16 @@ describe('engine/connectivity: port sets', () => {
     { name: 'intersect keeps the overlap', got: () => formatPorts(intersect(tcp(80, 99), tcp(90, 120))), want: ['TCP 90-99'] },
     { name: 'subtract splits a range', got: () => formatPorts(subtract(tcp(80, 99), tcp(85))), want: ['TCP 80-84', 'TCP 86-99'] },
     { name: 'a protocol with every port prints with *', got: () => formatPorts(union(tcp(1, 65535), tcp(1))), want: ['TCP *'] },
-    { name: 'a name of unknown number survives intersect with every port of its protocol', got: () => formatPorts(intersect(named('TCP/metrics'), ALL_PORTS)), want: ['TCP metrics'] },
-    { name: 'but not intersect with a numbered range (its number is unknown)', got: () => formatPorts(intersect(named('TCP/metrics'), tcp(1, 9000))), want: [] },
+    {
+      name: 'a name of unknown number survives intersect with every port of its protocol',
+      got: () => formatPorts(intersect(named('TCP/metrics'), ALL_PORTS)),
+      want: ['TCP metrics'],
+    },
+    {
+      name: 'but not intersect with a numbered range (its number is unknown)',
+      got: () => formatPorts(intersect(named('TCP/metrics'), tcp(1, 9000))),
+      want: [],
+    },
   ];
   for (const r of rows) it(r.name, () => assert.deepEqual(r.got(), r.want));
   it('isSubset and isEmpty', () => {
@@ -250,18 +335,32 @@ describe('engine/connectivity: port sets', () => {
 describe('engine/connectivity: stages of the declared flow', () => {
   const examples = loadConfigFile('examples/stagewall.yaml');
   const exampleObjects = loadManifests(['examples/pipeline/manifests']);
-  const summary = (view: IndexedView) => stageFlow(examples, view).edges.map((e) => `${e.from.id} -> ${e.to.id}: ${e.kind} ${formatPorts(e.kind === 'declared-blocked' ? e.blocked : e.allowed).join(', ')}`);
+  const summary = (view: IndexedView) =>
+    stageFlow(examples, view).edges.map(
+      (e) => `${e.from.id} -> ${e.to.id}: ${e.kind} ${formatPorts(e.kind === 'declared-blocked' ? e.blocked : e.allowed).join(', ')}`,
+    );
 
   it('the examples: every declared edge allowed on its port, no backdoor', () => {
-    assert.deepEqual(summary(buildStaticView(exampleObjects)), ['etl/extract -> etl/transform: declared-allowed TCP 8080', 'etl/transform -> etl/load: declared-allowed TCP 8080']);
+    assert.deepEqual(summary(buildStaticView(exampleObjects)), [
+      'etl/extract -> etl/transform: declared-allowed TCP 8080',
+      'etl/transform -> etl/load: declared-allowed TCP 8080',
+    ]);
   });
 
   it('the examples without the transform stage policy: both edges through transform are blocked, each on its own side', () => {
     const view = buildStaticView(exampleObjects.filter((o) => o.object.metadata?.name !== 'stagewall-etl-transform'));
     assert.deepEqual(summary(view), ['etl/extract -> etl/transform: declared-blocked TCP 8080', 'etl/transform -> etl/load: declared-blocked TCP 8080']);
     const [into, out] = stageFlow(examples, view).edges;
-    assert.deepEqual([formatPorts(into!.pairs[0]!.egressBlocks!), formatPorts(into!.pairs[0]!.ingressBlocks!)], [[], ['TCP 8080']], 'extract may send; transform does not admit');
-    assert.deepEqual([formatPorts(out!.pairs[0]!.egressBlocks!), formatPorts(out!.pairs[0]!.ingressBlocks!)], [['TCP 8080'], []], 'transform may not send; load admits');
+    assert.deepEqual(
+      [formatPorts(into!.pairs[0]!.egressBlocks!), formatPorts(into!.pairs[0]!.ingressBlocks!)],
+      [[], ['TCP 8080']],
+      'extract may send; transform does not admit',
+    );
+    assert.deepEqual(
+      [formatPorts(out!.pairs[0]!.egressBlocks!), formatPorts(out!.pairs[0]!.ingressBlocks!)],
+      [['TCP 8080'], []],
+      'transform may not send; load admits',
+    );
   });
 
   it('the examples with drift: a blocked edge and a backdoor', () => {
@@ -279,7 +378,13 @@ describe('engine/connectivity: stages of the declared flow', () => {
       pipelines: [
         {
           name: 'etl',
-          stages: [{ name: 'a', namespace: 'etl-a' }, { name: 'b', namespace: 'elsewhere' }, { name: 'c', namespace: 'plain' }, { name: 'd', namespace: 'quiet' }, { name: 'e', namespace: 'other-pipeline' }],
+          stages: [
+            { name: 'a', namespace: 'etl-a' },
+            { name: 'b', namespace: 'elsewhere' },
+            { name: 'c', namespace: 'plain' },
+            { name: 'd', namespace: 'quiet' },
+            { name: 'e', namespace: 'other-pipeline' },
+          ],
         },
         { name: 'ml', stages: [{ name: 'train' }] },
         { name: 'bi', stages: [{ name: 'dash' }] },
@@ -299,7 +404,7 @@ describe('engine/connectivity: stages of the declared flow', () => {
       ['every namespace of its pipeline, sorted, when the view lacks the configured one', 'etl/b', ['etl-a', 'etl-z']],
       ['nowhere, when the configured namespace is in the view but not a pipeline namespace', 'etl/c', []],
       ['nowhere, when the configured namespace is exempt', 'etl/d', []],
-      ["nowhere, when the configured namespace belongs to another pipeline", 'etl/e', []],
+      ['nowhere, when the configured namespace belongs to another pipeline', 'etl/e', []],
       ['the pipeline namespace by default (namespace = pipeline name)', 'ml/train', ['ml']],
       ['nowhere, when the view has no namespace of the pipeline', 'bi/dash', []],
     ];
@@ -307,11 +412,17 @@ describe('engine/connectivity: stages of the declared flow', () => {
   });
 
   it('representativePod: exactly the pipeline and stage labels, and the named ports it serves without numbers', () => {
-    const config = makeConfig({ labels: { pipeline: 'p.io/pipe', stage: 'p.io/step' }, pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [8080, { port: 'metrics' }, { port: 'dns', protocol: 'UDP' }] }] }] });
+    const config = makeConfig({
+      labels: { pipeline: 'p.io/pipe', stage: 'p.io/step' },
+      pipelines: [{ name: 'etl', stages: [{ name: 'a', ports: [8080, { port: 'metrics' }, { port: 'dns', protocol: 'UDP' }] }] }],
+    });
     assert.deepEqual(representativePod(config.stages.get('etl/a')!, 'etl', config), {
       namespace: 'etl',
       labels: { 'p.io/pipe': 'etl', 'p.io/step': 'a' },
-      containerPorts: [{ name: 'metrics', protocol: 'TCP' }, { name: 'dns', protocol: 'UDP' }],
+      containerPorts: [
+        { name: 'metrics', protocol: 'TCP' },
+        { name: 'dns', protocol: 'UDP' },
+      ],
     });
     assert.deepEqual(formatPorts(servedPorts(config.stages.get('etl/a')!)!), ['TCP 8080', 'TCP metrics', 'UDP dns']);
   });
@@ -319,17 +430,53 @@ describe('engine/connectivity: stages of the declared flow', () => {
   describe('evaluateEdge: served ports', () => {
     const peer = (stage: string) => ({ namespaceSelector: { matchLabels: { [PIPELINE]: 'p' } }, podSelector: { matchLabels: { [STAGE]: stage } } });
     const namespaces = [ns('p', { pipeline: 'p' })];
-    const out = (ports?: NetworkPolicyEgressRule['ports']) => allowEgress('p', 'a-out', { matchLabels: { [STAGE]: 'a' } }, [{ to: [peer('b')], ...(ports ? { ports } : {}) }], ['Ingress', 'Egress']);
-    const into = (ports?: NetworkPolicyIngressRule['ports']) => allowIngress('p', 'b-in', { matchLabels: { [STAGE]: 'b' } }, [{ from: [peer('a')], ...(ports ? { ports } : {}) }], ['Ingress', 'Egress']);
+    const out = (ports?: NetworkPolicyEgressRule['ports']) =>
+      allowEgress('p', 'a-out', { matchLabels: { [STAGE]: 'a' } }, [{ to: [peer('b')], ...(ports ? { ports } : {}) }], ['Ingress', 'Egress']);
+    const into = (ports?: NetworkPolicyIngressRule['ports']) =>
+      allowIngress('p', 'b-in', { matchLabels: { [STAGE]: 'b' } }, [{ from: [peer('a')], ...(ports ? { ports } : {}) }], ['Ingress', 'Egress']);
     const rows: { name: string; serves?: unknown[]; policies: NetworkPolicy[]; kind: string; blocked?: string[]; sides?: [boolean, boolean] }[] = [
       { name: 'b serves nothing declared: any open port will do', policies: [out([{ port: 5432 }]), into()], kind: 'declared-allowed' },
-      { name: 'b serves nothing declared and nothing is open: blocked on the empty side', policies: [out(), netpol('p', 'deny', { podSelector: {}, policyTypes: ['Ingress'] })], kind: 'declared-blocked', sides: [false, true] },
-      { name: 'b serves nothing declared, both sides open but on disjoint ports: blocked on both', policies: [out([{ port: 80 }]), into([{ port: 81 }])], kind: 'declared-blocked', sides: [true, true] },
+      {
+        name: 'b serves nothing declared and nothing is open: blocked on the empty side',
+        policies: [out(), netpol('p', 'deny', { podSelector: {}, policyTypes: ['Ingress'] })],
+        kind: 'declared-blocked',
+        sides: [false, true],
+      },
+      {
+        name: 'b serves nothing declared, both sides open but on disjoint ports: blocked on both',
+        policies: [out([{ port: 80 }]), into([{ port: 81 }])],
+        kind: 'declared-blocked',
+        sides: [true, true],
+      },
       { name: 'b serves TCP 8080: a rule on every port lets it through', serves: [8080], policies: [out(), into()], kind: 'declared-allowed' },
-      { name: 'b serves a range: blocked on the part the ingress leaves out', serves: [{ port: 7000, endPort: 7010 }], policies: [out(), into([{ port: 7000, endPort: 7005 }])], kind: 'declared-blocked', blocked: ['TCP 7006-7010'], sides: [false, true] },
-      { name: 'b serves UDP 53: a TCP 53 rule blocks it', serves: [{ port: 53, protocol: 'UDP' }], policies: [out([{ port: 53 }]), into()], kind: 'declared-blocked', blocked: ['UDP 53'], sides: [true, false] },
-      { name: 'b serves named port metrics: a rule naming it lets it through', serves: [{ port: 'metrics' }], policies: [out([{ port: 'metrics' }]), into([{ port: 'metrics' }])], kind: 'declared-allowed' },
-      { name: 'b serves named port metrics: a protocol-only TCP rule lets it through', serves: [{ port: 'metrics' }], policies: [out([{ protocol: 'TCP' }]), into()], kind: 'declared-allowed' },
+      {
+        name: 'b serves a range: blocked on the part the ingress leaves out',
+        serves: [{ port: 7000, endPort: 7010 }],
+        policies: [out(), into([{ port: 7000, endPort: 7005 }])],
+        kind: 'declared-blocked',
+        blocked: ['TCP 7006-7010'],
+        sides: [false, true],
+      },
+      {
+        name: 'b serves UDP 53: a TCP 53 rule blocks it',
+        serves: [{ port: 53, protocol: 'UDP' }],
+        policies: [out([{ port: 53 }]), into()],
+        kind: 'declared-blocked',
+        blocked: ['UDP 53'],
+        sides: [true, false],
+      },
+      {
+        name: 'b serves named port metrics: a rule naming it lets it through',
+        serves: [{ port: 'metrics' }],
+        policies: [out([{ port: 'metrics' }]), into([{ port: 'metrics' }])],
+        kind: 'declared-allowed',
+      },
+      {
+        name: 'b serves named port metrics: a protocol-only TCP rule lets it through',
+        serves: [{ port: 'metrics' }],
+        policies: [out([{ protocol: 'TCP' }]), into()],
+        kind: 'declared-allowed',
+      },
       {
         name: 'b serves named port metrics: a numbered rule cannot be shown to cover it (its number is unknown), so it is blocked',
         serves: [{ port: 'metrics' }],
@@ -356,13 +503,19 @@ describe('engine/connectivity: stages of the declared flow', () => {
 
   it('a declared edge with a stage that has no pipeline namespace in the view is unverified, not blocked', () => {
     const config = makeConfig({ pipelines: [{ name: 'p', stages: [{ name: 'a' }, { name: 'b' }] }] });
-    assert.deepEqual(stageFlow(config, viewOf()).edges.map((e) => e.kind), ['declared-unverified']);
+    assert.deepEqual(
+      stageFlow(config, viewOf()).edges.map((e) => e.kind),
+      ['declared-unverified'],
+    );
   });
 
   it('self edges count: an undeclared stage that may talk to itself is a backdoor', () => {
     const config = makeConfig({ pipelines: [{ name: 'p', stages: [{ name: 'a' }, { name: 'b' }] }] });
     const flow = stageFlow(config, viewOf(ns('p', { pipeline: 'p' })));
     // No policy at all: every ordered pair is open, and only a -> b is declared.
-    assert.deepEqual(flow.edges.map((e) => `${e.from.name}->${e.to.name} ${e.kind}`), ['a->a undeclared-allowed', 'a->b declared-allowed', 'b->a undeclared-allowed', 'b->b undeclared-allowed']);
+    assert.deepEqual(
+      flow.edges.map((e) => `${e.from.name}->${e.to.name} ${e.kind}`),
+      ['a->a undeclared-allowed', 'a->b declared-allowed', 'b->a undeclared-allowed', 'b->b undeclared-allowed'],
+    );
   });
 });

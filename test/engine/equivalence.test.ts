@@ -110,21 +110,30 @@ function randomLabels(r: ReturnType<typeof random>): Record<string, string> {
 describe('engine/selectors: the folded selector agrees with requirement-by-requirement evaluation', () => {
   const SELECTORS = 3000;
   const cases = [
-    { name: 'matches(labels)', check: (s: LabelSelector, r: ReturnType<typeof random>) => {
-      const labels = randomLabels(r);
-      assert.equal(compileSelector(s).matches(labels), refMatches(s, labels), JSON.stringify({ s, labels }));
-    } },
-    { name: 'mayMatch(fixed, present)', check: (s: LabelSelector, r: ReturnType<typeof random>) => {
-      const fixed: Record<string, string | null> = {};
-      for (const k of KEYS) if (r.chance(0.3)) fixed[k] = r.chance(0.3) ? null : r.pick(VALUES);
-      const present = KEYS.filter(() => r.chance(0.3));
-      assert.equal(mayMatch(compileSelector(s), fixed, present), refMayMatch(s, fixed, present), JSON.stringify({ s, fixed, present }));
-    } },
-    { name: 'pinnedValues(key), in order', check: (s: LabelSelector, r: ReturnType<typeof random>) => {
-      const key = r.pick(KEYS);
-      const got = pinnedValues(compileSelector(s), key);
-      assert.deepEqual(got === undefined ? undefined : [...got], refPinned(s, key), JSON.stringify({ s, key }));
-    } },
+    {
+      name: 'matches(labels)',
+      check: (s: LabelSelector, r: ReturnType<typeof random>) => {
+        const labels = randomLabels(r);
+        assert.equal(compileSelector(s).matches(labels), refMatches(s, labels), JSON.stringify({ s, labels }));
+      },
+    },
+    {
+      name: 'mayMatch(fixed, present)',
+      check: (s: LabelSelector, r: ReturnType<typeof random>) => {
+        const fixed: Record<string, string | null> = {};
+        for (const k of KEYS) if (r.chance(0.3)) fixed[k] = r.chance(0.3) ? null : r.pick(VALUES);
+        const present = KEYS.filter(() => r.chance(0.3));
+        assert.equal(mayMatch(compileSelector(s), fixed, present), refMayMatch(s, fixed, present), JSON.stringify({ s, fixed, present }));
+      },
+    },
+    {
+      name: 'pinnedValues(key), in order',
+      check: (s: LabelSelector, r: ReturnType<typeof random>) => {
+        const key = r.pick(KEYS);
+        const got = pinnedValues(compileSelector(s), key);
+        assert.deepEqual(got === undefined ? undefined : [...got], refPinned(s, key), JSON.stringify({ s, key }));
+      },
+    },
   ];
   for (const c of cases) {
     it(`${c.name} on ${SELECTORS} random selectors`, () => {

@@ -16,7 +16,13 @@ function config(extra: Record<string, unknown> = {}, pipelineMode?: string): Sta
   });
 }
 
-const namespaces = [ns('etl', { pipeline: 'etl' }), ns('ml', { pipeline: 'ml' }), ns('team-x', { pipeline: 'etl' }), ns('kube-system', { pipeline: 'etl' }), ns('stagewall', { pipeline: 'etl' })];
+const namespaces = [
+  ns('etl', { pipeline: 'etl' }),
+  ns('ml', { pipeline: 'ml' }),
+  ns('team-x', { pipeline: 'etl' }),
+  ns('kube-system', { pipeline: 'etl' }),
+  ns('stagewall', { pipeline: 'etl' }),
+];
 const view = viewOf(...namespaces);
 /** A pod that breaks stage-label-missing, ingress-uncovered, egress-uncovered and host-network. */
 const bad = (namespace: string): KubeObject => pod(namespace, 'p', { hostNetwork: true });
@@ -30,7 +36,13 @@ describe('engine/evaluate: modes, exemptions and operations', () => {
       { name: 'a per-pipeline audit overrides a global enforce', cfg: config({}, 'audit'), verdict: 'warn', mode: 'audit' },
       { name: 'a per-pipeline enforce overrides a global audit', cfg: config({ mode: 'audit' }, 'enforce'), verdict: 'deny', mode: 'enforce' },
       { name: 'a per-pipeline off overrides a global enforce', cfg: config({}, 'off'), verdict: 'allow', mode: 'off', skipped: 'mode-off' },
-      { name: "a per-pipeline override leaves other pipelines on the global mode", cfg: config({}, 'audit'), namespace: 'ml', verdict: 'deny', mode: 'enforce' },
+      {
+        name: 'a per-pipeline override leaves other pipelines on the global mode',
+        cfg: config({}, 'audit'),
+        namespace: 'ml',
+        verdict: 'deny',
+        mode: 'enforce',
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -43,17 +55,23 @@ describe('engine/evaluate: modes, exemptions and operations', () => {
         } else {
           assert.ok(d.violations.length >= 4, 'all four rules still ran');
           const want = c.verdict === 'warn' ? 'warn' : 'deny';
-          assert.ok(d.violations.every((v) => v.severity === want), `every severity is ${want}`);
+          assert.ok(
+            d.violations.every((v) => v.severity === want),
+            `every severity is ${want}`,
+          );
         }
       });
     }
 
     it('audit turns workload coverage set to deny into warn too', () => {
       const d = judge(workload('Deployment', 'etl', 'w', { labels: { [STAGE]: 'load' } }), config({ mode: 'audit', workloadCoverage: 'deny' }), view);
-      assert.deepEqual(d.violations.map((v) => [v.rule, v.severity]), [
-        ['ingress-uncovered', 'warn'],
-        ['egress-uncovered', 'warn'],
-      ]);
+      assert.deepEqual(
+        d.violations.map((v) => [v.rule, v.severity]),
+        [
+          ['ingress-uncovered', 'warn'],
+          ['egress-uncovered', 'warn'],
+        ],
+      );
       assert.equal(d.verdict, 'warn');
     });
 
@@ -78,14 +96,35 @@ describe('engine/evaluate: modes, exemptions and operations', () => {
 
   describe('namespaces that are never judged', () => {
     const cases: { name: string; cfg: StagewallConfig; namespace: string; ownNamespace?: string; judged: boolean }[] = [
-      { name: 'a namespace listed in exemptNamespaces is not judged, even when labelled for a pipeline', cfg: config({ exemptNamespaces: ['team-x'] }), namespace: 'team-x', judged: false },
-      { name: 'kube-system is not judged even if exemptNamespaces leaves it out', cfg: config({ exemptNamespaces: [] }), namespace: 'kube-system', judged: false },
-      { name: "stagewall's own namespace (ownNamespace) is not judged whatever the config says", cfg: config({ exemptNamespaces: [] }), namespace: 'stagewall', ownNamespace: 'stagewall', judged: false },
+      {
+        name: 'a namespace listed in exemptNamespaces is not judged, even when labelled for a pipeline',
+        cfg: config({ exemptNamespaces: ['team-x'] }),
+        namespace: 'team-x',
+        judged: false,
+      },
+      {
+        name: 'kube-system is not judged even if exemptNamespaces leaves it out',
+        cfg: config({ exemptNamespaces: [] }),
+        namespace: 'kube-system',
+        judged: false,
+      },
+      {
+        name: "stagewall's own namespace (ownNamespace) is not judged whatever the config says",
+        cfg: config({ exemptNamespaces: [] }),
+        namespace: 'stagewall',
+        ownNamespace: 'stagewall',
+        judged: false,
+      },
       { name: 'without ownNamespace the same namespace is judged', cfg: config({ exemptNamespaces: [] }), namespace: 'stagewall', judged: true },
       { name: 'a labelled namespace not listed as exempt is judged', cfg: config({ exemptNamespaces: ['other'] }), namespace: 'team-x', judged: true },
     ];
     for (const c of cases) {
-      for (const object of [bad(c.namespace), workload('CronJob', c.namespace, 'w'), netpol(c.namespace, 'np', { podSelector: {}, ingress: [{}] }), ns(c.namespace, { pipeline: 'nope' })]) {
+      for (const object of [
+        bad(c.namespace),
+        workload('CronJob', c.namespace, 'w'),
+        netpol(c.namespace, 'np', { podSelector: {}, ingress: [{}] }),
+        ns(c.namespace, { pipeline: 'nope' }),
+      ]) {
         it(`${c.name}: ${object.kind}`, () => {
           const d = judge(object, c.cfg, view, c.ownNamespace ? { ownNamespace: c.ownNamespace } : {});
           if (c.judged) {
@@ -108,12 +147,30 @@ describe('engine/evaluate: modes, exemptions and operations', () => {
     const badLabels = pod('etl', 'p', { labels: { [STAGE]: 'lod', app: 'a' } });
     const cases: { name: string; operation: Operation; object: KubeObject; old?: KubeObject; judged: boolean }[] = [
       { name: 'Pod CREATE is judged', operation: 'CREATE', object: badLabels, judged: true },
-      { name: 'Pod UPDATE with unchanged labels is not judged (only labels of a running pod can change its policies)', operation: 'UPDATE', object: badLabels, old: badLabels, judged: false },
+      {
+        name: 'Pod UPDATE with unchanged labels is not judged (only labels of a running pod can change its policies)',
+        operation: 'UPDATE',
+        object: badLabels,
+        old: badLabels,
+        judged: false,
+      },
       { name: 'Pod UPDATE that changes a label value is judged', operation: 'UPDATE', object: badLabels, old: good, judged: true },
       { name: 'Pod UPDATE that removes a label is judged', operation: 'UPDATE', object: pod('etl', 'p', { labels: { app: 'a' } }), old: good, judged: true },
-      { name: 'Pod UPDATE that adds a label is judged', operation: 'UPDATE', object: pod('etl', 'p', { labels: { [STAGE]: 'lod', app: 'a', x: 'y' } }), old: badLabels, judged: true },
+      {
+        name: 'Pod UPDATE that adds a label is judged',
+        operation: 'UPDATE',
+        object: pod('etl', 'p', { labels: { [STAGE]: 'lod', app: 'a', x: 'y' } }),
+        old: badLabels,
+        judged: true,
+      },
       { name: 'Pod DELETE is not judged', operation: 'DELETE', object: badLabels, judged: false },
-      { name: 'Deployment UPDATE is always judged (its template may have changed)', operation: 'UPDATE', object: workload('Deployment', 'etl', 'w', { labels: { [STAGE]: 'lod' } }), old: workload('Deployment', 'etl', 'w', { labels: { [STAGE]: 'lod' } }), judged: true },
+      {
+        name: 'Deployment UPDATE is always judged (its template may have changed)',
+        operation: 'UPDATE',
+        object: workload('Deployment', 'etl', 'w', { labels: { [STAGE]: 'lod' } }),
+        old: workload('Deployment', 'etl', 'w', { labels: { [STAGE]: 'lod' } }),
+        judged: true,
+      },
       { name: 'Deployment DELETE is not judged', operation: 'DELETE', object: workload('Deployment', 'etl', 'w'), judged: false },
     ];
     for (const c of cases) {
@@ -145,7 +202,10 @@ describe('engine/evaluate: modes, exemptions and operations', () => {
       delete object.metadata!.namespace;
       const d = judge(object, cfg, covered, { namespace: 'etl' });
       assert.deepEqual(d.ref, { kind: 'Pod', namespace: 'etl', name: 'p' });
-      assert.deepEqual(d.violations.map((v) => v.rule), ['stage-label-missing']);
+      assert.deepEqual(
+        d.violations.map((v) => v.rule),
+        ['stage-label-missing'],
+      );
     });
 
     it('a generateName pod is named by its prefix', () => {

@@ -18,7 +18,6 @@ import { mulberry32 } from '../helpers/random.js';
 const SEED = 20240611;
 const CONFIGS = 300;
 
-
 class Random {
   constructor(private readonly next: () => number) {}
   int(lo: number, hi: number): number {
@@ -85,7 +84,9 @@ function randomCidr(r: Random): string {
 }
 
 function randomExternals(r: Random): unknown[] {
-  return Array.from({ length: r.int(1, 2) }, () => (r.chance(0.5) ? randomCidr(r) : { cidr: randomCidr(r), ports: Array.from({ length: r.int(0, 2) }, () => randomPort(r)) }));
+  return Array.from({ length: r.int(1, 2) }, () =>
+    r.chance(0.5) ? randomCidr(r) : { cidr: randomCidr(r), ports: Array.from({ length: r.int(0, 2) }, () => randomPort(r)) },
+  );
 }
 
 /** A random valid config document: 1–3 pipelines of 1–6 stages, fan-out, fan-in, cross-pipeline edges. */
@@ -131,7 +132,8 @@ function clusterFor(config: StagewallConfig): KubeObject[] {
   const objects: KubeObject[] = [];
   const pipelineOf = new Map<string, string>();
   for (const stage of config.stages.values()) pipelineOf.set(stage.namespace, stage.pipeline);
-  for (const [name, pipeline] of pipelineOf) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [config.labels.pipeline]: pipeline } } });
+  for (const [name, pipeline] of pipelineOf)
+    objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [config.labels.pipeline]: pipeline } } });
   for (const name of OTHER_NAMESPACES) objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   for (const group of generatePolicies(config)) objects.push(...group.policies);
   for (const stage of config.stages.values()) {
@@ -161,12 +163,7 @@ function podOf(stage: Stage, config: StagewallConfig): PodEndpoint {
 /** The ports to try from A to B: each port B serves (both ends and the middle of a range), or a spread when it serves none. */
 function probes(stage: Stage): TrafficPort[] {
   if (stage.ports.length === 0) {
-    return [
-      { port: 80 },
-      { port: 53, protocol: 'UDP' },
-      { port: 1, protocol: 'SCTP' },
-      { port: 65535, protocol: 'TCP' },
-    ];
+    return [{ port: 80 }, { port: 53, protocol: 'UDP' }, { port: 1, protocol: 'SCTP' }, { port: 65535, protocol: 'TCP' }];
   }
   return stage.ports.flatMap((p): TrafficPort[] => {
     if (typeof p.port === 'string') return [{ port: p.port, protocol: p.protocol }];
@@ -219,7 +216,11 @@ describe('engine/generate: property over random configs (seeded)', () => {
           const from = podOf(a, config);
           const to = podOf(b, config);
           for (const port of probes(b)) {
-            assert.equal(allowed(from, to, port, view), declared, `${a.id} -> ${b.id} on ${port.protocol ?? 'TCP'} ${port.port} (declared: ${declared}); ${where}`);
+            assert.equal(
+              allowed(from, to, port, view),
+              declared,
+              `${a.id} -> ${b.id} on ${port.protocol ?? 'TCP'} ${port.port} (declared: ${declared}); ${where}`,
+            );
             totals.probes += 1;
           }
           if (!declared) assert.ok(isEmpty(allowedPorts(from, to, view)), `${a.id} -> ${b.id} is undeclared but open on some port; ${where}`);
@@ -233,7 +234,9 @@ describe('engine/generate: property over random configs (seeded)', () => {
       if (new Set([...config.stages.values()].map((s) => s.namespace)).size > config.pipelines.size) totals.multiNamespace += 1;
       // The stage-level view graph and flow-blocked use says the same: every declared edge allowed, no backdoor.
       const kinds = stageFlow(config, view).edges.map((e) => `${e.from.id}->${e.to.id} ${e.kind}`);
-      const want = [...config.stages.values()].flatMap((a) => [...config.stages.values()].filter((b) => a.egressTo.has(b.id)).map((b) => `${a.id}->${b.id} declared-allowed`));
+      const want = [...config.stages.values()].flatMap((a) =>
+        [...config.stages.values()].filter((b) => a.egressTo.has(b.id)).map((b) => `${a.id}->${b.id} declared-allowed`),
+      );
       assert.deepEqual(kinds, want, where);
     }
   });
@@ -253,10 +256,14 @@ describe('engine/generate: property over random configs (seeded)', () => {
     let mutated = 0;
     for (const c of all.filter((x) => x.index % 5 === 0)) {
       const { config } = c;
-      const edge = [...config.stages.values()].flatMap((a) => [...a.egressTo].map((id) => [a, config.stages.get(id)!] as const)).find(([a, b]) => a.id !== b.id);
+      const edge = [...config.stages.values()]
+        .flatMap((a) => [...a.egressTo].map((id) => [a, config.stages.get(id)!] as const))
+        .find(([a, b]) => a.id !== b.id);
       if (!edge) continue;
       const [a, b] = edge;
-      const objects = clusterFor(config).filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === stagePolicyName(b) && o.metadata?.namespace === b.namespace));
+      const objects = clusterFor(config).filter(
+        (o) => !(o.kind === 'NetworkPolicy' && o.metadata?.name === stagePolicyName(b) && o.metadata?.namespace === b.namespace),
+      );
       const view = buildStaticView(asLoaded(objects));
       const flowEdge = stageFlow(config, view).edges.find((e) => e.from.id === a.id && e.to.id === b.id);
       if (!config.defaultDeny.enabled) {
@@ -266,7 +273,9 @@ describe('engine/generate: property over random configs (seeded)', () => {
       }
       assert.equal(flowEdge?.kind, 'declared-blocked', `${a.id} -> ${b.id} without ${stagePolicyName(b)}; random config #${c.index}`);
       const report = checkObjects(asLoaded(objects), config);
-      const warnings = report.results.filter((res) => res.decision.ref.kind === 'Namespace' && res.decision.ref.name === b.namespace).flatMap((res) => res.decision.violations);
+      const warnings = report.results
+        .filter((res) => res.decision.ref.kind === 'Namespace' && res.decision.ref.name === b.namespace)
+        .flatMap((res) => res.decision.violations);
       assert.ok(
         warnings.some((v) => v.rule === 'flow-blocked' && v.severity === 'warn' && v.message.includes(`${a.id} -> ${b.id}`)),
         `flow-blocked on Namespace ${b.namespace} for ${a.id} -> ${b.id}; got ${JSON.stringify(warnings)}; random config #${c.index}`,
@@ -291,7 +300,11 @@ describe('engine/generate: property over random configs (seeded)', () => {
       const backdoors = stageFlow(config, view).edges.filter((e) => e.kind === 'undeclared-allowed');
       // Every stage of that namespace may now talk to itself, at least, unless it declared it.
       const self = [...config.stages.values()].filter((s) => s.namespace === target.namespace && !s.egressTo.has(s.id));
-      for (const s of self) assert.ok(backdoors.some((e) => e.from.id === s.id && e.to.id === s.id), `${s.id} -> ${s.id}; random config #${c.index}`);
+      for (const s of self)
+        assert.ok(
+          backdoors.some((e) => e.from.id === s.id && e.to.id === s.id),
+          `${s.id} -> ${s.id}; random config #${c.index}`,
+        );
       opened += backdoors.length;
     }
     assert.ok(opened > 20, `backdoors found: ${opened}`);

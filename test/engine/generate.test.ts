@@ -43,12 +43,18 @@ describe('engine/generate', () => {
     const groups = generatePolicies(examples);
 
     it('one group per stage namespace, in config order', () => {
-      assert.deepEqual(groups.map((g) => g.namespace), ['etl-extract', 'etl-transform', 'etl-load']);
+      assert.deepEqual(
+        groups.map((g) => g.namespace),
+        ['etl-extract', 'etl-transform', 'etl-load'],
+      );
     });
 
     it('each namespace gets the managed default-deny pair, then its stage policy', () => {
       for (const g of groups) {
-        assert.deepEqual(g.policies.map((p) => p.metadata?.name), ['stagewall-default-deny', 'stagewall-allow-dns', `stagewall-etl-${g.namespace.slice(4)}`]);
+        assert.deepEqual(
+          g.policies.map((p) => p.metadata?.name),
+          ['stagewall-default-deny', 'stagewall-allow-dns', `stagewall-etl-${g.namespace.slice(4)}`],
+        );
         for (const p of g.policies) assert.equal(p.metadata?.namespace, g.namespace);
         assert.deepEqual(g.policies[0]?.metadata?.labels, MANAGED);
         assert.deepEqual(g.policies[0]?.spec, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
@@ -98,30 +104,39 @@ describe('engine/generate', () => {
       ],
     });
     it('without options every pipeline is generated; a stage namespace defaults to the pipeline namespace, then its name', () => {
-      assert.deepEqual(generatePolicies(two).map((g) => g.namespace), ['etl', 'reports']);
+      assert.deepEqual(
+        generatePolicies(two).map((g) => g.namespace),
+        ['etl', 'reports'],
+      );
     });
     it('--pipeline keeps one pipeline', () => {
-      assert.deepEqual(generatePolicies(two, { pipeline: 'report' }).map((g) => g.namespace), ['reports']);
+      assert.deepEqual(
+        generatePolicies(two, { pipeline: 'report' }).map((g) => g.namespace),
+        ['reports'],
+      );
     });
     it('--namespace puts every stage in one namespace, with one default-deny pair', () => {
       const groups = generatePolicies(two, { namespace: 'sandbox' });
       assert.equal(groups.length, 1);
-      assert.deepEqual(groups[0]?.policies.map((p) => p.metadata?.name), [
-        'stagewall-default-deny',
-        'stagewall-allow-dns',
-        'stagewall-etl-extract',
-        'stagewall-etl-load',
-        'stagewall-report-collect',
-      ]);
+      assert.deepEqual(
+        groups[0]?.policies.map((p) => p.metadata?.name),
+        ['stagewall-default-deny', 'stagewall-allow-dns', 'stagewall-etl-extract', 'stagewall-etl-load', 'stagewall-report-collect'],
+      );
     });
     it('allowDNS: false leaves out stagewall-allow-dns', () => {
       const cfg = makeConfig({ defaultDeny: { allowDNS: false }, pipelines: [{ name: 'etl', stages: [{ name: 'a' }] }] });
-      assert.deepEqual(generatePolicies(cfg)[0]?.policies.map((p) => p.metadata?.name), ['stagewall-default-deny', 'stagewall-etl-a']);
+      assert.deepEqual(
+        generatePolicies(cfg)[0]?.policies.map((p) => p.metadata?.name),
+        ['stagewall-default-deny', 'stagewall-etl-a'],
+      );
       assert.deepEqual(managedPolicyNames(cfg), ['stagewall-default-deny']);
     });
     it('defaultDeny.enabled: false generates only the stage policies', () => {
       const cfg = makeConfig({ defaultDeny: { enabled: false }, pipelines: [{ name: 'etl', stages: [{ name: 'a' }] }] });
-      assert.deepEqual(generatePolicies(cfg)[0]?.policies.map((p) => p.metadata?.name), ['stagewall-etl-a']);
+      assert.deepEqual(
+        generatePolicies(cfg)[0]?.policies.map((p) => p.metadata?.name),
+        ['stagewall-etl-a'],
+      );
       assert.deepEqual(managedPolicyNames(cfg), []);
     });
     it('a cross-pipeline edge appears on both ends', () => {
@@ -156,7 +171,11 @@ describe('engine/generate', () => {
     const cases: { name: string; config: StagewallConfig; extra: string[] }[] = [
       { name: 'the examples config', config: examples, extra: ['warehouse', 'monitoring'] },
       { name: 'a config with cross-pipeline edges, shared namespaces, IPv6 and named ports', config: richer, extra: ['warehouse', 'monitoring', 'audit'] },
-      { name: 'a config without allowDNS', config: makeConfig({ defaultDeny: { allowDNS: false }, pipelines: [{ name: 'p', stages: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }] }), extra: [] },
+      {
+        name: 'a config without allowDNS',
+        config: makeConfig({ defaultDeny: { allowDNS: false }, pipelines: [{ name: 'p', stages: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] }] }),
+        extra: [],
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -179,11 +198,18 @@ describe('engine/generate', () => {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
         metadata: { name: 'shortcut', namespace: 'etl-extract' },
-        spec: { podSelector: { matchLabels: { [STAGE]: 'extract' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: { matchLabels: { [STAGE]: 'load' } } }] }] },
+        spec: {
+          podSelector: { matchLabels: { [STAGE]: 'extract' } },
+          policyTypes: ['Egress'],
+          egress: [{ to: [{ namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: { matchLabels: { [STAGE]: 'load' } } }] }],
+        },
       };
       const withBad = checkObjects(asLoaded([...objects, bad]), examples);
       assert.equal(withBad.summary.denied, 1);
-      assert.deepEqual(withBad.results.at(-1)?.decision.violations.map((v) => v.rule), ['egress-flow']);
+      assert.deepEqual(
+        withBad.results.at(-1)?.decision.violations.map((v) => v.rule),
+        ['egress-flow'],
+      );
     });
 
     it('without the generated policies the same pods are uncovered', () => {
@@ -192,7 +218,10 @@ describe('engine/generate', () => {
       assert.equal(report.summary.denied, 6, 'three pods and three Deployments (workloadCoverage: deny)');
       // A namespace the view lacks is inferred from the config (engine/scope.ts), so the sanity
       // view knows every namespace, without a pipeline label.
-      const d = evaluate({ operation: 'CREATE', object: objects.find((o) => o.kind === 'Pod')! }, { config: examples, view: { namespace: syntheticNamespace, namespaces: () => [], policiesIn: () => [] } });
+      const d = evaluate(
+        { operation: 'CREATE', object: objects.find((o) => o.kind === 'Pod')! },
+        { config: examples, view: { namespace: syntheticNamespace, namespaces: () => [], policiesIn: () => [] } },
+      );
       assert.equal(d.skipped, 'not-a-pipeline', 'sanity: a view whose namespaces carry no pipeline label judges nothing');
     });
   });

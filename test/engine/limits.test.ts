@@ -41,11 +41,36 @@ describe('engine/limits: checkStructure', () => {
   }
 
   const refused: { name: string; value: () => unknown; code: keyof typeof ErrorCodes; message: RegExp }[] = [
-    { name: `${MAX_DEPTH + 1} levels`, value: () => levels(MAX_DEPTH + 1), code: 'OBJECT_TOO_DEEP', message: /^object(\.a){10}\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep/ },
-    { name: '10,000 levels, with the path cut short', value: () => levels(10_000), code: 'OBJECT_TOO_DEEP', message: /^object(\.a){10}\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep, the limit/ },
-    { name: 'deep lists, named by index', value: () => ({ spec: JSON.parse(`${'['.repeat(200)}${']'.repeat(200)}`) as unknown }), code: 'OBJECT_TOO_DEEP', message: /^object\.spec(\[0\]){9}\.… \(87 more\)\[0\]\[0\]\[0\] is nested more than 100/ },
-    { name: 'a cycle (a YAML alias of an ancestor)', value: () => load('a: &a [1, *a]', { schema: CORE_SCHEMA }), code: 'OBJECT_TOO_DEEP', message: /^object\.a\[1\]\[1\]/ },
-    { name: 'a list over MAX_ITEMS, named', value: () => ({ spec: { ingress: new Array<number>(MAX_ITEMS + 1).fill(0) } }), code: 'OBJECT_TOO_LARGE', message: /^object\.spec\.ingress has 1,572,865 items, over the limit of 1,572,864 \(more than a 3 MiB request can hold\)/ },
+    {
+      name: `${MAX_DEPTH + 1} levels`,
+      value: () => levels(MAX_DEPTH + 1),
+      code: 'OBJECT_TOO_DEEP',
+      message: /^object(\.a){10}\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep/,
+    },
+    {
+      name: '10,000 levels, with the path cut short',
+      value: () => levels(10_000),
+      code: 'OBJECT_TOO_DEEP',
+      message: /^object(\.a){10}\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep, the limit/,
+    },
+    {
+      name: 'deep lists, named by index',
+      value: () => ({ spec: JSON.parse(`${'['.repeat(200)}${']'.repeat(200)}`) as unknown }),
+      code: 'OBJECT_TOO_DEEP',
+      message: /^object\.spec(\[0\]){9}\.… \(87 more\)\[0\]\[0\]\[0\] is nested more than 100/,
+    },
+    {
+      name: 'a cycle (a YAML alias of an ancestor)',
+      value: () => load('a: &a [1, *a]', { schema: CORE_SCHEMA }),
+      code: 'OBJECT_TOO_DEEP',
+      message: /^object\.a\[1\]\[1\]/,
+    },
+    {
+      name: 'a list over MAX_ITEMS, named',
+      value: () => ({ spec: { ingress: new Array<number>(MAX_ITEMS + 1).fill(0) } }),
+      code: 'OBJECT_TOO_LARGE',
+      message: /^object\.spec\.ingress has 1,572,865 items, over the limit of 1,572,864 \(more than a 3 MiB request can hold\)/,
+    },
     {
       name: 'a mapping over MAX_ITEMS, named',
       value: () => {
@@ -66,7 +91,12 @@ describe('engine/limits: checkStructure', () => {
       code: 'OBJECT_TOO_LARGE',
       message: /^object holds more than 1,572,864 values in all, the limit \(more than a 3 MiB request can hold\); the limit was passed at object\.bomb/,
     },
-    { name: 'a very long key is cut in the path', value: () => ({ ['k'.repeat(1000)]: levels(MAX_DEPTH) }), code: 'OBJECT_TOO_DEEP', message: /^object\["k{40}…"\]\.a\.a/ },
+    {
+      name: 'a very long key is cut in the path',
+      value: () => ({ ['k'.repeat(1000)]: levels(MAX_DEPTH) }),
+      code: 'OBJECT_TOO_DEEP',
+      message: /^object\["k{40}…"\]\.a\.a/,
+    },
   ];
   for (const c of refused) {
     it(`refuses ${c.name} with ${c.code}, naming the field and the limit`, () => {
@@ -82,7 +112,11 @@ describe('engine/limits: checkStructure', () => {
     { name: 'a short path is shown whole', keys: ['spec', 'ingress', 0, 'from'], want: 'object.spec.ingress[0].from' },
     { name: 'keys with odd characters are quoted', keys: ['metadata', 'labels', 'a b'], want: 'object.metadata.labels["a b"]' },
     { name: 'label keys with dots and slashes stay readable', keys: ['labels', 'stagewall.dev/stage'], want: 'object.labels.stagewall.dev/stage' },
-    { name: 'a long path keeps its head and tail', keys: Array.from({ length: 20 }, (_, i) => `k${i}`), want: 'object.k0.k1.k2.k3.k4.k5.k6.k7.k8.k9.… (7 more).k17.k18.k19' },
+    {
+      name: 'a long path keeps its head and tail',
+      keys: Array.from({ length: 20 }, (_, i) => `k${i}`),
+      want: 'object.k0.k1.k2.k3.k4.k5.k6.k7.k8.k9.… (7 more).k17.k18.k19',
+    },
   ];
   for (const c of paths) {
     it(`formatPath: ${c.name}`, () => assert.equal(formatPath('object', c.keys), c.want));
@@ -105,11 +139,23 @@ describe('engine/limits: the engine entry points refuse an object beyond the lim
   const ctx: EngineContext = { config, view: examplesView() };
   const deepPod = (): KubeObject => ({ ...smallPod(), spec: { ...(smallPod()['spec'] as object), extra: nested(10_000) } });
   const cases: { name: string; run: () => unknown; path: RegExp }[] = [
-    { name: 'evaluate: a peer podSelector with an extra field 10,000 deep (was a stack overflow)', run: () => evaluate({ operation: 'CREATE', object: deepPeerField(10_000) }, ctx), path: /^object\.spec\.ingress\[0\]\.from\[0\]\.podSelector\.extra\.a\.a\.a\.… \(87 more\)\.a\.a\.a / },
-    { name: 'evaluate: a deep oldObject on UPDATE', run: () => evaluate({ operation: 'UPDATE', object: smallPolicy(), oldObject: deepPeerField(10_000) }, ctx), path: /^oldObject\.spec\.ingress\[0\]/ },
+    {
+      name: 'evaluate: a peer podSelector with an extra field 10,000 deep (was a stack overflow)',
+      run: () => evaluate({ operation: 'CREATE', object: deepPeerField(10_000) }, ctx),
+      path: /^object\.spec\.ingress\[0\]\.from\[0\]\.podSelector\.extra\.a\.a\.a\.… \(87 more\)\.a\.a\.a /,
+    },
+    {
+      name: 'evaluate: a deep oldObject on UPDATE',
+      run: () => evaluate({ operation: 'UPDATE', object: smallPolicy(), oldObject: deepPeerField(10_000) }, ctx),
+      path: /^oldObject\.spec\.ingress\[0\]/,
+    },
     { name: 'evaluate: a deep Pod', run: () => evaluate({ operation: 'CREATE', object: deepPod() }, ctx), path: /^object\.spec\.extra\.a\.a/ },
     { name: 'mutations: a deep Pod', run: () => mutations({ operation: 'CREATE', object: deepPod() }, ctx), path: /^object\.spec\.extra\.a\.a/ },
-    { name: 'the manifest loader: a cycle made with a YAML alias, with file and line', run: () => parseManifests(CYCLE, 'cycle.yaml'), path: /^cycle\.yaml:1: object\.spec\.x\[1\]\[1\]\[1\]/ },
+    {
+      name: 'the manifest loader: a cycle made with a YAML alias, with file and line',
+      run: () => parseManifests(CYCLE, 'cycle.yaml'),
+      path: /^cycle\.yaml:1: object\.spec\.x\[1\]\[1\]\[1\]/,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -18,36 +18,56 @@ export function countOperations(fn: () => void): number {
   };
   try {
     for (const [proto, name] of counted) {
-      patch(proto, name, (original) => function (this: unknown, ...args: unknown[]) {
-        n += 1;
-        return original.apply(this, args);
-      });
+      patch(
+        proto,
+        name,
+        (original) =>
+          function (this: unknown, ...args: unknown[]) {
+            n += 1;
+            return original.apply(this, args);
+          },
+      );
     }
     for (const name of callbacks) {
-      patch(Array.prototype, name, (original) => function (this: unknown[], ...args: unknown[]) {
-        n += this.length;
-        return original.apply(this, args);
-      });
+      patch(
+        Array.prototype,
+        name,
+        (original) =>
+          function (this: unknown[], ...args: unknown[]) {
+            n += this.length;
+            return original.apply(this, args);
+          },
+      );
     }
-    patch(Array.prototype, 'sort', (original) => function (this: unknown[], ...args: unknown[]) {
-      const compare = args[0] as ((a: unknown, b: unknown) => number) | undefined;
-      return original.call(this, (a: unknown, b: unknown) => {
-        n += 1;
-        return compare ? compare(a, b) : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
-      });
-    });
-    patch(Array.prototype, Symbol.iterator, (original) => function (this: unknown[]) {
-      const it = original.call(this) as Iterator<unknown>;
-      return {
-        next() {
-          n += 1;
-          return it.next();
+    patch(
+      Array.prototype,
+      'sort',
+      (original) =>
+        function (this: unknown[], ...args: unknown[]) {
+          const compare = args[0] as ((a: unknown, b: unknown) => number) | undefined;
+          return original.call(this, (a: unknown, b: unknown) => {
+            n += 1;
+            return compare ? compare(a, b) : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
+          });
         },
-        [Symbol.iterator]() {
-          return this;
+    );
+    patch(
+      Array.prototype,
+      Symbol.iterator,
+      (original) =>
+        function (this: unknown[]) {
+          const it = original.call(this) as Iterator<unknown>;
+          return {
+            next() {
+              n += 1;
+              return it.next();
+            },
+            [Symbol.iterator]() {
+              return this;
+            },
+          };
         },
-      };
-    });
+    );
     fn();
   } finally {
     for (const undo of restore.reverse()) undo();

@@ -15,10 +15,7 @@ const NAME = NAMESPACE_NAME_LABEL;
 
 /** etl (extract → transform → load) and a second pipeline, report (collect → render). */
 const CONFIG = etlConfig({
-  pipelines: [
-    ETL_PIPELINE,
-    { name: 'report', stages: [{ name: 'collect', ingressFrom: ['etl/load'] }, { name: 'render' }] },
-  ],
+  pipelines: [ETL_PIPELINE, { name: 'report', stages: [{ name: 'collect', ingressFrom: ['etl/load'] }, { name: 'render' }] }],
 });
 const NO_DNS = etlConfig({ defaultDeny: { allowDNS: false } });
 
@@ -67,47 +64,223 @@ const ALL_STAGES = ['etl/extract', 'etl/transform', 'etl/load', 'report/collect'
 describe('engine/peers: resolvePeer', () => {
   const cases: { name: string; peer: NetworkPolicyPeer; policyNamespace?: string; config?: StagewallConfig; want: string[] }[] = [
     // podSelector only: the policy's own namespace
-    { name: 'a podSelector-only peer stays in the policy namespace (every stage of it)', peer: { podSelector: {} }, want: ['stage etl/extract@etl', 'stage etl/transform@etl', 'stage etl/load@etl'] },
+    {
+      name: 'a podSelector-only peer stays in the policy namespace (every stage of it)',
+      peer: { podSelector: {} },
+      want: ['stage etl/extract@etl', 'stage etl/transform@etl', 'stage etl/load@etl'],
+    },
     { name: 'a podSelector-only peer narrows to the selected stage', peer: { podSelector: stageSel('load') }, want: ['stage etl/load@etl'] },
-    { name: 'a podSelector-only peer with In narrows to those stages', peer: { podSelector: stageSel('extract', 'load') }, want: ['stage etl/extract@etl', 'stage etl/load@etl'] },
-    { name: 'a podSelector-only peer never leaves the namespace (not etl-b)', peer: { podSelector: stageSel('load') }, policyNamespace: 'etl-b', want: ['stage etl/load@etl-b'] },
+    {
+      name: 'a podSelector-only peer with In narrows to those stages',
+      peer: { podSelector: stageSel('extract', 'load') },
+      want: ['stage etl/extract@etl', 'stage etl/load@etl'],
+    },
+    {
+      name: 'a podSelector-only peer never leaves the namespace (not etl-b)',
+      peer: { podSelector: stageSel('load') },
+      policyNamespace: 'etl-b',
+      want: ['stage etl/load@etl-b'],
+    },
     { name: 'a podSelector-only peer naming no stage of the pipeline matches nothing', peer: { podSelector: stageSel('nope') }, want: [] },
-    { name: 'a podSelector-only peer pinning another pipeline matches nothing here', peer: { podSelector: { matchLabels: { [PIPELINE]: 'report' } } }, want: [] },
-    { name: 'a podSelector-only peer in a policy of a non-pipeline namespace is that namespace', peer: { podSelector: {} }, policyNamespace: 'warehouse', want: ['ns warehouse'] },
-    { name: 'policies in another namespace resolve there: a namespace unknown to the view is synthesized', peer: { podSelector: { matchLabels: { app: 'x' } } }, policyNamespace: 'web', want: ['ns web'] },
-    { name: 'an unsatisfiable podSelector in a non-pipeline namespace matches nothing', peer: { podSelector: { matchExpressions: [{ key: 'a', operator: 'Exists' }, { key: 'a', operator: 'DoesNotExist' }] } }, policyNamespace: 'warehouse', want: [] },
-    { name: 'an exempt namespace is not a pipeline namespace even with the label', peer: { podSelector: {} }, policyNamespace: 'kube-system', config: etlConfig({ exemptNamespaces: ['kube-system', 'etl'] }), want: ['ns kube-system'] },
+    {
+      name: 'a podSelector-only peer pinning another pipeline matches nothing here',
+      peer: { podSelector: { matchLabels: { [PIPELINE]: 'report' } } },
+      want: [],
+    },
+    {
+      name: 'a podSelector-only peer in a policy of a non-pipeline namespace is that namespace',
+      peer: { podSelector: {} },
+      policyNamespace: 'warehouse',
+      want: ['ns warehouse'],
+    },
+    {
+      name: 'policies in another namespace resolve there: a namespace unknown to the view is synthesized',
+      peer: { podSelector: { matchLabels: { app: 'x' } } },
+      policyNamespace: 'web',
+      want: ['ns web'],
+    },
+    {
+      name: 'an unsatisfiable podSelector in a non-pipeline namespace matches nothing',
+      peer: {
+        podSelector: {
+          matchExpressions: [
+            { key: 'a', operator: 'Exists' },
+            { key: 'a', operator: 'DoesNotExist' },
+          ],
+        },
+      },
+      policyNamespace: 'warehouse',
+      want: [],
+    },
+    {
+      name: 'an exempt namespace is not a pipeline namespace even with the label',
+      peer: { podSelector: {} },
+      policyNamespace: 'kube-system',
+      config: etlConfig({ exemptNamespaces: ['kube-system', 'etl'] }),
+      want: ['ns kube-system'],
+    },
     // namespaceSelector AND podSelector
-    { name: 'namespaceSelector and podSelector in one peer are ANDed (named pipeline namespace)', peer: { namespaceSelector: named('etl'), podSelector: stageSel('extract') }, policyNamespace: 'rep', want: ['stage etl/extract@etl'] },
-    { name: 'ANDed: a namespace whose labels fail the selector contributes nothing', peer: { namespaceSelector: { matchLabels: { [NAME]: 'etl', team: 'data' } }, podSelector: {} }, want: [] },
-    { name: 'ANDed: a namespaceSelector alone selects every pod of the matched namespace', peer: { namespaceSelector: named('warehouse') }, want: ['ns warehouse'] },
-    { name: 'a namespace in the view with the pipeline label resolves to stage targets', peer: { namespaceSelector: named('etl-b'), podSelector: stageSel('transform', 'load') }, want: ['stage etl/transform@etl-b', 'stage etl/load@etl-b'] },
-    { name: 'several pinned names resolve each', peer: { namespaceSelector: named('etl-b', 'warehouse'), podSelector: stageSel('load') }, want: ['stage etl/load@etl-b', 'ns warehouse'] },
-    { name: 'a pinned name less a NotIn is not resolved', peer: { namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'In', values: ['etl-b', 'warehouse'] }, { key: NAME, operator: 'NotIn', values: ['warehouse'] }] } }, want: ['stage etl/extract@etl-b', 'stage etl/transform@etl-b', 'stage etl/load@etl-b'] },
-    { name: 'a namespace pinned by name that the view lacks is synthesized (non-pipeline target)', peer: { namespaceSelector: named('payments') }, want: ['ns payments'] },
+    {
+      name: 'namespaceSelector and podSelector in one peer are ANDed (named pipeline namespace)',
+      peer: { namespaceSelector: named('etl'), podSelector: stageSel('extract') },
+      policyNamespace: 'rep',
+      want: ['stage etl/extract@etl'],
+    },
+    {
+      name: 'ANDed: a namespace whose labels fail the selector contributes nothing',
+      peer: { namespaceSelector: { matchLabels: { [NAME]: 'etl', team: 'data' } }, podSelector: {} },
+      want: [],
+    },
+    {
+      name: 'ANDed: a namespaceSelector alone selects every pod of the matched namespace',
+      peer: { namespaceSelector: named('warehouse') },
+      want: ['ns warehouse'],
+    },
+    {
+      name: 'a namespace in the view with the pipeline label resolves to stage targets',
+      peer: { namespaceSelector: named('etl-b'), podSelector: stageSel('transform', 'load') },
+      want: ['stage etl/transform@etl-b', 'stage etl/load@etl-b'],
+    },
+    {
+      name: 'several pinned names resolve each',
+      peer: { namespaceSelector: named('etl-b', 'warehouse'), podSelector: stageSel('load') },
+      want: ['stage etl/load@etl-b', 'ns warehouse'],
+    },
+    {
+      name: 'a pinned name less a NotIn is not resolved',
+      peer: {
+        namespaceSelector: {
+          matchExpressions: [
+            { key: NAME, operator: 'In', values: ['etl-b', 'warehouse'] },
+            { key: NAME, operator: 'NotIn', values: ['warehouse'] },
+          ],
+        },
+      },
+      want: ['stage etl/extract@etl-b', 'stage etl/transform@etl-b', 'stage etl/load@etl-b'],
+    },
+    {
+      name: 'a namespace pinned by name that the view lacks is synthesized (non-pipeline target)',
+      peer: { namespaceSelector: named('payments') },
+      want: ['ns payments'],
+    },
     { name: 'a namespace labelled with an undeclared pipeline is a non-pipeline namespace', peer: { namespaceSelector: named('legacy') }, want: ['ns legacy'] },
-    { name: 'ANDed: a podSelector no pod of a non-pipeline namespace can satisfy matches nothing', peer: { namespaceSelector: named('warehouse'), podSelector: { matchExpressions: [{ key: 'a', operator: 'In', values: ['x'] }, { key: 'a', operator: 'NotIn', values: ['x'] }] } }, want: [] },
+    {
+      name: 'ANDed: a podSelector no pod of a non-pipeline namespace can satisfy matches nothing',
+      peer: {
+        namespaceSelector: named('warehouse'),
+        podSelector: {
+          matchExpressions: [
+            { key: 'a', operator: 'In', values: ['x'] },
+            { key: 'a', operator: 'NotIn', values: ['x'] },
+          ],
+        },
+      },
+      want: [],
+    },
     // every namespace
-    { name: 'namespaceSelector {} means every namespace: stages of every pipeline and any namespace', peer: { namespaceSelector: {} }, want: [...ALL_STAGES, 'any-namespace'] },
-    { name: 'namespaceSelector {} with a stage podSelector: that stage of every pipeline that has it, and any namespace', peer: { namespaceSelector: {}, podSelector: stageSel('load') }, want: ['stage etl/load@*', 'any-namespace'] },
-    { name: 'namespaceSelector {} with a podSelector pinning pipeline and stage: that stage, and any namespace (its pods may carry the labels too)', peer: { namespaceSelector: {}, podSelector: { matchLabels: { [PIPELINE]: 'report', [STAGE]: 'render' } } }, want: ['stage report/render@*', 'any-namespace'] },
-    { name: 'NotIn on the namespace name pins nothing: every pipeline and any namespace', peer: { namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'NotIn', values: ['etl'] }] }, podSelector: stageSel('extract') }, want: ['stage etl/extract@*', 'any-namespace'] },
-    { name: 'DoesNotExist on the namespace name matches no namespace (every namespace has it)', peer: { namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'DoesNotExist' }] } }, want: [] },
-    { name: 'a namespaceSelector on the pipeline label: stages of that pipeline only', peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: stageSel('load') }, want: ['stage etl/load@*'] },
-    { name: 'a namespaceSelector on the pipeline label, any stage', peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'report' } } }, want: ['stage report/collect@*', 'stage report/render@*'] },
-    { name: 'pipeline label NotIn [etl]: other pipelines and non-pipeline namespaces', peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'NotIn', values: ['etl'] }] } }, want: ['stage report/collect@*', 'stage report/render@*', 'any-namespace'] },
-    { name: 'pipeline label DoesNotExist: only non-pipeline namespaces', peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'DoesNotExist' }] } }, want: ['any-namespace'] },
-    { name: 'pipeline label pinned to an undeclared pipeline may match a non-pipeline namespace', peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'ghost' } } }, want: ['any-namespace'] },
-    { name: 'pipeline label Exists: every pipeline and namespaces labelled with an undeclared one', peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'Exists' }] }, podSelector: stageSel('render') }, want: ['stage report/render@*', 'any-namespace'] },
-    { name: 'pipeline label In [etl, ghost]: etl stages and the undeclared one', peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'In', values: ['etl', 'ghost'] }] }, podSelector: stageSel('extract') }, want: ['stage etl/extract@*', 'any-namespace'] },
-    { name: 'a label selector on other labels may match future namespaces of every kind', peer: { namespaceSelector: { matchLabels: { team: 'data' } } }, want: [...ALL_STAGES, 'any-namespace'] },
+    {
+      name: 'namespaceSelector {} means every namespace: stages of every pipeline and any namespace',
+      peer: { namespaceSelector: {} },
+      want: [...ALL_STAGES, 'any-namespace'],
+    },
+    {
+      name: 'namespaceSelector {} with a stage podSelector: that stage of every pipeline that has it, and any namespace',
+      peer: { namespaceSelector: {}, podSelector: stageSel('load') },
+      want: ['stage etl/load@*', 'any-namespace'],
+    },
+    {
+      name: 'namespaceSelector {} with a podSelector pinning pipeline and stage: that stage, and any namespace (its pods may carry the labels too)',
+      peer: { namespaceSelector: {}, podSelector: { matchLabels: { [PIPELINE]: 'report', [STAGE]: 'render' } } },
+      want: ['stage report/render@*', 'any-namespace'],
+    },
+    {
+      name: 'NotIn on the namespace name pins nothing: every pipeline and any namespace',
+      peer: { namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'NotIn', values: ['etl'] }] }, podSelector: stageSel('extract') },
+      want: ['stage etl/extract@*', 'any-namespace'],
+    },
+    {
+      name: 'DoesNotExist on the namespace name matches no namespace (every namespace has it)',
+      peer: { namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'DoesNotExist' }] } },
+      want: [],
+    },
+    {
+      name: 'a namespaceSelector on the pipeline label: stages of that pipeline only',
+      peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: stageSel('load') },
+      want: ['stage etl/load@*'],
+    },
+    {
+      name: 'a namespaceSelector on the pipeline label, any stage',
+      peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'report' } } },
+      want: ['stage report/collect@*', 'stage report/render@*'],
+    },
+    {
+      name: 'pipeline label NotIn [etl]: other pipelines and non-pipeline namespaces',
+      peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'NotIn', values: ['etl'] }] } },
+      want: ['stage report/collect@*', 'stage report/render@*', 'any-namespace'],
+    },
+    {
+      name: 'pipeline label DoesNotExist: only non-pipeline namespaces',
+      peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'DoesNotExist' }] } },
+      want: ['any-namespace'],
+    },
+    {
+      name: 'pipeline label pinned to an undeclared pipeline may match a non-pipeline namespace',
+      peer: { namespaceSelector: { matchLabels: { [PIPELINE]: 'ghost' } } },
+      want: ['any-namespace'],
+    },
+    {
+      name: 'pipeline label Exists: every pipeline and namespaces labelled with an undeclared one',
+      peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'Exists' }] }, podSelector: stageSel('render') },
+      want: ['stage report/render@*', 'any-namespace'],
+    },
+    {
+      name: 'pipeline label In [etl, ghost]: etl stages and the undeclared one',
+      peer: { namespaceSelector: { matchExpressions: [{ key: PIPELINE, operator: 'In', values: ['etl', 'ghost'] }] }, podSelector: stageSel('extract') },
+      want: ['stage etl/extract@*', 'any-namespace'],
+    },
+    {
+      name: 'a label selector on other labels may match future namespaces of every kind',
+      peer: { namespaceSelector: { matchLabels: { team: 'data' } } },
+      want: [...ALL_STAGES, 'any-namespace'],
+    },
     // DNS
-    { name: 'kube-system + podSelector k8s-app=kube-dns is the dns target', peer: { namespaceSelector: named('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }, want: ['dns'] },
-    { name: 'kube-dns pinned with In is the dns target', peer: { namespaceSelector: named('kube-system'), podSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] } }, want: ['dns'] },
-    { name: 'kube-dns pinned by In less NotIn of the other value is the dns target', peer: { namespaceSelector: named('kube-system'), podSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns', 'metrics'] }, { key: 'k8s-app', operator: 'NotIn', values: ['metrics'] }] } }, want: ['dns'] },
-    { name: 'kube-system with a podSelector that may match more than kube-dns is the namespace', peer: { namespaceSelector: named('kube-system'), podSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns', 'metrics'] }] } }, want: ['ns kube-system'] },
+    {
+      name: 'kube-system + podSelector k8s-app=kube-dns is the dns target',
+      peer: { namespaceSelector: named('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+      want: ['dns'],
+    },
+    {
+      name: 'kube-dns pinned with In is the dns target',
+      peer: { namespaceSelector: named('kube-system'), podSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns'] }] } },
+      want: ['dns'],
+    },
+    {
+      name: 'kube-dns pinned by In less NotIn of the other value is the dns target',
+      peer: {
+        namespaceSelector: named('kube-system'),
+        podSelector: {
+          matchExpressions: [
+            { key: 'k8s-app', operator: 'In', values: ['kube-dns', 'metrics'] },
+            { key: 'k8s-app', operator: 'NotIn', values: ['metrics'] },
+          ],
+        },
+      },
+      want: ['dns'],
+    },
+    {
+      name: 'kube-system with a podSelector that may match more than kube-dns is the namespace',
+      peer: {
+        namespaceSelector: named('kube-system'),
+        podSelector: { matchExpressions: [{ key: 'k8s-app', operator: 'In', values: ['kube-dns', 'metrics'] }] },
+      },
+      want: ['ns kube-system'],
+    },
     { name: 'kube-system with no podSelector is the whole namespace, not dns', peer: { namespaceSelector: named('kube-system') }, want: ['ns kube-system'] },
-    { name: 'k8s-app=kube-dns in another namespace is not dns', peer: { namespaceSelector: named('warehouse'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }, want: ['ns warehouse'] },
+    {
+      name: 'k8s-app=kube-dns in another namespace is not dns',
+      peer: { namespaceSelector: named('warehouse'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } },
+      want: ['ns warehouse'],
+    },
     // ipBlock
     { name: 'ipBlock is an external target with its ranges', peer: { ipBlock: { cidr: '203.0.113.0/24' } }, want: ['external 203.0.113.0/24'] },
     { name: 'ipBlock with except keeps the cidr text', peer: { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }, want: ['external 10.0.0.0/8'] },
@@ -120,7 +293,12 @@ describe('engine/peers: resolvePeer', () => {
   }
 
   it('a namespace unknown to the view but pinned by name is resolved against an empty view too', () => {
-    const got = resolvePeer(peer({ namespaceSelector: named('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }), 'etl', new IndexedView(), CONFIG).map(show);
+    const got = resolvePeer(
+      peer({ namespaceSelector: named('kube-system'), podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }),
+      'etl',
+      new IndexedView(),
+      CONFIG,
+    ).map(show);
     assert.deepEqual(got, ['dns']);
   });
 
@@ -133,11 +311,17 @@ describe('engine/peers: resolvePeer', () => {
   });
 
   it('custom pipeline and stage labels from the config are honoured', () => {
-    const config = makeConfig({ labels: { pipeline: 'example.com/pipe', stage: 'example.com/step' }, pipelines: [{ name: 'etl', stages: [{ name: 'a' }, { name: 'b' }] }] });
+    const config = makeConfig({
+      labels: { pipeline: 'example.com/pipe', stage: 'example.com/step' },
+      pipelines: [{ name: 'etl', stages: [{ name: 'a' }, { name: 'b' }] }],
+    });
     const view = viewOf({ etl: { 'example.com/pipe': 'etl' } });
     assert.deepEqual(resolvePeer(peer({ podSelector: { matchLabels: { 'example.com/step': 'b' } } }), 'etl', view, config).map(show), ['stage etl/b@etl']);
     // The default stage label means nothing under custom labels: it may be on any stage's pods.
-    assert.deepEqual(resolvePeer(peer({ podSelector: { matchLabels: { [STAGE]: 'b' } } }), 'etl', view, config).map(show), ['stage etl/a@etl', 'stage etl/b@etl']);
+    assert.deepEqual(resolvePeer(peer({ podSelector: { matchLabels: { [STAGE]: 'b' } } }), 'etl', view, config).map(show), [
+      'stage etl/a@etl',
+      'stage etl/b@etl',
+    ]);
   });
 });
 
@@ -160,7 +344,10 @@ describe('engine/peers: stagesMatching', () => {
     it(c.name, () => {
       assert.ok(etl);
       const selector = c.selector === undefined ? undefined : compileSelector(c.selector);
-      assert.deepEqual(stagesMatching(selector, etl, CONFIG).map((s) => s.name), c.want);
+      assert.deepEqual(
+        stagesMatching(selector, etl, CONFIG).map((s) => s.name),
+        c.want,
+      );
     });
   }
 });
@@ -188,25 +375,108 @@ describe('engine/peers: targetAllowed', () => {
     assert.ok(s, id);
     return s;
   };
-  const stageTarget = (config: StagewallConfig, id: string, namespace?: string): Target => ({ kind: 'stage', stage: stage(config, id), ...(namespace ? { namespace } : {}) });
+  const stageTarget = (config: StagewallConfig, id: string, namespace?: string): Target => ({
+    kind: 'stage',
+    stage: stage(config, id),
+    ...(namespace ? { namespace } : {}),
+  });
   const cases: { name: string; target: (c: StagewallConfig) => Target; stage: string; direction: Direction; config?: StagewallConfig; want: boolean }[] = [
     { name: 'linear flow: extract sends to transform', target: (c) => stageTarget(c, 'etl/transform'), stage: 'etl/extract', direction: 'egress', want: true },
-    { name: 'linear flow: extract does not send to load (no skipping)', target: (c) => stageTarget(c, 'etl/load'), stage: 'etl/extract', direction: 'egress', want: false },
-    { name: 'linear flow: transform receives from extract', target: (c) => stageTarget(c, 'etl/extract', 'etl'), stage: 'etl/transform', direction: 'ingress', want: true },
-    { name: 'linear flow: transform does not receive from load (no backflow)', target: (c) => stageTarget(c, 'etl/load', 'etl'), stage: 'etl/transform', direction: 'ingress', want: false },
-    { name: 'a stage does not talk to itself unless declared', target: (c) => stageTarget(c, 'etl/transform'), stage: 'etl/transform', direction: 'egress', want: false },
-    { name: 'cross-pipeline: load sends to report/collect (declared on the receiving end)', target: (c) => stageTarget(c, 'report/collect'), stage: 'etl/load', direction: 'egress', want: true },
-    { name: 'cross-pipeline: report/collect receives from etl/load', target: (c) => stageTarget(c, 'etl/load'), stage: 'report/collect', direction: 'ingress', want: true },
-    { name: 'cross-pipeline: report/render does not receive from etl/load', target: (c) => stageTarget(c, 'etl/load'), stage: 'report/render', direction: 'ingress', want: false },
-    { name: 'egressNamespaces: load may reach warehouse', target: () => ({ kind: 'namespace', namespace: 'warehouse' }), stage: 'etl/load', direction: 'egress', want: true },
-    { name: 'egressNamespaces: load may not reach another namespace', target: () => ({ kind: 'namespace', namespace: 'web' }), stage: 'etl/load', direction: 'egress', want: false },
-    { name: 'egressNamespaces do not allow ingress from that namespace', target: () => ({ kind: 'namespace', namespace: 'warehouse' }), stage: 'etl/load', direction: 'ingress', want: false },
-    { name: 'ingressNamespaces: load may be reached from monitoring', target: () => ({ kind: 'namespace', namespace: 'monitoring' }), stage: 'etl/load', direction: 'ingress', want: true },
-    { name: 'ingressNamespaces do not allow egress to that namespace', target: () => ({ kind: 'namespace', namespace: 'monitoring' }), stage: 'etl/load', direction: 'egress', want: false },
+    {
+      name: 'linear flow: extract does not send to load (no skipping)',
+      target: (c) => stageTarget(c, 'etl/load'),
+      stage: 'etl/extract',
+      direction: 'egress',
+      want: false,
+    },
+    {
+      name: 'linear flow: transform receives from extract',
+      target: (c) => stageTarget(c, 'etl/extract', 'etl'),
+      stage: 'etl/transform',
+      direction: 'ingress',
+      want: true,
+    },
+    {
+      name: 'linear flow: transform does not receive from load (no backflow)',
+      target: (c) => stageTarget(c, 'etl/load', 'etl'),
+      stage: 'etl/transform',
+      direction: 'ingress',
+      want: false,
+    },
+    {
+      name: 'a stage does not talk to itself unless declared',
+      target: (c) => stageTarget(c, 'etl/transform'),
+      stage: 'etl/transform',
+      direction: 'egress',
+      want: false,
+    },
+    {
+      name: 'cross-pipeline: load sends to report/collect (declared on the receiving end)',
+      target: (c) => stageTarget(c, 'report/collect'),
+      stage: 'etl/load',
+      direction: 'egress',
+      want: true,
+    },
+    {
+      name: 'cross-pipeline: report/collect receives from etl/load',
+      target: (c) => stageTarget(c, 'etl/load'),
+      stage: 'report/collect',
+      direction: 'ingress',
+      want: true,
+    },
+    {
+      name: 'cross-pipeline: report/render does not receive from etl/load',
+      target: (c) => stageTarget(c, 'etl/load'),
+      stage: 'report/render',
+      direction: 'ingress',
+      want: false,
+    },
+    {
+      name: 'egressNamespaces: load may reach warehouse',
+      target: () => ({ kind: 'namespace', namespace: 'warehouse' }),
+      stage: 'etl/load',
+      direction: 'egress',
+      want: true,
+    },
+    {
+      name: 'egressNamespaces: load may not reach another namespace',
+      target: () => ({ kind: 'namespace', namespace: 'web' }),
+      stage: 'etl/load',
+      direction: 'egress',
+      want: false,
+    },
+    {
+      name: 'egressNamespaces do not allow ingress from that namespace',
+      target: () => ({ kind: 'namespace', namespace: 'warehouse' }),
+      stage: 'etl/load',
+      direction: 'ingress',
+      want: false,
+    },
+    {
+      name: 'ingressNamespaces: load may be reached from monitoring',
+      target: () => ({ kind: 'namespace', namespace: 'monitoring' }),
+      stage: 'etl/load',
+      direction: 'ingress',
+      want: true,
+    },
+    {
+      name: 'ingressNamespaces do not allow egress to that namespace',
+      target: () => ({ kind: 'namespace', namespace: 'monitoring' }),
+      stage: 'etl/load',
+      direction: 'egress',
+      want: false,
+    },
     { name: 'any-namespace is never allowed (egress)', target: () => ({ kind: 'any-namespace' }), stage: 'etl/load', direction: 'egress', want: false },
     { name: 'any-namespace is never allowed (ingress)', target: () => ({ kind: 'any-namespace' }), stage: 'etl/load', direction: 'ingress', want: false },
     { name: 'dns is allowed for egress when allowDNS', target: () => ({ kind: 'dns' }), stage: 'etl/transform', direction: 'egress', want: true },
-    { name: 'dns is not allowed for egress without allowDNS', target: () => ({ kind: 'dns' }), stage: 'etl/transform', direction: 'egress', config: NO_DNS, want: false },
+    {
+      name: 'dns is not allowed for egress without allowDNS',
+      target: () => ({ kind: 'dns' }),
+      stage: 'etl/transform',
+      direction: 'egress',
+      config: NO_DNS,
+      want: false,
+    },
     { name: 'dns as an ingress source is not allowed by allowDNS', target: () => ({ kind: 'dns' }), stage: 'etl/transform', direction: 'ingress', want: false },
     {
       name: 'dns is allowed without allowDNS when kube-system is an egressNamespace',
@@ -216,7 +486,13 @@ describe('engine/peers: targetAllowed', () => {
       config: etlConfig({ defaultDeny: { allowDNS: false }, pipelines: [{ name: 'etl', stages: [{ name: 'extract', egressNamespaces: ['kube-system'] }] }] }),
       want: true,
     },
-    { name: 'external targets are left to the *-external rules', target: () => ({ kind: 'external', ranges: [], text: '0.0.0.0/0' }), stage: 'etl/transform', direction: 'egress', want: true },
+    {
+      name: 'external targets are left to the *-external rules',
+      target: () => ({ kind: 'external', ranges: [], text: '0.0.0.0/0' }),
+      stage: 'etl/transform',
+      direction: 'egress',
+      want: true,
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -250,10 +526,14 @@ describe('engine/peers: ingress across two policies and policies in another name
   it('judged per target: the peer of one policy is in the flow, the other is not', () => {
     const transform = CONFIG.stages.get('etl/transform');
     assert.ok(transform);
-    const verdicts = view.policiesIn('etl').map((p) => [
-      p.name,
-      p.ingressRules.every((r) => r.peers.every((pe) => resolvePeer(pe, p.namespace, view, CONFIG).every((t) => targetAllowed(t, transform, 'ingress', CONFIG)))),
-    ]);
+    const verdicts = view
+      .policiesIn('etl')
+      .map((p) => [
+        p.name,
+        p.ingressRules.every((r) =>
+          r.peers.every((pe) => resolvePeer(pe, p.namespace, view, CONFIG).every((t) => targetAllowed(t, transform, 'ingress', CONFIG))),
+        ),
+      ]);
     assert.deepEqual(verdicts.sort(), [
       ['from-extract', true],
       ['from-load', false],

@@ -1,11 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { StagewallError } from '../../src/errors.js';
-import {
-  compilePolicy,
-  effectivePolicyTypes,
-  isManagedPolicy,
-  openPeerReason,
-} from '../../src/engine/policies.js';
+import { compilePolicy, effectivePolicyTypes, isManagedPolicy, openPeerReason } from '../../src/engine/policies.js';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../../src/shared/names.js';
 import type { NetworkPolicy, NetworkPolicyPeer, NetworkPolicySpec } from '../../src/engine/types.js';
 
@@ -23,14 +18,30 @@ describe('engine/policies: effectivePolicyTypes', () => {
     { name: 'policyTypes omitted, no rules: [Ingress]', spec: { podSelector: {} }, want: { ingress: true, egress: false } },
     { name: 'policyTypes omitted, ingress rules only: [Ingress]', spec: { ingress: allowAll }, want: { ingress: true, egress: false } },
     { name: 'policyTypes omitted with egress rules: [Ingress, Egress]', spec: { egress: allowAll }, want: { ingress: true, egress: true } },
-    { name: 'policyTypes [] with egress rules: [Ingress, Egress] (empty = omitted)', spec: { policyTypes: [], egress: allowAll }, want: { ingress: true, egress: true } },
+    {
+      name: 'policyTypes [] with egress rules: [Ingress, Egress] (empty = omitted)',
+      spec: { policyTypes: [], egress: allowAll },
+      want: { ingress: true, egress: true },
+    },
     { name: 'policyTypes [] without egress rules: [Ingress]', spec: { policyTypes: [] }, want: { ingress: true, egress: false } },
     { name: 'egress: [] is no egress rule: [Ingress] only', spec: { egress: [] }, want: { ingress: true, egress: false } },
-    { name: 'policyTypes omitted, egress: [] and ingress rules: [Ingress] only', spec: { ingress: allowAll, egress: [] }, want: { ingress: true, egress: false } },
+    {
+      name: 'policyTypes omitted, egress: [] and ingress rules: [Ingress] only',
+      spec: { ingress: allowAll, egress: [] },
+      want: { ingress: true, egress: false },
+    },
     { name: 'an Egress-only policy does not isolate ingress', spec: { policyTypes: ['Egress'] }, want: { ingress: false, egress: true } },
     { name: 'an Egress-only policy ignores its ingress rules', spec: { policyTypes: ['Egress'], ingress: allowAll }, want: { ingress: false, egress: true } },
-    { name: 'explicit [Ingress] with egress rules: egress ignored', spec: { policyTypes: ['Ingress'], egress: allowAll }, want: { ingress: true, egress: false } },
-    { name: 'explicit [Ingress, Egress] with no rules: default deny both ways', spec: { policyTypes: ['Ingress', 'Egress'] }, want: { ingress: true, egress: true } },
+    {
+      name: 'explicit [Ingress] with egress rules: egress ignored',
+      spec: { policyTypes: ['Ingress'], egress: allowAll },
+      want: { ingress: true, egress: false },
+    },
+    {
+      name: 'explicit [Ingress, Egress] with no rules: default deny both ways',
+      spec: { policyTypes: ['Ingress', 'Egress'] },
+      want: { ingress: true, egress: true },
+    },
     { name: 'explicit [Egress, Ingress]: order does not matter', spec: { policyTypes: ['Egress', 'Ingress'] }, want: { ingress: true, egress: true } },
   ];
   for (const c of cases) {
@@ -57,8 +68,18 @@ describe('engine/policies: compilePolicy', () => {
   const podSelectorCases: { name: string; spec: NetworkPolicySpec; labels: Record<string, string>; want: boolean }[] = [
     { name: 'podSelector {} selects every pod of the namespace', spec: { podSelector: {} }, labels: { any: 'thing' }, want: true },
     { name: 'an omitted podSelector selects every pod (it decodes as {})', spec: {}, labels: { any: 'thing' }, want: true },
-    { name: 'podSelector narrows by labels', spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } }, labels: { 'stagewall.dev/stage': 'extract' }, want: false },
-    { name: 'podSelector matches the labelled pod', spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } }, labels: { 'stagewall.dev/stage': 'load' }, want: true },
+    {
+      name: 'podSelector narrows by labels',
+      spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } },
+      labels: { 'stagewall.dev/stage': 'extract' },
+      want: false,
+    },
+    {
+      name: 'podSelector matches the labelled pod',
+      spec: { podSelector: { matchLabels: { 'stagewall.dev/stage': 'load' } } },
+      labels: { 'stagewall.dev/stage': 'load' },
+      want: true,
+    },
   ];
   for (const c of podSelectorCases) {
     it(c.name, () => {
@@ -113,7 +134,10 @@ describe('engine/policies: compilePolicy', () => {
 
     const block = p.egressRules[0]?.peers[0]?.ipBlock;
     assert.equal(block?.cidr.text, '10.0.0.0/8');
-    assert.deepEqual(block?.except.map((e) => e.text), ['10.1.0.0/16']);
+    assert.deepEqual(
+      block?.except.map((e) => e.text),
+      ['10.1.0.0/16'],
+    );
     assert.deepEqual(
       block?.ranges.map((r) => [r.start, r.end]),
       [
@@ -130,17 +154,67 @@ describe('engine/policies: compilePolicy', () => {
   });
 
   const invalid: { name: string; peer: NetworkPolicyPeer; code: string; message: RegExp }[] = [
-    { name: 'ipBlock together with podSelector is rejected', peer: { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }, code: 'MANIFEST_SHAPE', message: /must not also have podSelector or namespaceSelector/ },
-    { name: 'ipBlock together with namespaceSelector is rejected', peer: { ipBlock: { cidr: '10.0.0.0/8' }, namespaceSelector: {} }, code: 'MANIFEST_SHAPE', message: /must not also have/ },
-    { name: 'an empty peer is rejected, as the API server does', peer: {}, code: 'MANIFEST_SHAPE', message: /must have podSelector, namespaceSelector or ipBlock/ },
-    { name: 'an except outside the cidr is rejected', peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.1.0.0/24'] } }, code: 'CIDR_INVALID', message: /except 10\.1\.0\.0\/24 is not strictly inside 10\.0\.0\.0\/16/ },
-    { name: 'an except larger than the cidr is rejected', peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.0.0/8'] } }, code: 'CIDR_INVALID', message: /not strictly inside/ },
-    { name: 'an except equal to the cidr is rejected (must be a strict subset)', peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.0.0/16'] } }, code: 'CIDR_INVALID', message: /not strictly inside/ },
-    { name: 'an except of the other family is rejected', peer: { ipBlock: { cidr: '10.0.0.0/8', except: ['2001:db8::/32'] } }, code: 'CIDR_INVALID', message: /not strictly inside/ },
+    {
+      name: 'ipBlock together with podSelector is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} },
+      code: 'MANIFEST_SHAPE',
+      message: /must not also have podSelector or namespaceSelector/,
+    },
+    {
+      name: 'ipBlock together with namespaceSelector is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/8' }, namespaceSelector: {} },
+      code: 'MANIFEST_SHAPE',
+      message: /must not also have/,
+    },
+    {
+      name: 'an empty peer is rejected, as the API server does',
+      peer: {},
+      code: 'MANIFEST_SHAPE',
+      message: /must have podSelector, namespaceSelector or ipBlock/,
+    },
+    {
+      name: 'an except outside the cidr is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.1.0.0/24'] } },
+      code: 'CIDR_INVALID',
+      message: /except 10\.1\.0\.0\/24 is not strictly inside 10\.0\.0\.0\/16/,
+    },
+    {
+      name: 'an except larger than the cidr is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.0.0/8'] } },
+      code: 'CIDR_INVALID',
+      message: /not strictly inside/,
+    },
+    {
+      name: 'an except equal to the cidr is rejected (must be a strict subset)',
+      peer: { ipBlock: { cidr: '10.0.0.0/16', except: ['10.0.0.0/16'] } },
+      code: 'CIDR_INVALID',
+      message: /not strictly inside/,
+    },
+    {
+      name: 'an except of the other family is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/8', except: ['2001:db8::/32'] } },
+      code: 'CIDR_INVALID',
+      message: /not strictly inside/,
+    },
     { name: 'an invalid cidr is rejected', peer: { ipBlock: { cidr: '10.0.0.0' } }, code: 'CIDR_INVALID', message: /missing \/prefix/ },
-    { name: 'an invalid except is rejected', peer: { ipBlock: { cidr: '10.0.0.0/8', except: ['nope/24'] } }, code: 'CIDR_INVALID', message: /is not an IPv4 or IPv6 address/ },
-    { name: 'an invalid podSelector is rejected', peer: { podSelector: { matchExpressions: [{ key: 'a', operator: 'In', values: [] }] } }, code: 'SELECTOR_INVALID', message: /peer 0\.podSelector: operator In/ },
-    { name: 'an invalid namespaceSelector is rejected', peer: { namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'Nope' }] } }, code: 'SELECTOR_INVALID', message: /peer 0\.namespaceSelector: unknown operator/ },
+    {
+      name: 'an invalid except is rejected',
+      peer: { ipBlock: { cidr: '10.0.0.0/8', except: ['nope/24'] } },
+      code: 'CIDR_INVALID',
+      message: /is not an IPv4 or IPv6 address/,
+    },
+    {
+      name: 'an invalid podSelector is rejected',
+      peer: { podSelector: { matchExpressions: [{ key: 'a', operator: 'In', values: [] }] } },
+      code: 'SELECTOR_INVALID',
+      message: /peer 0\.podSelector: operator In/,
+    },
+    {
+      name: 'an invalid namespaceSelector is rejected',
+      peer: { namespaceSelector: { matchExpressions: [{ key: 'a', operator: 'Nope' }] } },
+      code: 'SELECTOR_INVALID',
+      message: /peer 0\.namespaceSelector: unknown operator/,
+    },
   ];
   for (const c of invalid) {
     for (const dir of ['ingress', 'egress'] as const) {
@@ -156,7 +230,8 @@ describe('engine/policies: compilePolicy', () => {
 
   it('errors name the policy, direction, rule and peer', () => {
     assert.throws(
-      () => compilePolicy(policy({ egress: [{ to: [{ podSelector: {} }] }, { to: [{ podSelector: {} }, { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] })),
+      () =>
+        compilePolicy(policy({ egress: [{ to: [{ podSelector: {} }] }, { to: [{ podSelector: {} }, { ipBlock: { cidr: '10.0.0.0/8' }, podSelector: {} }] }] })),
       (err: unknown) => err instanceof StagewallError && err.message.startsWith('NetworkPolicy etl/np spec.egress[1] peer 1: '),
     );
   });
@@ -189,9 +264,17 @@ describe('engine/policies: compilePolicy', () => {
 
 describe('engine/policies: openPeerReason', () => {
   const cases: { name: string; peer: NetworkPolicyPeer; open: RegExp | undefined }[] = [
-    { name: 'namespaceSelector {} alone admits every pod in every namespace', peer: { namespaceSelector: {} }, open: /namespaceSelector \{\} without a narrowing podSelector/ },
+    {
+      name: 'namespaceSelector {} alone admits every pod in every namespace',
+      peer: { namespaceSelector: {} },
+      open: /namespaceSelector \{\} without a narrowing podSelector/,
+    },
     { name: 'namespaceSelector {} with podSelector {} is still open', peer: { namespaceSelector: {}, podSelector: {} }, open: /namespaceSelector \{\}/ },
-    { name: 'namespaceSelector {} with a narrowing podSelector is not open', peer: { namespaceSelector: {}, podSelector: { matchLabels: { a: 'b' } } }, open: undefined },
+    {
+      name: 'namespaceSelector {} with a narrowing podSelector is not open',
+      peer: { namespaceSelector: {}, podSelector: { matchLabels: { a: 'b' } } },
+      open: undefined,
+    },
     { name: 'a narrowing namespaceSelector is not open', peer: { namespaceSelector: { matchLabels: { team: 'x' } } }, open: undefined },
     { name: 'podSelector {} alone stays in the policy namespace: not open', peer: { podSelector: {} }, open: undefined },
     { name: 'ipBlock 0.0.0.0/0 is every address', peer: { ipBlock: { cidr: '0.0.0.0/0' } }, open: /ipBlock 0\.0\.0\.0\/0 is every address/ },

@@ -31,8 +31,16 @@ describe('engine: cost grows linearly with the hostile shapes of issue 10', () =
     { name: 'values of each In requirement (mayMatch, pinnedValues)', small: judged(manyRequirements(20, 40)), large: judged(manyRequirements(20, 80)) },
     { name: 'distinct label keys of a podSelector', small: judged(manyLabelKeys(1000)), large: judged(manyLabelKeys(2000)) },
     { name: 'named ports of one rule (rulePorts, formatPorts)', small: judged(manyNamedPorts(200)), large: judged(manyNamedPorts(400)) },
-    { name: 'namespace names and other requirements of a namespaceSelector (matches per name)', small: judged(manyNamespaceNames(200, 200)), large: judged(manyNamespaceNames(400, 400)) },
-    { name: 'check: ingress rules of a policy in the view (flow-blocked unions ports per rule)', small: checked(manyRules(300)), large: checked(manyRules(600)) },
+    {
+      name: 'namespace names and other requirements of a namespaceSelector (matches per name)',
+      small: judged(manyNamespaceNames(200, 200)),
+      large: judged(manyNamespaceNames(400, 400)),
+    },
+    {
+      name: 'check: ingress rules of a policy in the view (flow-blocked unions ports per rule)',
+      small: checked(manyRules(300)),
+      large: checked(manyRules(600)),
+    },
   ];
   for (const c of cases) {
     it(`doubling ${c.name} at most doubles the operations (× ${MAX_GROWTH})`, () => {

@@ -18,16 +18,33 @@ describe('engine/selectors: selectorKey', () => {
   const same: { name: string; a: LabelSelector | undefined | null; b: LabelSelector | undefined | null }[] = [
     { name: 'an extra field is ignored, as the API server drops it', a: base, b: extra(base, { x: 1 }) },
     { name: 'an extra field nested 10,000 deep is ignored without walking it', a: base, b: extra(base, nested(10_000)) },
-    { name: 'an extra field of a requirement is ignored', a: base, b: { ...base, matchExpressions: [{ ...base.matchExpressions![0]!, note: nested(10_000) } as never] } },
+    {
+      name: 'an extra field of a requirement is ignored',
+      a: base,
+      b: { ...base, matchExpressions: [{ ...base.matchExpressions![0]!, note: nested(10_000) } as never] },
+    },
     { name: 'absent and null selectors are one (both select everything)', a: undefined, b: null },
-    { name: 'omitted values and an empty list are one', a: { matchExpressions: [{ key: 'k', operator: 'Exists' }] }, b: { matchExpressions: [{ key: 'k', operator: 'Exists', values: [] }] } },
+    {
+      name: 'omitted values and an empty list are one',
+      a: { matchExpressions: [{ key: 'k', operator: 'Exists' }] },
+      b: { matchExpressions: [{ key: 'k', operator: 'Exists', values: [] }] },
+    },
   ];
   for (const c of same) {
     it(`the same key: ${c.name}`, () => assert.equal(selectorKey(c.a), selectorKey(c.b)));
   }
   const different: { name: string; a: LabelSelector; b: LabelSelector }[] = [
     { name: 'a comma inside a value is not a separator', a: { matchLabels: { a: 'b,1:c' } }, b: { matchLabels: { a: 'b', c: '' } } },
-    { name: 'values are not keys', a: { matchExpressions: [{ key: 'k', operator: 'In', values: ['x', 'y'] }] }, b: { matchExpressions: [{ key: 'k', operator: 'In', values: ['x'] }, { key: 'y', operator: 'Exists' }] } },
+    {
+      name: 'values are not keys',
+      a: { matchExpressions: [{ key: 'k', operator: 'In', values: ['x', 'y'] }] },
+      b: {
+        matchExpressions: [
+          { key: 'k', operator: 'In', values: ['x'] },
+          { key: 'y', operator: 'Exists' },
+        ],
+      },
+    },
     { name: 'matchLabels are not matchExpressions', a: { matchLabels: { k: 'In' } }, b: { matchExpressions: [{ key: 'k', operator: 'In', values: [] }] } },
   ];
   for (const c of different) {
@@ -45,7 +62,12 @@ describe('engine/selectors: selectorKey', () => {
 });
 
 function policy(name: string, selector: LabelSelector): NetworkPolicy {
-  return { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace: 'etl-transform' }, spec: { podSelector: selector, policyTypes: ['Ingress'] } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name, namespace: 'etl-transform' },
+    spec: { podSelector: selector, policyTypes: ['Ingress'] },
+  };
 }
 const distinct = (i: number, keys = 3): LabelSelector => ({ matchLabels: Object.fromEntries(Array.from({ length: keys }, (_, k) => [`key-${i}-${k}`, 'v'])) });
 
@@ -83,7 +105,13 @@ describe('engine/selectors: compiled selectors are cached only for the view, and
       assert.ok(view.selectors.size > 0);
       assert.equal(view.policiesIn('etl-transform').length, c.policies);
       const labels = distinct(c.policies - 1, c.keys).matchLabels!;
-      assert.deepEqual(view.policiesIn('etl-transform').filter((p) => p.podSelector.matches(labels)).map((p) => p.name), [`p${c.policies - 1}`]);
+      assert.deepEqual(
+        view
+          .policiesIn('etl-transform')
+          .filter((p) => p.podSelector.matches(labels))
+          .map((p) => p.name),
+        [`p${c.policies - 1}`],
+      );
     });
   }
 

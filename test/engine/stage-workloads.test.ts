@@ -21,9 +21,17 @@ const deploy = (namespace: string, name: string, stage: string, ports: { name: s
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name, namespace },
-  spec: { selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name, [STAGE]: stage } }, spec: { containers: [{ name: 'c', image: 'i', ports }] } } },
+  spec: {
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name, [STAGE]: stage } }, spec: { containers: [{ name: 'c', image: 'i', ports }] } },
+  },
 });
-const np = (namespace: string, name: string, spec: NetworkPolicySpec): KubeObject => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, namespace }, spec });
+const np = (namespace: string, name: string, spec: NetworkPolicySpec): KubeObject => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name, namespace },
+  spec,
+});
 const NAMESPACES = [ns('etl-extract'), ns('etl-transform'), ns('etl-load')];
 
 function edges(objects: KubeObject[]): string[] {
@@ -34,11 +42,19 @@ describe('engine/connectivity: the declared flow on the real workloads of the vi
   // transform is isolated for ingress by a deny-all; an allow policy selects its pods by app label.
   const transformPolicies = [
     np('etl-transform', 'deny', { podSelector: {}, policyTypes: ['Ingress'] }),
-    np('etl-transform', 'allow', { podSelector: { matchLabels: { app: 'transformer' } }, ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'extractor' } } }], ports: [{ port: 'http' }] }] }),
+    np('etl-transform', 'allow', {
+      podSelector: { matchLabels: { app: 'transformer' } },
+      ingress: [{ from: [{ namespaceSelector: {}, podSelector: { matchLabels: { app: 'extractor' } } }], ports: [{ port: 'http' }] }],
+    }),
   ];
 
   it('a policy selecting app: transformer lets the real pods through: the declared edge is allowed, not blocked', () => {
-    const objects = [...NAMESPACES, deploy('etl-extract', 'extractor', 'extract'), deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]), ...transformPolicies];
+    const objects = [
+      ...NAMESPACES,
+      deploy('etl-extract', 'extractor', 'extract'),
+      deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]),
+      ...transformPolicies,
+    ];
     assert.ok(edges(objects).includes('extract->transform declared-allowed'), edges(objects).join('\n'));
   });
 
@@ -47,7 +63,12 @@ describe('engine/connectivity: the declared flow on the real workloads of the vi
   });
 
   it('a named port resolves through the real container port: the name on another number blocks the declared port 8080', () => {
-    const objects = [...NAMESPACES, deploy('etl-extract', 'extractor', 'extract'), deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 9090 }]), ...transformPolicies];
+    const objects = [
+      ...NAMESPACES,
+      deploy('etl-extract', 'extractor', 'extract'),
+      deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 9090 }]),
+      ...transformPolicies,
+    ];
     assert.ok(edges(objects).includes('extract->transform declared-blocked'), edges(objects).join('\n'));
   });
 
@@ -65,25 +86,54 @@ describe('engine/connectivity: the declared flow on the real workloads of the vi
 
   it('the flow says per stage what it was judged on: its workloads, or none (a representative pod)', () => {
     const flow = stageFlow(config, buildStaticView(loaded([...NAMESPACES, deploy('etl-extract', 'extractor', 'extract')]), 'default', config));
-    assert.deepEqual([...flow.workloads], [['etl/extract', ['etl-extract/extractor[Deployment]']], ['etl/transform', []], ['etl/load', []]]);
+    assert.deepEqual(
+      [...flow.workloads],
+      [
+        ['etl/extract', ['etl-extract/extractor[Deployment]']],
+        ['etl/transform', []],
+        ['etl/load', []],
+      ],
+    );
   });
 
   it('check: flow-blocked judges the real pods too (no warning where the real pods get through)', () => {
-    const objects = [...NAMESPACES, deploy('etl-extract', 'extractor', 'extract'), deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]), ...transformPolicies];
-    const rules = (objs: KubeObject[]) => checkObjects(loaded(objs), config).results.flatMap((r) => r.decision.violations.filter((v) => v.rule === 'flow-blocked').map((v) => v.message));
+    const objects = [
+      ...NAMESPACES,
+      deploy('etl-extract', 'extractor', 'extract'),
+      deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]),
+      ...transformPolicies,
+    ];
+    const rules = (objs: KubeObject[]) =>
+      checkObjects(loaded(objs), config).results.flatMap((r) => r.decision.violations.filter((v) => v.rule === 'flow-blocked').map((v) => v.message));
     assert.ok(!rules(objects).some((m) => m.includes('extract -> etl/transform')), rules(objects).join('\n'));
-    assert.ok(rules([...NAMESPACES, ...transformPolicies]).some((m) => m.includes('etl/extract -> etl/transform')), rules([...NAMESPACES, ...transformPolicies]).join('\n'));
+    assert.ok(
+      rules([...NAMESPACES, ...transformPolicies]).some((m) => m.includes('etl/extract -> etl/transform')),
+      rules([...NAMESPACES, ...transformPolicies]).join('\n'),
+    );
   });
 
-  it('a blocked declared edge names the blocked port by the real pod\'s number when the stage serves a named port', () => {
-    const named = makeConfig({ pipelines: [{ name: 'etl', stages: [{ name: 'extract', namespace: 'etl-extract' }, { name: 'transform', namespace: 'etl-transform', ports: [{ port: 'http' }, { port: 9000 }] }, { name: 'load', namespace: 'etl-load' }] }] });
+  it("a blocked declared edge names the blocked port by the real pod's number when the stage serves a named port", () => {
+    const named = makeConfig({
+      pipelines: [
+        {
+          name: 'etl',
+          stages: [
+            { name: 'extract', namespace: 'etl-extract' },
+            { name: 'transform', namespace: 'etl-transform', ports: [{ port: 'http' }, { port: 9000 }] },
+            { name: 'load', namespace: 'etl-load' },
+          ],
+        },
+      ],
+    });
     const objects = [
       ...NAMESPACES,
       deploy('etl-extract', 'extractor', 'extract'),
       deploy('etl-transform', 'transformer', 'transform', [{ name: 'http', containerPort: 8080 }]),
       np('etl-transform', 'in', { podSelector: {}, ingress: [{ ports: [{ port: 8080 }] }] }),
     ];
-    const edge = stageFlow(named, buildStaticView(loaded(objects), 'default', named)).edges.find((e) => e.from.name === 'extract' && e.to.name === 'transform')!;
+    const edge = stageFlow(named, buildStaticView(loaded(objects), 'default', named)).edges.find(
+      (e) => e.from.name === 'extract' && e.to.name === 'transform',
+    )!;
     assert.equal(edge.kind, 'declared-blocked');
     assert.deepEqual(formatPorts(edge.blocked), ['TCP 9000']);
   });

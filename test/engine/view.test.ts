@@ -10,7 +10,11 @@ const np = (namespace: string | undefined, name: string, stage?: string): Networ
   metadata: { name, ...(namespace === undefined ? {} : { namespace }) },
   spec: { podSelector: stage ? { matchLabels: { 'stagewall.dev/stage': stage } } : {} },
 });
-const names = (view: IndexedView, namespace: string) => view.policiesIn(namespace).map((p) => p.name).sort();
+const names = (view: IndexedView, namespace: string) =>
+  view
+    .policiesIn(namespace)
+    .map((p) => p.name)
+    .sort();
 
 describe('engine/view: IndexedView policies', () => {
   it('policies are indexed by namespace: policiesIn of another namespace is empty', () => {
@@ -106,7 +110,10 @@ describe('engine/view: IndexedView policies', () => {
     const view = new IndexedView();
     view.upsertPolicy(np('etl', 'a', 'load'));
     const bad: NetworkPolicy = { metadata: { name: 'a', namespace: 'etl' }, spec: { ingress: [{ from: [{ ipBlock: { cidr: 'nope' } }] }] } };
-    assert.throws(() => view.upsertPolicy(bad), (err: unknown) => err instanceof StagewallError && err.code === 'CIDR_INVALID');
+    assert.throws(
+      () => view.upsertPolicy(bad),
+      (err: unknown) => err instanceof StagewallError && err.code === 'CIDR_INVALID',
+    );
     assert.equal(view.policiesIn('etl').length, 1);
     assert.equal(view.policiesIn('etl')[0]?.podSelector.matches({ 'stagewall.dev/stage': 'load' }), true);
   });
@@ -125,8 +132,16 @@ describe('engine/view: IndexedView policies', () => {
 describe('engine/view: IndexedView namespaces', () => {
   const cases: { name: string; labels: Record<string, string> | undefined; want: Record<string, string> }[] = [
     { name: 'a namespace without labels gets kubernetes.io/metadata.name', labels: undefined, want: { [NAMESPACE_NAME_LABEL]: 'etl' } },
-    { name: 'its own labels are kept beside the name label', labels: { 'stagewall.dev/pipeline': 'etl' }, want: { 'stagewall.dev/pipeline': 'etl', [NAMESPACE_NAME_LABEL]: 'etl' } },
-    { name: 'a wrong name label is overwritten, as the API server does', labels: { [NAMESPACE_NAME_LABEL]: 'spoofed' }, want: { [NAMESPACE_NAME_LABEL]: 'etl' } },
+    {
+      name: 'its own labels are kept beside the name label',
+      labels: { 'stagewall.dev/pipeline': 'etl' },
+      want: { 'stagewall.dev/pipeline': 'etl', [NAMESPACE_NAME_LABEL]: 'etl' },
+    },
+    {
+      name: 'a wrong name label is overwritten, as the API server does',
+      labels: { [NAMESPACE_NAME_LABEL]: 'spoofed' },
+      want: { [NAMESPACE_NAME_LABEL]: 'etl' },
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -186,7 +201,10 @@ describe('engine/view: IndexedView namespaces', () => {
     view.upsertNamespace({ metadata: { name: 'b' } });
     view.deleteNamespace('a');
     assert.equal(view.namespace('a'), undefined);
-    assert.deepEqual([...view.namespaces()].map((n) => n.name), ['b']);
+    assert.deepEqual(
+      [...view.namespaces()].map((n) => n.name),
+      ['b'],
+    );
     assert.equal(view.namespaceCount, 1);
   });
 

@@ -9,9 +9,25 @@ const EXAMPLES = ['-c', 'examples/stagewall.yaml', 'examples/pipeline/manifests'
 
 const GOLDEN: { name: string; inputs: string[]; extra?: string[]; code: number; file: string }[] = [
   { name: 'the examples: nothing to report, the flow all allowed', inputs: EXAMPLES, code: 0, file: 'test/golden/check-examples.md' },
-  { name: 'with examples/broken: every CREATE rule, one fix snippet per uncovered pod', inputs: [...EXAMPLES, 'examples/broken'], code: 1, file: 'test/golden/check-broken.md' },
-  { name: 'with examples/drift: a blocked edge and a backdoor marked', inputs: [...EXAMPLES, 'examples/drift/drift.yaml'], extra: ['--fail-on', 'warn'], code: 1, file: 'test/golden/check-drift.md' },
-  { name: 'the broken set alone, no pipeline namespace manifests but the config places stages: graph of what the view holds', inputs: ['-c', 'examples/stagewall.yaml', 'examples/broken'], code: 1, file: 'test/golden/check-broken-alone.md' },
+  {
+    name: 'with examples/broken: every CREATE rule, one fix snippet per uncovered pod',
+    inputs: [...EXAMPLES, 'examples/broken'],
+    code: 1,
+    file: 'test/golden/check-broken.md',
+  },
+  {
+    name: 'with examples/drift: a blocked edge and a backdoor marked',
+    inputs: [...EXAMPLES, 'examples/drift/drift.yaml'],
+    extra: ['--fail-on', 'warn'],
+    code: 1,
+    file: 'test/golden/check-drift.md',
+  },
+  {
+    name: 'the broken set alone, no pipeline namespace manifests but the config places stages: graph of what the view holds',
+    inputs: ['-c', 'examples/stagewall.yaml', 'examples/broken'],
+    code: 1,
+    file: 'test/golden/check-broken-alone.md',
+  },
 ];
 
 /** The cells of a table row, split on the pipes Markdown reads (not `\|`). */
@@ -84,7 +100,10 @@ describe('golden files: check --output markdown', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-md-'));
     try {
       const config = join(dir, 'stagewall.yaml');
-      write(config, 'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\npipelines:\n  - {name: a, stages: [{name: one}, {name: two}]}\n  - {name: b, stages: [{name: one}, {name: two}]}\n  - {name: c, stages: [{name: one, egressTo: [a/one]}]}\n');
+      write(
+        config,
+        'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\npipelines:\n  - {name: a, stages: [{name: one}, {name: two}]}\n  - {name: b, stages: [{name: one}, {name: two}]}\n  - {name: c, stages: [{name: one, egressTo: [a/one]}]}\n',
+      );
       const ns = join(dir, 'ns.yaml');
       write(ns, 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a, labels: {stagewall.dev/pipeline: a}}\n');
       const md = (await run(['check', '-c', config, ns, '-o', 'markdown'])).out;

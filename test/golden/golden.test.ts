@@ -11,24 +11,76 @@ const RICH = ['-c', 'test/golden/rich.stagewall.yaml', 'test/golden/rich-namespa
 
 const GOLDEN: { name: string; argv: string[]; file: string }[] = [
   { name: 'generate on the examples', argv: ['generate', '-c', 'examples/stagewall.yaml'], file: 'examples/pipeline/manifests/policies.yaml' },
-  { name: 'generate on a richer config (fan-out, fan-in, cross-pipeline, named ports, range, UDP, IPv6)', argv: ['generate', '-c', 'test/golden/rich.stagewall.yaml'], file: 'test/golden/generate-rich.yaml' },
+  {
+    name: 'generate on a richer config (fan-out, fan-in, cross-pipeline, named ports, range, UDP, IPv6)',
+    argv: ['generate', '-c', 'test/golden/rich.stagewall.yaml'],
+    file: 'test/golden/generate-rich.yaml',
+  },
   { name: 'graph of the examples (every edge declared and allowed), mermaid', argv: ['graph', ...EXAMPLES], file: 'test/golden/graph-examples.mmd' },
   { name: 'graph of the examples, dot', argv: ['graph', ...EXAMPLES, '--format', 'dot'], file: 'test/golden/graph-examples.dot' },
   { name: 'graph of the examples, json', argv: ['graph', ...EXAMPLES, '--format', 'json'], file: 'test/golden/graph-examples.json' },
-  { name: 'graph of the examples with examples/broken (its policies neither block nor open a stage edge)', argv: ['graph', ...EXAMPLES, 'examples/broken'], file: 'test/golden/graph-examples-broken.mmd' },
-  { name: 'graph of the examples with drift: a blocked edge and a backdoor, mermaid', argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml'], file: 'test/golden/graph-drift.mmd' },
-  { name: 'graph of the examples with drift, dot (docs/flow.svg is rendered from it)', argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'dot'], file: 'test/golden/graph-drift.dot' },
-  { name: 'graph of the examples with drift, json', argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'json'], file: 'test/golden/graph-drift.json' },
+  {
+    name: 'graph of the examples with examples/broken (its policies neither block nor open a stage edge)',
+    argv: ['graph', ...EXAMPLES, 'examples/broken'],
+    file: 'test/golden/graph-examples-broken.mmd',
+  },
+  {
+    name: 'graph of the examples with drift: a blocked edge and a backdoor, mermaid',
+    argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml'],
+    file: 'test/golden/graph-drift.mmd',
+  },
+  {
+    name: 'graph of the examples with drift, dot (docs/flow.svg is rendered from it)',
+    argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'dot'],
+    file: 'test/golden/graph-drift.dot',
+  },
+  {
+    name: 'graph of the examples with drift, json',
+    argv: ['graph', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'json'],
+    file: 'test/golden/graph-drift.json',
+  },
   { name: 'graph of the richer config against its generated policies', argv: ['graph', ...RICH], file: 'test/golden/graph-rich.mmd' },
-  { name: 'graph of the richer config with no manifests: the declared flow, unverified', argv: ['graph', '-c', 'test/golden/rich.stagewall.yaml'], file: 'test/golden/graph-rich-declared.mmd' },
-  { name: 'connectivity of the examples, no config (txt: pods lack the pipeline label that only the webhook adds)', argv: ['connectivity', 'examples/pipeline/manifests', 'examples/drift/drift.yaml'], file: 'test/golden/connectivity-drift-noconfig.txt' },
+  {
+    name: 'graph of the richer config with no manifests: the declared flow, unverified',
+    argv: ['graph', '-c', 'test/golden/rich.stagewall.yaml'],
+    file: 'test/golden/graph-rich-declared.mmd',
+  },
+  {
+    name: 'connectivity of the examples, no config (txt: pods lack the pipeline label that only the webhook adds)',
+    argv: ['connectivity', 'examples/pipeline/manifests', 'examples/drift/drift.yaml'],
+    file: 'test/golden/connectivity-drift-noconfig.txt',
+  },
   { name: 'connectivity of the examples with their config, txt', argv: ['connectivity', ...EXAMPLES], file: 'test/golden/connectivity-examples.txt' },
-  { name: 'connectivity of the examples with their config, json', argv: ['connectivity', ...EXAMPLES, '--format', 'json'], file: 'test/golden/connectivity-examples.json' },
-  { name: 'connectivity of the examples with drift: backdoors marked, txt', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml'], file: 'test/golden/connectivity-drift.txt' },
-  { name: 'connectivity of the examples with drift, md', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'md'], file: 'test/golden/connectivity-drift.md' },
-  { name: 'connectivity of the examples with drift, csv', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'csv'], file: 'test/golden/connectivity-drift.csv' },
-  { name: 'connectivity of the examples with drift, dot', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'dot'], file: 'test/golden/connectivity-drift.dot' },
-  { name: 'connectivity of the examples with drift, mermaid', argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'mermaid'], file: 'test/golden/connectivity-drift.mmd' },
+  {
+    name: 'connectivity of the examples with their config, json',
+    argv: ['connectivity', ...EXAMPLES, '--format', 'json'],
+    file: 'test/golden/connectivity-examples.json',
+  },
+  {
+    name: 'connectivity of the examples with drift: backdoors marked, txt',
+    argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml'],
+    file: 'test/golden/connectivity-drift.txt',
+  },
+  {
+    name: 'connectivity of the examples with drift, md',
+    argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'md'],
+    file: 'test/golden/connectivity-drift.md',
+  },
+  {
+    name: 'connectivity of the examples with drift, csv',
+    argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'csv'],
+    file: 'test/golden/connectivity-drift.csv',
+  },
+  {
+    name: 'connectivity of the examples with drift, dot',
+    argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'dot'],
+    file: 'test/golden/connectivity-drift.dot',
+  },
+  {
+    name: 'connectivity of the examples with drift, mermaid',
+    argv: ['connectivity', ...EXAMPLES, 'examples/drift/drift.yaml', '--format', 'mermaid'],
+    file: 'test/golden/connectivity-drift.mmd',
+  },
 ];
 
 describe('golden files: generate, graph and connectivity', () => {

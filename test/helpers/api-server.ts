@@ -50,7 +50,14 @@ export async function startStandInApi(objects: readonly KubeObject[]): Promise<S
     }
     if (api.expireNextContinue && url.searchParams.has('continue')) {
       api.expireNextContinue = false;
-      return answer(410, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', message: 'The provided continue parameter is too old', code: 410 });
+      return answer(410, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'Expired',
+        message: 'The provided continue parameter is too old',
+        code: 410,
+      });
     }
     const list = LISTS[url.pathname];
     if (!list) return answer(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
@@ -58,7 +65,12 @@ export async function startStandInApi(objects: readonly KubeObject[]): Promise<S
     const limit = Number(url.searchParams.get('limit') ?? all.length) || all.length;
     const from = Number(url.searchParams.get('continue') ?? 0);
     const next = from + limit < all.length ? String(from + limit) : undefined;
-    answer(200, { kind: list.listKind, apiVersion: 'v1', metadata: { resourceVersion: '42', ...(next ? { continue: next } : {}) }, items: all.slice(from, from + limit) });
+    answer(200, {
+      kind: list.listKind,
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '42', ...(next ? { continue: next } : {}) },
+      items: all.slice(from, from + limit),
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -73,7 +85,10 @@ export async function startStandInApi(objects: readonly KubeObject[]): Promise<S
           kind: 'Config',
           clusters: [{ name: 'standin', cluster: { server: url, 'insecure-skip-tls-verify': true } }], // client-node refuses http:// otherwise
           users: [{ name: 'reader', user: { token: 't' } }],
-          contexts: [{ name: 'standin', context: { cluster: 'standin', user: 'reader' } }, { name: 'other', context: { cluster: 'standin', user: 'reader' } }],
+          contexts: [
+            { name: 'standin', context: { cluster: 'standin', user: 'reader' } },
+            { name: 'other', context: { cluster: 'standin', user: 'reader' } },
+          ],
           'current-context': 'standin',
         }),
       );

@@ -10,7 +10,16 @@ export function postJson(port: number, path: string, body: unknown, options: Req
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', servername: 'localhost', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, agent: false, ...options },
+      {
+        host: '127.0.0.1',
+        servername: 'localhost',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        agent: false,
+        ...options,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -45,9 +54,13 @@ export interface ServeProcess {
 /** Runs `stagewall serve ARGS` (from source) on free ports and waits until it serves. */
 export async function startServeProcess(args: readonly string[]): Promise<ServeProcess> {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', ...args, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/entry.ts', 'serve', ...args, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'],
+    {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -99,7 +99,13 @@ describe('manifests/load', () => {
         ]
           .map(([v, k]) => `apiVersion: ${v}\nkind: ${k}\nmetadata: {name: x}\n`)
           .join('---\n'),
-        want: ['Pod', 'Namespace', 'NetworkPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'].map((k, i) => [k, 'x', 'f.yaml', 1 + i * 4, true]),
+        want: ['Pod', 'Namespace', 'NetworkPolicy', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob'].map((k, i) => [
+          k,
+          'x',
+          'f.yaml',
+          1 + i * 4,
+          true,
+        ]),
       },
     ];
     for (const c of cases) {
@@ -116,23 +122,63 @@ describe('manifests/load', () => {
 
   describe('parseManifests: errors name the file and line', () => {
     const cases: { name: string; text: string; code: ErrorCode; fragments: string[] }[] = [
-      { name: 'malformed YAML (bad indentation) → MANIFEST_YAML', text: `${pod('a')}---\napiVersion: v1\nkind: Pod\nmetadata:\n name: x\n  bad: indent\n`, code: 'MANIFEST_YAML', fragments: ['f.yaml:10:', 'not valid YAML'] /* the offending line */ },
-      { name: 'a tab as indentation → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:4:'] },
+      {
+        name: 'malformed YAML (bad indentation) → MANIFEST_YAML',
+        text: `${pod('a')}---\napiVersion: v1\nkind: Pod\nmetadata:\n name: x\n  bad: indent\n`,
+        code: 'MANIFEST_YAML',
+        fragments: ['f.yaml:10:', 'not valid YAML'] /* the offending line */,
+      },
+      {
+        name: 'a tab as indentation → MANIFEST_YAML',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata:\n\tname: x\n',
+        code: 'MANIFEST_YAML',
+        fragments: ['f.yaml:4:'],
+      },
       { name: 'a duplicate key → MANIFEST_YAML', text: 'apiVersion: v1\nkind: Pod\nkind: Pod\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:3:', 'unique'] },
       { name: 'an unclosed JSON object → MANIFEST_YAML', text: '{"apiVersion": "v1",\n "kind": "Pod"\n', code: 'MANIFEST_YAML', fragments: ['f.yaml:'] },
-      { name: 'a missing apiVersion → MANIFEST_KIND', text: `${pod('a')}---\nkind: Pod\nmetadata: {name: b}\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Pod b: apiVersion is missing'] },
-      { name: 'a missing kind → MANIFEST_KIND', text: 'apiVersion: v1\nmetadata: {name: b, namespace: n}\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:1: object n/b: kind is missing'] },
-      { name: 'an unknown kind → MANIFEST_KIND', text: `${pod('a')}---\napiVersion: example.com/v1\nkind: Widget\n`, code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Widget (unnamed): unknown apiVersion/kind', '--ignore-unknown'] },
+      {
+        name: 'a missing apiVersion → MANIFEST_KIND',
+        text: `${pod('a')}---\nkind: Pod\nmetadata: {name: b}\n`,
+        code: 'MANIFEST_KIND',
+        fragments: ['f.yaml:6: Pod b: apiVersion is missing'],
+      },
+      {
+        name: 'a missing kind → MANIFEST_KIND',
+        text: 'apiVersion: v1\nmetadata: {name: b, namespace: n}\n',
+        code: 'MANIFEST_KIND',
+        fragments: ['f.yaml:1: object n/b: kind is missing'],
+      },
+      {
+        name: 'an unknown kind → MANIFEST_KIND',
+        text: `${pod('a')}---\napiVersion: example.com/v1\nkind: Widget\n`,
+        code: 'MANIFEST_KIND',
+        fragments: ['f.yaml:6: Widget (unnamed): unknown apiVersion/kind', '--ignore-unknown'],
+      },
       {
         name: 'a judged kind with the wrong apiVersion (extensions/v1beta1 NetworkPolicy) → MANIFEST_KIND',
         text: 'apiVersion: extensions/v1beta1\nkind: NetworkPolicy\nmetadata: {name: np}\n',
         code: 'MANIFEST_KIND',
         fragments: ['f.yaml:1: NetworkPolicy np: apiVersion must be networking.k8s.io/v1 for a NetworkPolicy, not "extensions/v1beta1"'],
       },
-      { name: 'apps/v1beta1 Deployment → MANIFEST_KIND', text: 'apiVersion: apps/v1beta1\nkind: Deployment\n', code: 'MANIFEST_KIND', fragments: ['Deployment (unnamed): apiVersion must be apps/v1 for a Deployment'] },
-      { name: 'a bad List item is located at its own line', text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n  - kind: Pod\n', code: 'MANIFEST_KIND', fragments: ['f.yaml:6: Pod (unnamed): apiVersion is missing'] },
+      {
+        name: 'apps/v1beta1 Deployment → MANIFEST_KIND',
+        text: 'apiVersion: apps/v1beta1\nkind: Deployment\n',
+        code: 'MANIFEST_KIND',
+        fragments: ['Deployment (unnamed): apiVersion must be apps/v1 for a Deployment'],
+      },
+      {
+        name: 'a bad List item is located at its own line',
+        text: 'apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Pod\n  - kind: Pod\n',
+        code: 'MANIFEST_KIND',
+        fragments: ['f.yaml:6: Pod (unnamed): apiVersion is missing'],
+      },
       { name: 'a scalar document → MANIFEST_SHAPE', text: 'just text\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1: the document is string "just text"'] },
-      { name: 'metadata that is not a mapping → MANIFEST_SHAPE', text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n', code: 'MANIFEST_SHAPE', fragments: ['f.yaml:1: Pod (unnamed): metadata must be a mapping, not a list'] },
+      {
+        name: 'metadata that is not a mapping → MANIFEST_SHAPE',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: [a]\n',
+        code: 'MANIFEST_SHAPE',
+        fragments: ['f.yaml:1: Pod (unnamed): metadata must be a mapping, not a list'],
+      },
     ];
     for (const c of cases) {
       it(c.name, () => assertThrowsCode(() => parseManifests(c.text, 'f.yaml'), c.code, ...c.fragments));
@@ -154,26 +200,86 @@ describe('manifests/load', () => {
   describe('parseManifests: fields the engine reads must have their shape (MANIFEST_SHAPE, not a crash)', () => {
     const np = (spec: string) => `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: etl}\nspec:\n${spec}\n`;
     const cases: { name: string; text: string; fragments: string[] }[] = [
-      { name: 'ingress that is a mapping', text: np('  podSelector: {}\n  ingress: {}'), fragments: ['NetworkPolicy etl/np: spec.ingress must be a list, not a mapping'] },
+      {
+        name: 'ingress that is a mapping',
+        text: np('  podSelector: {}\n  ingress: {}'),
+        fragments: ['NetworkPolicy etl/np: spec.ingress must be a list, not a mapping'],
+      },
       { name: 'from that is a mapping', text: np('  podSelector: {}\n  ingress: [{from: {}}]'), fragments: ['spec.ingress[0].from must be a list'] },
       { name: 'a null rule', text: np('  podSelector: {}\n  egress: [null]'), fragments: ['spec.egress[0] must be a mapping, not null'] },
       { name: 'a null peer', text: np('  podSelector: {}\n  egress: [{to: [null]}]'), fragments: ['spec.egress[0].to[0] must be a mapping, not null'] },
-      { name: 'matchLabels that is a string', text: np('  podSelector: {matchLabels: x}'), fragments: ['spec.podSelector.matchLabels must be a mapping, not string "x"'] },
-      { name: 'matchExpressions that is a mapping', text: np('  podSelector: {matchExpressions: {}}'), fragments: ['spec.podSelector.matchExpressions must be a list'] },
-      { name: 'a numeric selector value', text: np('  podSelector: {}\n  ingress: [{from: [{podSelector: {matchLabels: {tier: 3}}}]}]'), fragments: ['spec.ingress[0].from[0].podSelector.matchLabels.tier must be a string, not number 3 (quote it: "3")'] },
-      { name: 'a cidr that is a number', text: np('  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 5}}]}]'), fragments: ['ipBlock.cidr must be a string'] },
-      { name: 'except that is a string', text: np('  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: 10.1.0.0/16}}]}]'), fragments: ['ipBlock.except must be a list'] },
+      {
+        name: 'matchLabels that is a string',
+        text: np('  podSelector: {matchLabels: x}'),
+        fragments: ['spec.podSelector.matchLabels must be a mapping, not string "x"'],
+      },
+      {
+        name: 'matchExpressions that is a mapping',
+        text: np('  podSelector: {matchExpressions: {}}'),
+        fragments: ['spec.podSelector.matchExpressions must be a list'],
+      },
+      {
+        name: 'a numeric selector value',
+        text: np('  podSelector: {}\n  ingress: [{from: [{podSelector: {matchLabels: {tier: 3}}}]}]'),
+        fragments: ['spec.ingress[0].from[0].podSelector.matchLabels.tier must be a string, not number 3 (quote it: "3")'],
+      },
+      {
+        name: 'a cidr that is a number',
+        text: np('  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 5}}]}]'),
+        fragments: ['ipBlock.cidr must be a string'],
+      },
+      {
+        name: 'except that is a string',
+        text: np('  podSelector: {}\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: 10.1.0.0/16}}]}]'),
+        fragments: ['ipBlock.except must be a list'],
+      },
       { name: 'policyTypes that is a string', text: np('  podSelector: {}\n  policyTypes: Ingress'), fragments: ['spec.policyTypes must be a list'] },
-      { name: 'a policyType in the wrong case', text: np('  podSelector: {}\n  policyTypes: [ingress]'), fragments: ['spec.policyTypes[0] must be Ingress or Egress'] },
-      { name: 'labels that are a list', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: [a]}\n', fragments: ['Pod p: metadata.labels must be a mapping, not a list'] },
-      { name: 'an unquoted numeric label value', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: etl, labels: {stagewall.dev/stage: 1}}\n', fragments: ['Pod etl/p: metadata.labels.stagewall.dev/stage must be a string, not number 1'] },
-      { name: 'a namespace that is a list', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: [etl]}\n', fragments: ['metadata.namespace must be a string'] },
+      {
+        name: 'a policyType in the wrong case',
+        text: np('  podSelector: {}\n  policyTypes: [ingress]'),
+        fragments: ['spec.policyTypes[0] must be Ingress or Egress'],
+      },
+      {
+        name: 'labels that are a list',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: [a]}\n',
+        fragments: ['Pod p: metadata.labels must be a mapping, not a list'],
+      },
+      {
+        name: 'an unquoted numeric label value',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: etl, labels: {stagewall.dev/stage: 1}}\n',
+        fragments: ['Pod etl/p: metadata.labels.stagewall.dev/stage must be a string, not number 1'],
+      },
+      {
+        name: 'a namespace that is a list',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: [etl]}\n',
+        fragments: ['metadata.namespace must be a string'],
+      },
       { name: 'a pod spec that is a list', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: []\n', fragments: ['spec must be a mapping'] },
-      { name: 'hostNetwork that is a string', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {hostNetwork: "yes"}\n', fragments: ['spec.hostNetwork must be true or false'] },
-      { name: 'template labels that are a list', text: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {metadata: {labels: [x]}}}\n', fragments: ['Deployment d: spec.template.metadata.labels must be a mapping'] },
-      { name: 'a CronJob jobTemplate that is a string', text: 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: x}\n', fragments: ['CronJob c: spec.jobTemplate must be a mapping'] },
-      { name: 'a CronJob template hostNetwork that is a string', text: 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {spec: {hostNetwork: "true"}}}}}\n', fragments: ['spec.jobTemplate.spec.template.spec.hostNetwork must be true or false'] },
-      { name: 'Namespace labels that are a string', text: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: x}\n', fragments: ['Namespace n: metadata.labels must be a mapping'] },
+      {
+        name: 'hostNetwork that is a string',
+        text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {hostNetwork: "yes"}\n',
+        fragments: ['spec.hostNetwork must be true or false'],
+      },
+      {
+        name: 'template labels that are a list',
+        text: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {template: {metadata: {labels: [x]}}}\n',
+        fragments: ['Deployment d: spec.template.metadata.labels must be a mapping'],
+      },
+      {
+        name: 'a CronJob jobTemplate that is a string',
+        text: 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: x}\n',
+        fragments: ['CronJob c: spec.jobTemplate must be a mapping'],
+      },
+      {
+        name: 'a CronJob template hostNetwork that is a string',
+        text: 'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec: {jobTemplate: {spec: {template: {spec: {hostNetwork: "true"}}}}}\n',
+        fragments: ['spec.jobTemplate.spec.template.spec.hostNetwork must be true or false'],
+      },
+      {
+        name: 'Namespace labels that are a string',
+        text: 'apiVersion: v1\nkind: Namespace\nmetadata: {name: n, labels: x}\n',
+        fragments: ['Namespace n: metadata.labels must be a mapping'],
+      },
     ];
     for (const c of cases) {
       it(c.name, () => assertThrowsCode(() => parseManifests(`${pod('first')}---\n${c.text}`, 'f.yaml'), 'MANIFEST_SHAPE', 'f.yaml:6:', ...c.fragments));
@@ -183,7 +289,10 @@ describe('manifests/load', () => {
       assert.equal(parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {n: 1}}\n', 'f.yaml').length, 1);
     });
     it('well-formed objects with fields the engine ignores load', () => {
-      const text = np('  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: 80}]}]\n  egress: [{}]') +
+      const text =
+        np(
+          '  podSelector: {}\n  policyTypes: [Ingress, Egress]\n  ingress: [{from: [{ipBlock: {cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}], ports: [{port: 80}]}]\n  egress: [{}]',
+        ) +
         '---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: {a: "1"}, annotations: {x: y}}\nspec: {replicas: 2, template: {metadata: {creationTimestamp: null}, spec: {hostNetwork: false}}}\n';
       assert.equal(parseManifests(text, 'f.yaml').length, 2);
     });
@@ -220,10 +329,16 @@ describe('manifests/load', () => {
       );
     });
     it('a file path is read as given', () => {
-      assert.deepEqual(loadManifests([join(dir, 'a.yaml')]).map((o) => o.object.metadata?.name), ['a']);
+      assert.deepEqual(
+        loadManifests([join(dir, 'a.yaml')]).map((o) => o.object.metadata?.name),
+        ['a'],
+      );
     });
     it('several paths keep their order', () => {
-      assert.deepEqual(loadManifests([join(dir, 'b', 'deep'), join(dir, 'a.yaml')]).map((o) => o.object.metadata?.name), ['d', 'a']);
+      assert.deepEqual(
+        loadManifests([join(dir, 'b', 'deep'), join(dir, 'a.yaml')]).map((o) => o.object.metadata?.name),
+        ['d', 'a'],
+      );
     });
     it('a file under the working directory is named relative to it', () => {
       const [loaded] = loadManifests(['examples/pipeline/manifests/namespaces.yaml']);

@@ -8,10 +8,26 @@ const head = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n';
 
 describe('manifests: YAML as kubectl reads it', () => {
   const rows: { name: string; text: string; labels: Record<string, unknown> }[] = [
-    { name: 'a merge key in a flow mapping: {<<: *common, app: b}', text: `${head}  annotations: &common {team: data, app: a}\n  labels: {<<: *common, app: b}\n`, labels: { team: 'data', app: 'b' } },
-    { name: 'a merge key in a block mapping', text: `${head}  annotations: &common\n    team: data\n  labels:\n    <<: *common\n    tier: x\n`, labels: { team: 'data', tier: 'x' } },
-    { name: 'keys of the mapping win over merged ones, wherever the merge key stands', text: `${head}  annotations: &common {app: a, team: data}\n  labels:\n    app: b\n    <<: *common\n`, labels: { app: 'b', team: 'data' } },
-    { name: 'a list of merge sources: earlier sources win', text: `${head}  annotations: &a {x: "1", y: "1"}\n  finalizers: [&b {y: "2", z: "2"}]\n  labels: {<<: [*a, *b]}\n`, labels: { x: '1', y: '1', z: '2' } },
+    {
+      name: 'a merge key in a flow mapping: {<<: *common, app: b}',
+      text: `${head}  annotations: &common {team: data, app: a}\n  labels: {<<: *common, app: b}\n`,
+      labels: { team: 'data', app: 'b' },
+    },
+    {
+      name: 'a merge key in a block mapping',
+      text: `${head}  annotations: &common\n    team: data\n  labels:\n    <<: *common\n    tier: x\n`,
+      labels: { team: 'data', tier: 'x' },
+    },
+    {
+      name: 'keys of the mapping win over merged ones, wherever the merge key stands',
+      text: `${head}  annotations: &common {app: a, team: data}\n  labels:\n    app: b\n    <<: *common\n`,
+      labels: { app: 'b', team: 'data' },
+    },
+    {
+      name: 'a list of merge sources: earlier sources win',
+      text: `${head}  annotations: &a {x: "1", y: "1"}\n  finalizers: [&b {y: "2", z: "2"}]\n  labels: {<<: [*a, *b]}\n`,
+      labels: { x: '1', y: '1', z: '2' },
+    },
     { name: 'an alias of a whole mapping', text: `${head}  annotations: &same {app: a}\n  labels: *same\n`, labels: { app: 'a' } },
     { name: 'a quoted "<<" is an ordinary key', text: `${head}  labels: {"<<": x}\n`, labels: { '<<': 'x' } },
     // Scalars as before (YAML 1.2 core): yes/on are strings, 0o17 an octal, 1_000 a string.

@@ -56,7 +56,10 @@ describe('server/app: bounded answers for a policy of 2,000 open rules (issue 10
 
   it('audit mode: bounded warnings, a bounded annotation that is valid JSON, 21 audit lines, every violation counted', async () => {
     const { app, metrics, lines } = setup(audit);
-    const res = await request(app).post('/validate').send(admissionReview(openPolicy(COUNT))).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(openPolicy(COUNT)))
+      .expect(200);
     const size = Buffer.byteLength(res.text);
     assert.ok(size < 32 * 1024, `the response is ${size} bytes (was 1.36 MiB)`);
     const { warnings, auditAnnotations } = res.body.response as { warnings: string[]; auditAnnotations: Record<string, string> };
@@ -71,13 +74,19 @@ describe('server/app: bounded answers for a policy of 2,000 open rules (issue 10
     const events = lines.filter((l) => l['event'] === 'audit');
     assert.equal(events.length, shown + 1);
     assert.ok(events.slice(0, shown).every((e) => e['rule'] === 'ingress-open' && e['uid'] !== undefined));
-    assert.deepEqual({ omitted: events.at(-1)?.['omitted'], rules: events.at(-1)?.['rules'], msg: events.at(-1)?.['msg'] }, { omitted: COUNT - shown, rules: ['ingress-open'], msg: summary });
+    assert.deepEqual(
+      { omitted: events.at(-1)?.['omitted'], rules: events.at(-1)?.['rules'], msg: events.at(-1)?.['msg'] },
+      { omitted: COUNT - shown, rules: ['ingress-open'], msg: summary },
+    );
     assert.equal(await violationsCounted(metrics, 'ingress-open'), COUNT);
   });
 
   it('enforce mode: a denial message within 8 KiB that says how many more', async () => {
     const { app, metrics } = setup(enforce);
-    const res = await request(app).post('/validate').send(admissionReview(openPolicy(COUNT))).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(openPolicy(COUNT)))
+      .expect(200);
     assert.ok(Buffer.byteLength(res.text) < 16 * 1024, `${Buffer.byteLength(res.text)} bytes`);
     const message = res.body.response.status.message as string;
     assert.equal(res.body.response.allowed, false);
@@ -98,7 +107,10 @@ describe('server/app: audit log lines per request, exactly at, one over and far 
   for (const row of rows) {
     it(row.name, async () => {
       const { app, metrics, lines } = setup(audit);
-      await request(app).post('/validate').send(admissionReview(openPolicy(row.rules))).expect(200);
+      await request(app)
+        .post('/validate')
+        .send(admissionReview(openPolicy(row.rules)))
+        .expect(200);
       const events = lines.filter((l) => l['event'] === 'audit');
       assert.equal(events.length, row.lines);
       assert.equal(events.filter((e) => e['rule'] === 'ingress-open').length, Math.min(row.rules, MAX_REPORTED_VIOLATIONS));
@@ -119,7 +131,10 @@ describe('server/app: strings of megabytes from a request stay out of answers an
 
   it('a username of 1 MiB, quoted by a denial: the message is cut to the limit', async () => {
     const { app } = setup(enforce);
-    const res = await request(app).post('/validate').send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: huge })).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: huge }))
+      .expect(200);
     assert.equal(res.body.response.allowed, false);
     assert.ok(Buffer.byteLength(res.body.response.status.message) <= MAX_DENIAL_MESSAGE_BYTES);
     assert.match(res.body.response.status.message, /^\[managed-policy-protected\] .*uuu…$/);
@@ -127,7 +142,10 @@ describe('server/app: strings of megabytes from a request stay out of answers an
 
   it('the same in audit mode: the audit line’s user and message are cut', async () => {
     const { app, raw, lines } = setup(audit);
-    await request(app).post('/validate').send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: huge })).expect(200);
+    await request(app)
+      .post('/validate')
+      .send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: huge }))
+      .expect(200);
     const event = lines.find((l) => l['event'] === 'audit');
     assert.ok(event);
     assert.equal(String(event['user']).length, MAX_LOGGED_FIELD_LENGTH);

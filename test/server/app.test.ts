@@ -58,7 +58,10 @@ describe('server/app: POST /validate', () => {
 
   it('answers a v1beta1 review in kind', async () => {
     const { app } = setup();
-    const res = await request(app).post('/validate').send(admissionReview(unlabelled, { apiVersion: 'admission.k8s.io/v1beta1' })).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(unlabelled, { apiVersion: 'admission.k8s.io/v1beta1' }))
+      .expect(200);
     assert.equal(res.body.apiVersion, 'admission.k8s.io/v1beta1');
     assert.equal(res.body.response.allowed, false);
   });
@@ -72,7 +75,10 @@ describe('server/app: POST /validate', () => {
     assert.equal(res.body.response.warnings.length, 1);
     assert.match(res.body.response.warnings[0], /^\[stage-label-missing\] Pod etl-transform\/debug/);
     const annotated = JSON.parse(res.body.response.auditAnnotations.violations) as { rule: string }[];
-    assert.deepEqual(annotated.map((v) => v.rule), ['stage-label-missing']);
+    assert.deepEqual(
+      annotated.map((v) => v.rule),
+      ['stage-label-missing'],
+    );
     const event = lines.find((l) => l['event'] === 'audit');
     assert.ok(event, 'an audit event is logged');
     assert.equal(event['rule'], 'stage-label-missing');
@@ -87,9 +93,16 @@ describe('server/app: POST /validate', () => {
     const view = examplesView();
     view.upsertNamespace(namespace('etl-new', { 'stagewall.dev/pipeline': 'etl' }));
     const { app } = setup(audit, { view });
-    const res = await request(app).post('/validate').send(admissionReview(pod('etl-new', 'p', { 'stagewall.dev/stage': 'load' }))).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(pod('etl-new', 'p', { 'stagewall.dev/stage': 'load' })))
+      .expect(200);
     const warnings = res.body.response.warnings as string[];
-    assert.deepEqual(warnings.map((w) => /^\[([a-z-]+)\]/.exec(w)?.[1]), ['ingress-uncovered', 'egress-uncovered']);
+    assert.deepEqual(
+      warnings.map((w) => /^\[([a-z-]+)\]/.exec(w)?.[1]),
+      ['ingress-uncovered', 'egress-uncovered'],
+    );
+    // eslint-disable-next-line no-control-regex -- C0 control characters are what must not appear
     for (const w of warnings) assert.doesNotMatch(w, /[\u0000-\u001f]/);
   });
 
@@ -101,7 +114,10 @@ describe('server/app: POST /validate', () => {
       metadata: { name: 'stagewall-default-deny', namespace: 'etl-load', labels: { 'app.kubernetes.io/managed-by': 'stagewall' } },
       spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
     };
-    const res = await request(app).post('/validate').send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: 'mallory' })).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(null, { operation: 'DELETE', oldObject: managed, username: 'mallory' }))
+      .expect(200);
     assert.equal(res.body.response.allowed, false);
     assert.match(res.body.response.status.message, /\[managed-policy-protected\].*mallory may not delete it/);
     const ok = await request(app)
@@ -122,7 +138,10 @@ describe('server/app: POST /validate', () => {
   it('counts kinds it does not know as "other", so callers cannot grow the metric without bound', async () => {
     const { app, metrics } = setup();
     for (const kind of ['Foo1', 'Foo2', 'Foo3']) {
-      await request(app).post('/validate').send(admissionReview({ apiVersion: 'x/v1', kind, metadata: { name: 'a', namespace: 'etl-load' } })).expect(200);
+      await request(app)
+        .post('/validate')
+        .send(admissionReview({ apiVersion: 'x/v1', kind, metadata: { name: 'a', namespace: 'etl-load' } }))
+        .expect(200);
     }
     const series = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'stagewall_admission_requests_total')?.values ?? [];
     assert.deepEqual([...new Set(series.map((v) => v.labels['kind']))], ['other']);
@@ -135,18 +154,33 @@ describe('server/app: POST /validate', () => {
     const config = { ...enforce, exemptNamespaces: new Set<string>() }; // not even listed as exempt
     const { app } = setup(config, { view, ownNamespace: 'stagewall-system' });
     for (const ns of ['kube-system', 'stagewall-system']) {
-      const res = await request(app).post('/validate').send(admissionReview(pod(ns, 'p'))).expect(200);
+      const res = await request(app)
+        .post('/validate')
+        .send(admissionReview(pod(ns, 'p')))
+        .expect(200);
       assert.equal(res.body.response.allowed, true, ns);
     }
     // The same pod in an ordinary pipeline namespace is refused: the exemption is what admitted it.
-    const res = await request(app).post('/validate').send(admissionReview(pod('etl-unprotected', 'p'))).expect(200);
+    const res = await request(app)
+      .post('/validate')
+      .send(admissionReview(pod('etl-unprotected', 'p')))
+      .expect(200);
     assert.equal(res.body.response.allowed, false);
   });
 
   it('counts requests by kind, operation, decision and mode, and violations by rule', async () => {
     const { app, metrics } = setup();
     await request(app).post('/validate').send(admissionReview(unlabelled)).expect(200);
-    assert.equal(await counter(metrics, 'stagewall_admission_requests_total', { endpoint: 'validate', kind: 'Pod', operation: 'CREATE', decision: 'deny', mode: 'enforce' }), 1);
+    assert.equal(
+      await counter(metrics, 'stagewall_admission_requests_total', {
+        endpoint: 'validate',
+        kind: 'Pod',
+        operation: 'CREATE',
+        decision: 'deny',
+        mode: 'enforce',
+      }),
+      1,
+    );
     assert.equal(await counter(metrics, 'stagewall_violations_total', { rule: 'stage-label-missing' }), 1);
   });
 });
@@ -163,14 +197,20 @@ describe('server/app: POST /mutate', () => {
 
   it('gives a new pipeline namespace the default-deny annotation', async () => {
     const { app } = setup();
-    const res = await request(app).post('/mutate').send(admissionReview(namespace('etl-new', { 'stagewall.dev/pipeline': 'etl' }))).expect(200);
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(namespace('etl-new', { 'stagewall.dev/pipeline': 'etl' })))
+      .expect(200);
     const patch = JSON.parse(Buffer.from(res.body.response.patch, 'base64').toString('utf8'));
     assert.deepEqual(patch, [{ op: 'add', path: '/metadata/annotations/stagewall.dev~1default-deny', value: 'stagewall-default-deny,stagewall-allow-dns' }]);
   });
 
   it('sends no patch when nothing changes', async () => {
     const { app } = setup();
-    const res = await request(app).post('/mutate').send(admissionReview(pod('warehouse', 'db'))).expect(200);
+    const res = await request(app)
+      .post('/mutate')
+      .send(admissionReview(pod('warehouse', 'db')))
+      .expect(200);
     assert.equal(res.body.response.allowed, true);
     assert.equal(res.body.response.patch, undefined);
   });
@@ -178,15 +218,30 @@ describe('server/app: POST /mutate', () => {
 
 describe('server/app: bad input', () => {
   const cases: { name: string; send: (r: request.Test) => request.Test; status: number; code: RegExp }[] = [
-    { name: 'malformed JSON gets 400 with a JSON error', send: (r) => r.set('Content-Type', 'application/json').send('{"apiVersion": '), status: 400, code: /MALFORMED_JSON/ },
-    { name: 'a review without a request gets 400', send: (r) => r.send({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), status: 400, code: /ADMISSION_BAD_REQUEST/ },
+    {
+      name: 'malformed JSON gets 400 with a JSON error',
+      send: (r) => r.set('Content-Type', 'application/json').send('{"apiVersion": '),
+      status: 400,
+      code: /MALFORMED_JSON/,
+    },
+    {
+      name: 'a review without a request gets 400',
+      send: (r) => r.send({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      status: 400,
+      code: /ADMISSION_BAD_REQUEST/,
+    },
     {
       name: 'a review without a uid gets 400',
       send: (r) => r.send({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { operation: 'CREATE', object: {} } }),
       status: 400,
       code: /ADMISSION_BAD_REQUEST/,
     },
-    { name: 'a wrong apiVersion gets 400', send: (r) => r.send({ ...admissionReview(unlabelled), apiVersion: 'admission.k8s.io/v2' }), status: 400, code: /ADMISSION_BAD_REQUEST/ },
+    {
+      name: 'a wrong apiVersion gets 400',
+      send: (r) => r.send({ ...admissionReview(unlabelled), apiVersion: 'admission.k8s.io/v2' }),
+      status: 400,
+      code: /ADMISSION_BAD_REQUEST/,
+    },
     { name: 'a JSON array gets 400', send: (r) => r.send([1, 2]), status: 400, code: /ADMISSION_BAD_REQUEST/ },
   ];
   for (const c of cases) {
@@ -256,20 +311,38 @@ describe('server/app: bad input', () => {
   describe('a hand-made review with an object of the wrong shape is a 400 naming the field, not a 500', () => {
     const policy = (spec: unknown) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'odd', namespace: 'etl-load' }, spec });
     const rows: { name: string; object: unknown; message: RegExp }[] = [
-      { name: 'ingress that is not a list', object: policy({ podSelector: {}, ingress: 'everything' }), message: /request\.object\.spec\.ingress must be a list, not string "everything"/ },
-      { name: 'a peer that is null', object: policy({ podSelector: {}, ingress: [{ from: [null] }] }), message: /request\.object\.spec\.ingress\[0\]\.from\[0\] must be a mapping, not null/ },
-      { name: 'except that is not a list', object: policy({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: '10.1.0.0/16' } }] }] }), message: /except must be a list/ },
+      {
+        name: 'ingress that is not a list',
+        object: policy({ podSelector: {}, ingress: 'everything' }),
+        message: /request\.object\.spec\.ingress must be a list, not string "everything"/,
+      },
+      {
+        name: 'a peer that is null',
+        object: policy({ podSelector: {}, ingress: [{ from: [null] }] }),
+        message: /request\.object\.spec\.ingress\[0\]\.from\[0\] must be a mapping, not null/,
+      },
+      {
+        name: 'except that is not a list',
+        object: policy({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8', except: '10.1.0.0/16' } }] }] }),
+        message: /except must be a list/,
+      },
       { name: 'egress that is a number', object: policy({ podSelector: {}, egress: 7 }), message: /spec\.egress must be a list, not number 7/ },
     ];
     for (const row of rows) {
       it(row.name, async () => {
         const { app, lines } = setup();
-        const res = await request(app).post('/validate').send(admissionReview(row.object as never)).expect(200);
+        const res = await request(app)
+          .post('/validate')
+          .send(admissionReview(row.object as never))
+          .expect(200);
         assert.equal(res.body.response.allowed, false);
         assert.equal(res.body.response.status.code, 400);
         assert.match(res.body.response.status.message, /^\[ADMISSION_BAD_REQUEST\] /);
         assert.match(res.body.response.status.message, row.message);
-        assert.ok(lines.some((l) => l['event'] === 'bad-object'), 'logged as a bad object, not as an internal error');
+        assert.ok(
+          lines.some((l) => l['event'] === 'bad-object'),
+          'logged as a bad object, not as an internal error',
+        );
       });
     }
   });
@@ -279,7 +352,17 @@ describe('server/app: bad input', () => {
     const metrics = createMetrics({ defaultMetrics: false });
     let explode = true;
     const good = examplesView();
-    const broken = { ...good, namespace: (name: string) => (explode ? (() => { throw new Error('boom'); })() : good.namespace(name)), namespaces: () => good.namespaces(), policiesIn: (n: string) => good.policiesIn(n) };
+    const broken = {
+      ...good,
+      namespace: (name: string) =>
+        explode
+          ? (() => {
+              throw new Error('boom');
+            })()
+          : good.namespace(name),
+      namespaces: () => good.namespaces(),
+      policiesIn: (n: string) => good.policiesIn(n),
+    };
     const app = createWebhookApp({
       context: () => ({ config: enforce, view: broken }),
       metrics,

@@ -23,7 +23,10 @@ describe('server/body: BodyBudget', () => {
   for (const row of rows) {
     it(row.name, () => {
       const budget = new BodyBudget(row.limit);
-      assert.deepEqual(row.takes.map((n) => budget.take(n)), row.granted);
+      assert.deepEqual(
+        row.takes.map((n) => budget.take(n)),
+        row.granted,
+      );
     });
   }
 
@@ -56,7 +59,14 @@ describe('server/app: request bodies held at once are bounded', () => {
 
   /** Starts a POST that declares `length` bytes and sends `first` of them now; returns how to finish it. */
   function slowPost(length: number, first: Buffer) {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/validate', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': length } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port,
+      path: '/validate',
+      method: 'POST',
+      agent: false,
+      headers: { 'content-type': 'application/json', 'content-length': length },
+    });
     const answer = new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
       req.on('response', (res) => {
         const chunks: Buffer[] = [];

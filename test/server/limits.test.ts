@@ -36,7 +36,11 @@ describe('server/app: objects beyond the structural limits are 400s in the revie
   const config = loadConfigFile('examples/stagewall.yaml');
   const ctx: EngineContext = { config, view: examplesView() };
   const sink = new Writable({ write: (_chunk, _enc, done) => done() });
-  const app = createWebhookApp({ context: () => ctx, metrics: createMetrics({ defaultMetrics: false }), logger: createLogger({ level: 'error', destination: sink }) });
+  const app = createWebhookApp({
+    context: () => ctx,
+    metrics: createMetrics({ defaultMetrics: false }),
+    logger: createLogger({ level: 'error', destination: sink }),
+  });
 
   const cases: { name: string; endpoint: '/validate' | '/mutate'; body: () => string; code: string; message: RegExp }[] = [
     {
@@ -44,7 +48,8 @@ describe('server/app: objects beyond the structural limits are 400s in the revie
       endpoint: '/validate',
       body: () => reviewText(withPeerExtra(), deepText(10_000)),
       code: 'OBJECT_TOO_DEEP',
-      message: /^\[OBJECT_TOO_DEEP\] object\.spec\.ingress\[0\]\.from\[0\]\.podSelector\.extra\.a\.a\.a\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep/,
+      message:
+        /^\[OBJECT_TOO_DEEP\] object\.spec\.ingress\[0\]\.from\[0\]\.podSelector\.extra\.a\.a\.a\.… \(87 more\)\.a\.a\.a is nested more than 100 levels deep/,
     },
     {
       name: 'a Pod with a field nested 10,000 levels deep, on /mutate',
@@ -56,7 +61,8 @@ describe('server/app: objects beyond the structural limits are 400s in the revie
     {
       name: 'a NetworkPolicy with more ingress rules than a 3 MiB request can hold',
       endpoint: '/validate',
-      body: () => reviewText({ ...smallPolicy(), spec: { podSelector: {}, ingress: PLACEHOLDER } }, `[${new Array<string>(MAX_ITEMS + 1).fill('{}').join(',')}]`),
+      body: () =>
+        reviewText({ ...smallPolicy(), spec: { podSelector: {}, ingress: PLACEHOLDER } }, `[${new Array<string>(MAX_ITEMS + 1).fill('{}').join(',')}]`),
       code: 'OBJECT_TOO_LARGE',
       message: /^\[OBJECT_TOO_LARGE\] object\.spec\.ingress has 1,572,865 items, over the limit of 1,572,864/,
     },

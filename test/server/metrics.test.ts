@@ -29,7 +29,10 @@ describe('server/metrics: admission tally, exported when scraped', () => {
     metrics.admissions.admission('validate', 'Widget', 'CREATE', 'ignored', 'enforce', 0.001);
     metrics.admissions.admission('validate', 'Gadget', 'CREATE', 'ignored', 'enforce', 0.001);
     assert.equal(kindLabel('Widget'), 'other');
-    assert.equal((await samples(metrics)).get('stagewall_admission_requests_total{endpoint="validate",kind="other",operation="CREATE",decision="ignored",mode="enforce"}'), 2);
+    assert.equal(
+      (await samples(metrics)).get('stagewall_admission_requests_total{endpoint="validate",kind="other",operation="CREATE",decision="ignored",mode="enforce"}'),
+      2,
+    );
   });
 
   describe('label values from a request are folded into a fixed set, so no caller can grow the series', () => {

@@ -98,7 +98,8 @@ describe('server/serve: graceful drain under keep-alive load', function () {
       assert.deepEqual(failedAfterSending(load.requests), [], 'no request written to an open connection failed (no ECONNRESET, no socket hang up)');
       // When the listener closes, a connection still in the kernel's accept queue is refused or
       // reset before its TLS handshake: its request never left the client.
-      for (const r of load.requests.filter((x) => x.status === undefined)) assert.ok(!arrived.has(r.id) && !r.sent, `request ${r.id} failed only before it was sent (${r.error})`);
+      for (const r of load.requests.filter((x) => x.status === undefined))
+        assert.ok(!arrived.has(r.id) && !r.sent, `request ${r.id} failed only before it was sent (${r.error})`);
 
       const inFlight = [...arrived].filter(([id, at]) => at < drainAt && (answeredAt.get(id) ?? Infinity) > drainAt).map(([id]) => id);
       assert.ok(inFlight.length >= 3, `requests were in flight when the drain began (${inFlight.length})`);
@@ -107,8 +108,15 @@ describe('server/serve: graceful drain under keep-alive load', function () {
 
       const answeredAfter = [...answeredAt].filter(([, at]) => at > drainAt).map(([id]) => byId.get(id) as LoadRequest);
       const answeredBefore = [...answeredAt].filter(([, at]) => at < drainAt).map(([id]) => byId.get(id) as LoadRequest);
-      assert.deepEqual(answeredAfter.filter((r) => r.connection !== 'close').map((r) => r.id), [], 'every answer written after the drain began says Connection: close');
-      assert.ok(answeredBefore.every((r) => r.connection === 'keep-alive'), 'answers before it kept the connection');
+      assert.deepEqual(
+        answeredAfter.filter((r) => r.connection !== 'close').map((r) => r.id),
+        [],
+        'every answer written after the drain began says Connection: close',
+      );
+      assert.ok(
+        answeredBefore.every((r) => r.connection === 'keep-alive'),
+        'answers before it kept the connection',
+      );
       assert.ok(!started.logs.some((l) => l['event'] === 'drain-timeout'), 'nothing was cut off');
       const draining = started.logs.find((l) => l['event'] === 'draining');
       assert.ok(Number(draining?.['connections']) >= clients / 2, `the drain log counts the open connections (${String(draining?.['connections'])})`);
@@ -179,7 +187,10 @@ describe('server/serve: graceful drain under keep-alive load', function () {
     const timeout = Number(flag('shutdown-timeout') ?? DEFAULT_SHUTDOWN_TIMEOUT_MS);
     assert.ok(delay > 0, 'the Deployment sets a shutdown delay');
     // Two seconds left for the view to stop and the process to exit before the kubelet's SIGKILL.
-    assert.ok(delay + timeout + OPS_CLOSE_TIMEOUT_MS + 2000 <= pod.terminationGracePeriodSeconds * 1000, `${delay} + ${timeout} ms within ${pod.terminationGracePeriodSeconds} s`);
+    assert.ok(
+      delay + timeout + OPS_CLOSE_TIMEOUT_MS + 2000 <= pod.terminationGracePeriodSeconds * 1000,
+      `${delay} + ${timeout} ms within ${pod.terminationGracePeriodSeconds} s`,
+    );
   });
 });
 
@@ -189,7 +200,18 @@ describe('cli: serve drains on SIGTERM under keep-alive load', function () {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-sigterm-'));
     await makeStagewallCerts(dir);
     const ca = readFileSync(join(dir, 'ca.crt'));
-    const serve = await startServeProcess(['-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--shutdown-delay', '1000']);
+    const serve = await startServeProcess([
+      '-c',
+      'examples/stagewall.yaml',
+      '--view',
+      'examples/pipeline/manifests',
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+      '--shutdown-delay',
+      '1000',
+    ]);
     const { child, port, metricsPort } = serve;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     try {
@@ -207,7 +229,10 @@ describe('cli: serve drains on SIGTERM under keep-alive load', function () {
       assert.match(response, /^HTTP\/1\.1 200/);
       assert.match(response, /\r\nconnection: close\r\n/i);
       assert.deepEqual(failedAfterSending(load.requests), [], 'no request written to an open connection failed (no ECONNRESET, no socket hang up)');
-      assert.ok(load.requests.some((r) => r.connection === 'close'), 'answers during the delay said Connection: close');
+      assert.ok(
+        load.requests.some((r) => r.connection === 'close'),
+        'answers during the delay said Connection: close',
+      );
       assert.ok(load.requests.every((r) => r.status === undefined || r.status === 200));
       assert.doesNotMatch(serve.output(), /drain-timeout/);
     } finally {

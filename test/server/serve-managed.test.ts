@@ -55,7 +55,7 @@ describe('server/serve: certificates from a source (serve --manage-certs)', func
     server = undefined;
   });
 
-  it('serves the source\'s certificate, switches to a new one without a restart, and is ready only when the source says it is trusted', async () => {
+  it("serves the source's certificate, switches to a new one without a restart, and is ready only when the source says it is trusted", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-managed-'));
     copyFileSync('examples/stagewall.yaml', join(dir, 'stagewall.yaml'));
     const first = await makeCertificates({ service: 'stagewall', namespace: 'stagewall-system', dns: ['localhost'] });

@@ -124,7 +124,11 @@ describe('server/serve: a config reload never applies a half-written file', func
     const newCa = readFileSync(join(next, 'ca.crt'));
     const s = server;
     await waitFor(
-      () => postJson(s.port, '/validate', admissionReview(pod('etl-transform', 'debug')), { ca: newCa }).then(() => true, () => false),
+      () =>
+        postJson(s.port, '/validate', admissionReview(pod('etl-transform', 'debug')), { ca: newCa }).then(
+          () => true,
+          () => false,
+        ),
       10_000,
       'the new certificate',
     );

@@ -31,7 +31,8 @@ describe('certs: stagewall certs', () => {
     assert.ok(ca.ca, 'ca.crt is a CA');
     assert.ok(!cert.ca, 'tls.crt is not a CA');
     assert.ok(cert.verify(ca.publicKey), 'tls.crt is signed by ca.crt');
-    for (const name of ['sw.ops.svc', 'sw.ops.svc.cluster.local', 'hook.example.com']) assert.match(cert.subjectAltName ?? '', new RegExp(`DNS:${name.replace(/\./g, '\\.')}(,|$)`));
+    for (const name of ['sw.ops.svc', 'sw.ops.svc.cluster.local', 'hook.example.com'])
+      assert.match(cert.subjectAltName ?? '', new RegExp(`DNS:${name.replace(/\./g, '\\.')}(,|$)`));
     assert.equal(cert.publicKey.asymmetricKeyType, 'ec');
     const days = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
     assert.ok(days > 360 && days < 370, `valid for about a year (${days})`);
@@ -72,7 +73,9 @@ describe('server/serve: the real HTTPS server', function () {
 
   it('refuses TLS below 1.2', async () => {
     const s = await start();
-    await assert.rejects(postJson(s.port, '/validate', admissionReview(unlabelled), { ca: readFileSync(join(dir, 'ca.crt')), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }));
+    await assert.rejects(
+      postJson(s.port, '/validate', admissionReview(unlabelled), { ca: readFileSync(join(dir, 'ca.crt')), maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }),
+    );
   });
 
   it('reloads a changed certificate without a restart', async () => {
@@ -83,13 +86,17 @@ describe('server/serve: the real HTTPS server', function () {
     copyFileSync(join(next, 'tls.key'), join(dir, 'tls.key'));
     copyFileSync(join(next, 'tls.crt'), join(dir, 'tls.crt'));
     const newCa = readFileSync(join(next, 'ca.crt'));
-    await waitFor(async () => {
-      try {
-        return (await postJson(s.port, '/validate', admissionReview(unlabelled), { ca: newCa })).status === 200;
-      } catch {
-        return false;
-      }
-    }, 10_000, 'the new certificate');
+    await waitFor(
+      async () => {
+        try {
+          return (await postJson(s.port, '/validate', admissionReview(unlabelled), { ca: newCa })).status === 200;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'the new certificate',
+    );
     await assert.rejects(postJson(s.port, '/validate', admissionReview(unlabelled), { ca: oldCa }), /self[- ]signed|unable to verify|certificate/i);
   });
 
@@ -150,7 +157,16 @@ describe('server/serve: the real HTTPS server', function () {
 
   it('on SIGTERM stops accepting, finishes the request in flight and exits 0', async function () {
     this.timeout(60_000);
-    const serve = await startServeProcess(['-c', join(dir, 'stagewall.yaml'), '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key')]);
+    const serve = await startServeProcess([
+      '-c',
+      join(dir, 'stagewall.yaml'),
+      '--view',
+      'examples/pipeline/manifests',
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+    ]);
     const { child, port } = serve;
     // Send headers and half the body, then SIGTERM, then the rest.
     const payload = JSON.stringify(admissionReview(unlabelled));
@@ -158,7 +174,9 @@ describe('server/serve: the real HTTPS server', function () {
     await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
     let response = '';
     socket.on('data', (d: Buffer) => (response += d.toString()));
-    socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n`);
+    socket.write(
+      `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n`,
+    );
     socket.write(payload.slice(0, 100));
     await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGTERM');
@@ -176,7 +194,18 @@ describe('server/serve: shutdown delay', function () {
   it('with --shutdown-delay, SIGTERM makes /readyz fail at once while admissions are still answered, then exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-delay-'));
     await makeStagewallCerts(dir);
-    const serve = await startServeProcess(['-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests', '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--shutdown-delay', '1500']);
+    const serve = await startServeProcess([
+      '-c',
+      'examples/stagewall.yaml',
+      '--view',
+      'examples/pipeline/manifests',
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+      '--shutdown-delay',
+      '1500',
+    ]);
     const { child, port, metricsPort } = serve;
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
@@ -195,11 +224,14 @@ describe('server/serve: config at start', () => {
   it('an invalid config file is refused with every error and its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-badconfig-'));
     writeFileSync(join(dir, 'c.yaml'), 'apiVersion: stagewall.dev/v1alpha1\nkind: StagewallConfig\nmode: sometimes\nworkloadCoverage: maybe\npipelines: []\n');
-    assert.throws(() => loadConfigFile(join(dir, 'c.yaml')), (err: Error & { details?: string[] }) => {
-      assert.ok(err.details?.some((d) => d.startsWith('/mode:')));
-      assert.ok(err.details?.some((d) => d.startsWith('/workloadCoverage:')));
-      return true;
-    });
+    assert.throws(
+      () => loadConfigFile(join(dir, 'c.yaml')),
+      (err: Error & { details?: string[] }) => {
+        assert.ok(err.details?.some((d) => d.startsWith('/mode:')));
+        assert.ok(err.details?.some((d) => d.startsWith('/workloadCoverage:')));
+        return true;
+      },
+    );
   });
 });
 
@@ -207,9 +239,13 @@ describe('cli: serve --embedded (what npm start runs)', function () {
   this.timeout(60_000);
   it('makes certificates on first start, serves the examples and prints how to try it with curl', async () => {
     const certs = mkdtempSync(join(tmpdir(), 'stagewall-embedded-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '--embedded', '--certs', certs, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/entry.ts', 'serve', '--embedded', '--certs', certs, '--port', '0', '--metrics-port', '0', '--host', '127.0.0.1'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -222,7 +258,9 @@ describe('cli: serve --embedded (what npm start runs)', function () {
       const res = await postJson(port, '/validate', sample, { ca: readFileSync(join(certs, 'ca.crt')) });
       assert.equal(res.body.response.allowed, false);
       assert.match(res.body.response.status.message, /^\[stage-label-missing\] Pod etl-transform\/debug-shell/);
-      const ok = await postJson(port, '/validate', JSON.parse(readFileSync('examples/admission/pod-labelled.json', 'utf8')), { ca: readFileSync(join(certs, 'ca.crt')) });
+      const ok = await postJson(port, '/validate', JSON.parse(readFileSync('examples/admission/pod-labelled.json', 'utf8')), {
+        ca: readFileSync(join(certs, 'ca.crt')),
+      });
       assert.equal(ok.body.response.allowed, true);
     } finally {
       child.kill('SIGTERM');

@@ -98,8 +98,16 @@ describe('server/tls: optional client authentication (serve --client-ca)', funct
     await makeStagewallCerts(dir);
     writeFileSync(join(dir, 'client-ca.crt'), apiServerCa.cert);
     const serve = await startServeProcess([
-      '-c', 'examples/stagewall.yaml', '--view', 'examples/pipeline/manifests',
-      '--tls-cert', join(dir, 'tls.crt'), '--tls-key', join(dir, 'tls.key'), '--client-ca', join(dir, 'client-ca.crt'),
+      '-c',
+      'examples/stagewall.yaml',
+      '--view',
+      'examples/pipeline/manifests',
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+      '--client-ca',
+      join(dir, 'client-ca.crt'),
     ]);
     try {
       const ca = readFileSync(join(dir, 'ca.crt'));

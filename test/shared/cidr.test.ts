@@ -1,15 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { StagewallError } from '../../src/errors.js';
-import {
-  ipBlockRanges,
-  isEveryAddress,
-  parseCidr,
-  rangeToCidrs,
-  rangesWithin,
-  subtract,
-  type IpFamily,
-  type IpRange,
-} from '../../src/shared/cidr.js';
+import { ipBlockRanges, isEveryAddress, parseCidr, rangeToCidrs, rangesWithin, subtract, type IpFamily, type IpRange } from '../../src/shared/cidr.js';
 
 const range = (text: string): IpRange => {
   const c = parseCidr(text);
@@ -30,7 +21,14 @@ describe('shared/cidr: parseCidr', () => {
     { name: 'IPv6 ::/0 is every address', text: '::/0', family: 6, prefix: 0, start: 0n, end: (1n << 128n) - 1n },
     { name: 'IPv6 ::1/128 is loopback', text: '::1/128', family: 6, prefix: 128, start: 1n, end: 1n },
     { name: 'IPv6 trailing :: (fd00::/8)', text: 'fd00::/8', family: 6, prefix: 8, start: 0xfdn << 120n, end: (0xfdn << 120n) | ((1n << 120n) - 1n) },
-    { name: 'IPv6 :: in the middle', text: '2001:db8::1:0/112', family: 6, prefix: 112, start: (0x20010db8n << 96n) | 0x10000n, end: (0x20010db8n << 96n) | 0x1ffffn },
+    {
+      name: 'IPv6 :: in the middle',
+      text: '2001:db8::1:0/112',
+      family: 6,
+      prefix: 112,
+      start: (0x20010db8n << 96n) | 0x10000n,
+      end: (0x20010db8n << 96n) | 0x1ffffn,
+    },
     {
       name: 'IPv6 fully written',
       text: '2001:db8:1:2:3:4:5:6/128',
@@ -41,9 +39,23 @@ describe('shared/cidr: parseCidr', () => {
     },
     { name: 'IPv6 upper-case hex', text: '2001:DB8::/32', family: 6, prefix: 32, start: 0x20010db8n << 96n, end: (0x20010db8n << 96n) | ((1n << 96n) - 1n) },
     { name: 'IPv6 embedded IPv4 ::ffff:1.2.3.4/128', text: '::ffff:1.2.3.4/128', family: 6, prefix: 128, start: 0xffff01020304n, end: 0xffff01020304n },
-    { name: 'IPv6 embedded IPv4 with a small first octet pair', text: '::ffff:0.0.1.2/128', family: 6, prefix: 128, start: 0xffff00000102n, end: 0xffff00000102n },
+    {
+      name: 'IPv6 embedded IPv4 with a small first octet pair',
+      text: '::ffff:0.0.1.2/128',
+      family: 6,
+      prefix: 128,
+      start: 0xffff00000102n,
+      end: 0xffff00000102n,
+    },
     { name: 'IPv6 embedded IPv4 /96 masks the IPv4 part', text: '::ffff:1.2.3.4/96', family: 6, prefix: 96, start: 0xffff00000000n, end: 0xffffffffffffn },
-    { name: 'IPv6 host bits are masked off', text: '2001:db8::1/64', family: 6, prefix: 64, start: 0x20010db8n << 96n, end: (0x20010db8n << 96n) | ((1n << 64n) - 1n) },
+    {
+      name: 'IPv6 host bits are masked off',
+      text: '2001:db8::1/64',
+      family: 6,
+      prefix: 64,
+      start: 0x20010db8n << 96n,
+      end: (0x20010db8n << 96n) | ((1n << 64n) - 1n),
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -81,7 +93,8 @@ describe('shared/cidr: parseCidr', () => {
     it(`rejects ${c.name} with CIDR_INVALID`, () => {
       assert.throws(
         () => parseCidr(c.text as string),
-        (err: unknown) => err instanceof StagewallError && err.code === 'CIDR_INVALID' && c.why.test(err.message) && err.message.includes('is not a valid CIDR'),
+        (err: unknown) =>
+          err instanceof StagewallError && err.code === 'CIDR_INVALID' && c.why.test(err.message) && err.message.includes('is not a valid CIDR'),
       );
     });
   }
@@ -117,11 +130,37 @@ describe('shared/cidr: ipBlockRanges (cidr minus except)', () => {
       cidr: '0.0.0.0/0',
       except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
       want: [
-        '0.0.0.0/5', '8.0.0.0/7', '11.0.0.0/8', '12.0.0.0/6', '16.0.0.0/4', '32.0.0.0/3', '64.0.0.0/2', '128.0.0.0/3',
-        '160.0.0.0/5', '168.0.0.0/6', '172.0.0.0/12', '172.32.0.0/11', '172.64.0.0/10', '172.128.0.0/9', '173.0.0.0/8',
-        '174.0.0.0/7', '176.0.0.0/4', '192.0.0.0/9', '192.128.0.0/11', '192.160.0.0/13', '192.169.0.0/16', '192.170.0.0/15',
-        '192.172.0.0/14', '192.176.0.0/12', '192.192.0.0/10', '193.0.0.0/8', '194.0.0.0/7', '196.0.0.0/6', '200.0.0.0/5',
-        '208.0.0.0/4', '224.0.0.0/3',
+        '0.0.0.0/5',
+        '8.0.0.0/7',
+        '11.0.0.0/8',
+        '12.0.0.0/6',
+        '16.0.0.0/4',
+        '32.0.0.0/3',
+        '64.0.0.0/2',
+        '128.0.0.0/3',
+        '160.0.0.0/5',
+        '168.0.0.0/6',
+        '172.0.0.0/12',
+        '172.32.0.0/11',
+        '172.64.0.0/10',
+        '172.128.0.0/9',
+        '173.0.0.0/8',
+        '174.0.0.0/7',
+        '176.0.0.0/4',
+        '192.0.0.0/9',
+        '192.128.0.0/11',
+        '192.160.0.0/13',
+        '192.169.0.0/16',
+        '192.170.0.0/15',
+        '192.172.0.0/14',
+        '192.176.0.0/12',
+        '192.192.0.0/10',
+        '193.0.0.0/8',
+        '194.0.0.0/7',
+        '196.0.0.0/6',
+        '200.0.0.0/5',
+        '208.0.0.0/4',
+        '224.0.0.0/3',
       ],
     },
     { name: 'IPv6 with an except', cidr: '2001:db8::/32', except: ['2001:db8::/33'], want: ['2001:db8:8000::/33'] },
@@ -130,7 +169,10 @@ describe('shared/cidr: ipBlockRanges (cidr minus except)', () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const got = ipBlockRanges(parseCidr(c.cidr), c.except.map((e) => parseCidr(e)));
+      const got = ipBlockRanges(
+        parseCidr(c.cidr),
+        c.except.map((e) => parseCidr(e)),
+      );
       assert.deepEqual(asCidrs(got), c.want);
       for (const r of got) assert.equal(r.family, parseCidr(c.cidr).family);
     });
@@ -145,8 +187,18 @@ describe('shared/cidr: subtract', () => {
     { name: 'a hole equal to the range leaves nothing', ranges: ['10.0.0.0/8'], holes: ['10.0.0.0/8'], want: [] },
     { name: 'a hole of another family is ignored', ranges: ['10.0.0.0/8'], holes: ['::/0'], want: ['10.0.0.0/8'] },
     { name: 'only the matching family is cut', ranges: ['2001:db8::/32', '10.0.0.0/8'], holes: ['::/0'], want: ['10.0.0.0/8'] },
-    { name: 'results are sorted: IPv4 before IPv6, by start', ranges: ['2001:db8::/32', '10.0.0.0/8', '1.0.0.0/8'], holes: [], want: ['1.0.0.0/8', '10.0.0.0/8', '2001:db8::/32'] },
-    { name: 'a hole straddling two ranges cuts both', ranges: ['10.0.0.0/24', '10.0.1.0/24'], holes: ['10.0.0.128/25', '10.0.1.0/25'], want: ['10.0.0.0/25', '10.0.1.128/25'] },
+    {
+      name: 'results are sorted: IPv4 before IPv6, by start',
+      ranges: ['2001:db8::/32', '10.0.0.0/8', '1.0.0.0/8'],
+      holes: [],
+      want: ['1.0.0.0/8', '10.0.0.0/8', '2001:db8::/32'],
+    },
+    {
+      name: 'a hole straddling two ranges cuts both',
+      ranges: ['10.0.0.0/24', '10.0.1.0/24'],
+      holes: ['10.0.0.128/25', '10.0.1.0/25'],
+      want: ['10.0.0.0/25', '10.0.1.128/25'],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => {

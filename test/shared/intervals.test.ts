@@ -14,10 +14,41 @@ const big = (pairs: readonly Pair[]) => pairs.map(([s, e]) => [BigInt(s), BigInt
 describe('shared/intervals: one sweep for numbers and bigints', () => {
   const merges: { name: string; spans: Pair[]; want: Pair[] }[] = [
     { name: 'nothing stays nothing', spans: [], want: [] },
-    { name: 'unsorted spans come out sorted', spans: [[7, 9], [1, 2]], want: [[1, 2], [7, 9]] },
-    { name: 'overlapping spans merge', spans: [[1, 5], [3, 8]], want: [[1, 8]] },
-    { name: 'adjacent spans merge (inclusive bounds)', spans: [[1, 4], [5, 6]], want: [[1, 6]] },
-    { name: 'a nested span disappears', spans: [[1, 10], [2, 3]], want: [[1, 10]] },
+    {
+      name: 'unsorted spans come out sorted',
+      spans: [
+        [7, 9],
+        [1, 2],
+      ],
+      want: [
+        [1, 2],
+        [7, 9],
+      ],
+    },
+    {
+      name: 'overlapping spans merge',
+      spans: [
+        [1, 5],
+        [3, 8],
+      ],
+      want: [[1, 8]],
+    },
+    {
+      name: 'adjacent spans merge (inclusive bounds)',
+      spans: [
+        [1, 4],
+        [5, 6],
+      ],
+      want: [[1, 6]],
+    },
+    {
+      name: 'a nested span disappears',
+      spans: [
+        [1, 10],
+        [2, 3],
+      ],
+      want: [[1, 10]],
+    },
   ];
   for (const c of merges) {
     it(`mergeSpans: ${c.name}`, () => {
@@ -28,13 +59,56 @@ describe('shared/intervals: one sweep for numbers and bigints', () => {
 
   const subtractions: { name: string; spans: Pair[]; holes: Pair[]; want: Pair[] }[] = [
     { name: 'no holes keep the spans', spans: [[1, 5]], holes: [], want: [[1, 5]] },
-    { name: 'a hole inside splits the span', spans: [[1, 10]], holes: [[4, 6]], want: [[1, 3], [7, 10]] },
+    {
+      name: 'a hole inside splits the span',
+      spans: [[1, 10]],
+      holes: [[4, 6]],
+      want: [
+        [1, 3],
+        [7, 10],
+      ],
+    },
     { name: 'a hole over the start trims it', spans: [[5, 10]], holes: [[1, 6]], want: [[7, 10]] },
     { name: 'a hole over the end trims it', spans: [[5, 10]], holes: [[9, 20]], want: [[5, 8]] },
     { name: 'a hole covering the span removes it', spans: [[5, 10]], holes: [[5, 10]], want: [] },
-    { name: 'holes between spans cut nothing', spans: [[1, 2], [8, 9]], holes: [[4, 6]], want: [[1, 2], [8, 9]] },
-    { name: 'one hole cuts two spans', spans: [[1, 5], [7, 12]], holes: [[4, 8]], want: [[1, 3], [9, 12]] },
-    { name: 'overlapping spans are each cut', spans: [[1, 10], [2, 12]], holes: [[5, 5]], want: [[1, 4], [6, 10], [2, 4], [6, 12]] },
+    {
+      name: 'holes between spans cut nothing',
+      spans: [
+        [1, 2],
+        [8, 9],
+      ],
+      holes: [[4, 6]],
+      want: [
+        [1, 2],
+        [8, 9],
+      ],
+    },
+    {
+      name: 'one hole cuts two spans',
+      spans: [
+        [1, 5],
+        [7, 12],
+      ],
+      holes: [[4, 8]],
+      want: [
+        [1, 3],
+        [9, 12],
+      ],
+    },
+    {
+      name: 'overlapping spans are each cut',
+      spans: [
+        [1, 10],
+        [2, 12],
+      ],
+      holes: [[5, 5]],
+      want: [
+        [1, 4],
+        [6, 10],
+        [2, 4],
+        [6, 12],
+      ],
+    },
   ];
   for (const c of subtractions) {
     it(`subtractSpans: ${c.name}`, () => {
@@ -53,13 +127,33 @@ describe('shared/intervals: one sweep for numbers and bigints', () => {
       prev: (x) => x - 1,
       group: (x) => x.g,
     };
-    const merged = mergeSpans([{ g: 6, s: 1, e: 5 }, { g: 4, s: 3, e: 9 }, { g: 4, s: 1, e: 2 }], GROUPED);
-    assert.deepEqual(merged, [{ g: 4, s: 1, e: 9 }, { g: 6, s: 1, e: 5 }]);
-    assert.deepEqual(subtractSpans([{ g: 4, s: 0, e: 10 }, { g: 6, s: 0, e: 10 }], [{ g: 6, s: 3, e: 4 }], GROUPED), [
-      { g: 4, s: 0, e: 10 },
-      { g: 6, s: 0, e: 2 },
-      { g: 6, s: 5, e: 10 },
+    const merged = mergeSpans(
+      [
+        { g: 6, s: 1, e: 5 },
+        { g: 4, s: 3, e: 9 },
+        { g: 4, s: 1, e: 2 },
+      ],
+      GROUPED,
+    );
+    assert.deepEqual(merged, [
+      { g: 4, s: 1, e: 9 },
+      { g: 6, s: 1, e: 5 },
     ]);
+    assert.deepEqual(
+      subtractSpans(
+        [
+          { g: 4, s: 0, e: 10 },
+          { g: 6, s: 0, e: 10 },
+        ],
+        [{ g: 6, s: 3, e: 4 }],
+        GROUPED,
+      ),
+      [
+        { g: 4, s: 0, e: 10 },
+        { g: 6, s: 0, e: 2 },
+        { g: 6, s: 5, e: 10 },
+      ],
+    );
   });
 
   it('an uncut span is returned as the same object', () => {

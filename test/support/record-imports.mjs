@@ -9,6 +9,11 @@ if (log) {
   register(new URL('./record-imports-hooks.mjs', import.meta.url), { data: { log } });
   process.on('exit', () => {
     const cache = createRequire(import.meta.url).cache;
-    appendFileSync(log, Object.keys(cache).map((path) => `${path}\n`).join(''));
+    appendFileSync(
+      log,
+      Object.keys(cache)
+        .map((path) => `${path}\n`)
+        .join(''),
+    );
   });
 }

@@ -17,7 +17,10 @@ export function renderJunit(report: CheckReport): string {
     const attrs = `classname="stagewall.${escapeXml(decision.ref.kind)}" name="${name}" file="${escapeXml(source.file)}" line="${source.line}"`;
     const text = escapeXml(
       withSharedBlocks(decision.violations)
-        .map(({ violation: v, first, block, sameAs }) => `[${v.rule}] ${first}${sameAs ? ` (the same policy as for ${sameAs}, above)` : ''}${block === undefined ? '' : `\n${block}`}`)
+        .map(
+          ({ violation: v, first, block, sameAs }) =>
+            `[${v.rule}] ${first}${sameAs ? ` (the same policy as for ${sameAs}, above)` : ''}${block === undefined ? '' : `\n${block}`}`,
+        )
         .join('\n\n'),
     );
     if (fails(result, report.failOn)) {

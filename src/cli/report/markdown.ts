@@ -26,7 +26,14 @@ export function mdCode(text: string, inTable = false): string {
 function fenced(info: string, body: string, indent = ''): string[] {
   const run = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(run + 1);
-  return [`${indent}${fence}${info}`, ...body.replace(/\n$/, '').split('\n').map((line) => (line === '' ? '' : `${indent}${line}`)), `${indent}${fence}`];
+  return [
+    `${indent}${fence}${info}`,
+    ...body
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => (line === '' ? '' : `${indent}${line}`)),
+    `${indent}${fence}`,
+  ];
 }
 
 const ICON = { deny: '❌', warn: '⚠️', allow: '✅', skipped: '⏭️' } as const;
@@ -52,9 +59,16 @@ const LEGEND = [
 function flowSection(flow: StageFlow, config: StagewallConfig): string[] {
   const shown = pipelinesInView(flow, config);
   if (shown.size === 0) return [];
-  const lines = ['### Flow', '', `The declared flow of ${[...shown].map((p) => mdCode(p)).join(', ')} against what the NetworkPolicies allow (as \`stagewall graph\` draws it).`, ''];
+  const lines = [
+    '### Flow',
+    '',
+    `The declared flow of ${[...shown].map((p) => mdCode(p)).join(', ')} against what the NetworkPolicies allow (as \`stagewall graph\` draws it).`,
+    '',
+  ];
   lines.push(...fenced('mermaid', renderMermaid(flow, config, shown)), '', LEGEND, '');
-  const marked = flow.edges.filter((e) => shown.has(e.from.pipeline) && shown.has(e.to.pipeline) && (e.kind === 'declared-blocked' || e.kind === 'undeclared-allowed'));
+  const marked = flow.edges.filter(
+    (e) => shown.has(e.from.pipeline) && shown.has(e.to.pipeline) && (e.kind === 'declared-blocked' || e.kind === 'undeclared-allowed'),
+  );
   for (const edge of marked) {
     const what = edge.kind === 'declared-blocked' ? `${ICON.warn} blocked` : `${ICON.deny} backdoor`;
     lines.push(`- ${what}: ${mdCode(edge.from.id)} → ${mdCode(edge.to.id)} (${mdText(edgeLabel(edge))})`);
@@ -75,7 +89,9 @@ export function renderMarkdown(report: CheckReport, config: StagewallConfig, flo
     lines.push('| | object | file | rules |', '|---|---|---|---|');
     for (const r of flagged) {
       const rules = [...new Set(r.decision.violations.map((v) => v.rule))].map((id) => mdCode(id, true)).join(', ');
-      lines.push(`| ${verdictIcon(r, report)} ${r.decision.verdict} | ${mdCode(describeRef(r.decision.ref), true)} | ${mdCode(`${r.source.file}:${r.source.line}`, true)} | ${rules} |`);
+      lines.push(
+        `| ${verdictIcon(r, report)} ${r.decision.verdict} | ${mdCode(describeRef(r.decision.ref), true)} | ${mdCode(`${r.source.file}:${r.source.line}`, true)} | ${rules} |`,
+      );
     }
     lines.push('', '### Findings', '');
     for (const r of flagged) {
@@ -92,7 +108,8 @@ export function renderMarkdown(report: CheckReport, config: StagewallConfig, flo
   if (report.skipped.length > 0) {
     lines.push(`<details><summary>${ICON.skipped} ${report.skipped.length} object${report.skipped.length === 1 ? '' : 's'} skipped, not judged</summary>`, '');
     lines.push('| object | file | why |', '|---|---|---|');
-    for (const s of report.skipped) lines.push(`| ${mdCode(describeRef(s.ref), true)} | ${mdCode(`${s.source.file}:${s.source.line}`, true)} | ${mdText(s.why)} |`);
+    for (const s of report.skipped)
+      lines.push(`| ${mdCode(describeRef(s.ref), true)} | ${mdCode(`${s.source.file}:${s.source.line}`, true)} | ${mdText(s.why)} |`);
     lines.push('', '</details>', '');
   }
   lines.push(...flowSection(flow, config));

@@ -25,7 +25,8 @@ export function renderText(report: CheckReport, color: boolean): string {
   }
   if (report.skipped.length > 0) {
     const shown = report.skipped.slice(0, SKIPPED_SHOWN).map((s) => `${describeRef(s.ref)} (${s.source.file}:${s.source.line})`);
-    const more = report.skipped.length > SKIPPED_SHOWN ? `, and ${report.skipped.length - SKIPPED_SHOWN} more (-o junit, sarif or markdown lists them all)` : '';
+    const more =
+      report.skipped.length > SKIPPED_SHOWN ? `, and ${report.skipped.length - SKIPPED_SHOWN} more (-o junit, sarif or markdown lists them all)` : '';
     lines.push(paint('dim', `skipped, not judged: ${shown.join(', ')}${more}`));
     lines.push('');
   }

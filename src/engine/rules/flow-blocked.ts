@@ -30,15 +30,20 @@ function problemOf(from: Stage, to: Stage, pair: PlacementPair, namespace: strin
     problems.push(
       `no NetworkPolicy of namespace ${namespace} lets stage ${from.id} send to stage ${to.id} (namespace ${pair.toNamespace}) on ${portsText(pair.egressBlocks)}`,
     );
-    fixes.push(`an egress rule on ${from.id} that reaches ${to.id}${servesNothing ? '' : ` on ${portsText(pair.egressBlocks)}`} (as in ${stagePolicyName(from)} from \`stagewall generate\`)`);
+    fixes.push(
+      `an egress rule on ${from.id} that reaches ${to.id}${servesNothing ? '' : ` on ${portsText(pair.egressBlocks)}`} (as in ${stagePolicyName(from)} from \`stagewall generate\`)`,
+    );
   }
   if (!disjoint && pair.toNamespace === namespace && pair.ingressBlocks && !isEmpty(pair.ingressBlocks)) {
     problems.push(
       `no NetworkPolicy of namespace ${namespace} admits stage ${from.id} (namespace ${pair.fromNamespace}) into stage ${to.id} on ${portsText(pair.ingressBlocks)}`,
     );
-    fixes.push(`an ingress rule on ${to.id} that admits ${from.id}${servesNothing ? '' : ` on ${portsText(pair.ingressBlocks)}`} (as in ${stagePolicyName(to)} from \`stagewall generate\`)`);
+    fixes.push(
+      `an ingress rule on ${to.id} that admits ${from.id}${servesNothing ? '' : ` on ${portsText(pair.ingressBlocks)}`} (as in ${stagePolicyName(to)} from \`stagewall generate\`)`,
+    );
   }
-  if (disjoint && pair.toNamespace === namespace) fixes.push(`egress and ingress rules that open a common port (as in ${stagePolicyName(from)} and ${stagePolicyName(to)} from \`stagewall generate\`)`);
+  if (disjoint && pair.toNamespace === namespace)
+    fixes.push(`egress and ingress rules that open a common port (as in ${stagePolicyName(from)} and ${stagePolicyName(to)} from \`stagewall generate\`)`);
   return { problems, fixes };
 }
 
@@ -57,7 +62,9 @@ export const flowBlocked = defineRule({
     // Said per stage: a stage with no workload in the view is judged on a representative pod.
     const standIns = (...stages: Stage[]) => {
       const names = stages.filter((s, i) => (workloads.get(s.id) ?? []).length === 0 && stages.indexOf(s) === i).map((s) => s.id);
-      return names.length === 0 ? '' : ` (judged on a representative pod for ${names.map((n) => `stage ${n}`).join(' and ')}: no workload of ${names.length === 1 ? 'it' : 'them'} in the view)`;
+      return names.length === 0
+        ? ''
+        : ` (judged on a representative pod for ${names.map((n) => `stage ${n}`).join(' and ')}: no workload of ${names.length === 1 ? 'it' : 'them'} in the view)`;
     };
     const here = (stage: Stage) => placements.get(stage.id)?.includes(namespace) === true;
     for (const { from, to, pairs } of edges) {

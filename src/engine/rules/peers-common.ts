@@ -78,7 +78,10 @@ export function* portFindings(
   for (const { ruleNumber, entries } of byRule(subject.analysis(direction))) {
     const rule = rules[ruleNumber - 1];
     if (!rule || entries.some((e) => e.open)) continue;
-    const problems = problemsOf(rule, entries.flatMap((e) => e.targets));
+    const problems = problemsOf(
+      rule,
+      entries.flatMap((e) => e.targets),
+    );
     if (problems.length > 0) yield { message: message(ruleNumber, problems.join('; ')) };
   }
 }

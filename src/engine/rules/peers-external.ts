@@ -21,7 +21,13 @@ const AN_ADDRESS: IpEndpoint = { ip: '0.0.0.0' };
  * entry without ports approves every port, on ingress the stage's declared ones (as `generate`
  * writes them). Addresses outside every entry are the CIDR check's finding.
  */
-function externalPortProblems(subject: PolicySubject, direction: Direction, rule: CompiledRule, allTargets: readonly Target[], config: StagewallConfig): string[] {
+function externalPortProblems(
+  subject: PolicySubject,
+  direction: Direction,
+  rule: CompiledRule,
+  allTargets: readonly Target[],
+  config: StagewallConfig,
+): string[] {
   const targets = allTargets.filter((t): t is Extract<Target, { kind: 'external' }> => t.kind === 'external');
   if (targets.length === 0) return [];
   const problems: string[] = [];
@@ -41,7 +47,9 @@ function externalPortProblems(subject: PolicySubject, direction: Direction, rule
         const extra = subtractPorts(opened, allowed);
         if (isEmpty(extra)) continue;
         const shown = rule.ports.length === 0 ? 'any port (it lists no ports)' : formatPorts(extra).join(', ');
-        problems.push(`${target.text} opens ${shown} for ${someCidrs(part, 3).shown.join(', ')}, where stage ${stage.id} approves ${formatPorts(allowed).join(', ')} (${entry.cidr.text})`);
+        problems.push(
+          `${target.text} opens ${shown} for ${someCidrs(part, 3).shown.join(', ')}, where stage ${stage.id} approves ${formatPorts(allowed).join(', ')} (${entry.cidr.text})`,
+        );
       }
     }
   }

@@ -36,7 +36,11 @@ function portProblems(subject: PolicySubject, direction: Direction, rule: Compil
     for (const target of inFlow) {
       if (target.kind !== 'stage' || seen.has(target.stage.id)) continue;
       seen.add(target.stage.id);
-      exceeds(target.stage, target.namespace ?? '', (extra, served) => `stage ${target.stage.id} serves ${served}, but the rule also opens ${extra} towards it from stage ${stage.id}`);
+      exceeds(
+        target.stage,
+        target.namespace ?? '',
+        (extra, served) => `stage ${target.stage.id} serves ${served}, but the rule also opens ${extra} towards it from stage ${stage.id}`,
+      );
     }
   }
   return problems;

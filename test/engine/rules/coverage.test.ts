@@ -82,7 +82,9 @@ describe('engine/rules/coverage: ingress-uncovered and egress-uncovered', () => 
     },
     {
       name: 'NotIn on a missing key selects the pod',
-      policies: [netpol('etl', 'np', { podSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['web'] }] }, policyTypes: ['Ingress', 'Egress'] })],
+      policies: [
+        netpol('etl', 'np', { podSelector: { matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['web'] }] }, policyTypes: ['Ingress', 'Egress'] }),
+      ],
       ingress: true,
       egress: true,
     },
@@ -94,7 +96,9 @@ describe('engine/rules/coverage: ingress-uncovered and egress-uncovered', () => 
     },
     {
       name: 'In on a missing key does not select the pod',
-      policies: [netpol('etl', 'np', { podSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['data'] }] }, policyTypes: ['Ingress', 'Egress'] })],
+      policies: [
+        netpol('etl', 'np', { podSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['data'] }] }, policyTypes: ['Ingress', 'Egress'] }),
+      ],
       ingress: false,
       egress: false,
     },

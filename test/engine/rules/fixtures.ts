@@ -106,7 +106,10 @@ export function ruleIds(decision: Decision): string[] {
  */
 export function assertFires(decision: Decision, rule: string, severity: 'deny' | 'warn', names: string, why = ''): string {
   const found = decision.violations.filter((v) => v.rule === rule);
-  assert.ok(found.length > 0, `${rule} should fire${why ? ` (${why})` : ''}; got ${JSON.stringify(decision.violations.map((v) => v.rule))} skipped=${decision.skipped ?? '-'}`);
+  assert.ok(
+    found.length > 0,
+    `${rule} should fire${why ? ` (${why})` : ''}; got ${JSON.stringify(decision.violations.map((v) => v.rule))} skipped=${decision.skipped ?? '-'}`,
+  );
   for (const v of found) {
     assert.equal(v.severity, severity, `${rule} severity`);
     assert.ok(v.message.includes(names), `${rule} message should name "${names}": ${v.message}`);

@@ -38,7 +38,11 @@ function findings(view: ReturnType<typeof viewOf>, config: StagewallConfig = exa
       .violations.filter((v) => v.rule === 'flow-blocked')
       .map((v) => {
         const edge = /declared flow (\S+ -> \S+)/.exec(v.message)?.[1] ?? '?';
-        const sides = [v.message.includes(' send to ') ? 'egress' : '', v.message.includes(' admits stage ') ? 'ingress' : '', v.message.includes('no port is open both ways') ? 'disjoint' : ''].filter(Boolean);
+        const sides = [
+          v.message.includes(' send to ') ? 'egress' : '',
+          v.message.includes(' admits stage ') ? 'ingress' : '',
+          v.message.includes('no port is open both ways') ? 'disjoint' : '',
+        ].filter(Boolean);
         return `${edge}: ${sides.join('+')}`;
       });
   }
@@ -70,7 +74,12 @@ describe('engine/rules/flow-blocked', () => {
         netpol('etl-load', 'load-drifted', {
           podSelector: { matchLabels: { [STAGE]: 'load' } },
           policyTypes: ['Ingress'],
-          ingress: [{ from: [{ namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: { matchLabels: { [STAGE]: 'transform' } } }], ports: [{ port: 8081 }] }],
+          ingress: [
+            {
+              from: [{ namespaceSelector: { matchLabels: { [PIPELINE]: 'etl' } }, podSelector: { matchLabels: { [STAGE]: 'transform' } } }],
+              ports: [{ port: 8081 }],
+            },
+          ],
         }),
       ],
       want: { 'etl-extract': [], 'etl-transform': [], 'etl-load': ['etl/transform -> etl/load: ingress'] },
@@ -112,7 +121,17 @@ describe('engine/rules/flow-blocked', () => {
   });
 
   it('a stage that serves no declared port: blocked when no port is open both ways, and the disjoint case says so once, on the destination', () => {
-    const config = makeConfig({ pipelines: [{ name: 'p', stages: [{ name: 'a', namespace: 'pa' }, { name: 'b', namespace: 'pb' }] }] });
+    const config = makeConfig({
+      pipelines: [
+        {
+          name: 'p',
+          stages: [
+            { name: 'a', namespace: 'pa' },
+            { name: 'b', namespace: 'pb' },
+          ],
+        },
+      ],
+    });
     const peer = (stage: string) => ({ namespaceSelector: { matchLabels: { [PIPELINE]: 'p' } }, podSelector: { matchLabels: { [STAGE]: stage } } });
     const view = viewOf(
       ns('pa', { pipeline: 'p' }),
@@ -126,23 +145,58 @@ describe('engine/rules/flow-blocked', () => {
   });
 
   it('a cross-pipeline edge is reported on each side that drops it', () => {
-    const config = makeConfig({ pipelines: [{ name: 'etl', stages: [{ name: 'load' }] }, { name: 'bi', stages: [{ name: 'dash', ingressFrom: ['etl/load'] }] }] });
-    const view = viewOf(ns('etl', { pipeline: 'etl' }), ns('bi', { pipeline: 'bi' }), netpol('etl', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }), netpol('bi', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
-    assert.match(assertFires(judge(ns('etl', { pipeline: 'etl' }), config, view), 'flow-blocked', 'warn', 'Namespace etl'), /etl\/load -> bi\/dash \(namespaces etl -> bi\).*lets stage etl\/load send to stage bi\/dash/);
-    assert.match(assertFires(judge(ns('bi', { pipeline: 'bi' }), config, view), 'flow-blocked', 'warn', 'Namespace bi'), /admits stage etl\/load \(namespace etl\) into stage bi\/dash on any port/);
+    const config = makeConfig({
+      pipelines: [
+        { name: 'etl', stages: [{ name: 'load' }] },
+        { name: 'bi', stages: [{ name: 'dash', ingressFrom: ['etl/load'] }] },
+      ],
+    });
+    const view = viewOf(
+      ns('etl', { pipeline: 'etl' }),
+      ns('bi', { pipeline: 'bi' }),
+      netpol('etl', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+      netpol('bi', 'deny', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }),
+    );
+    assert.match(
+      assertFires(judge(ns('etl', { pipeline: 'etl' }), config, view), 'flow-blocked', 'warn', 'Namespace etl'),
+      /etl\/load -> bi\/dash \(namespaces etl -> bi\).*lets stage etl\/load send to stage bi\/dash/,
+    );
+    assert.match(
+      assertFires(judge(ns('bi', { pipeline: 'bi' }), config, view), 'flow-blocked', 'warn', 'Namespace bi'),
+      /admits stage etl\/load \(namespace etl\) into stage bi\/dash on any port/,
+    );
   });
 
   const quiet: { name: string; object: KubeObject; view: ReturnType<typeof viewOf>; config?: StagewallConfig }[] = [
     { name: 'a non-pipeline namespace', object: ns('warehouse'), view: examplesWith(['stagewall-etl-transform']) },
-    { name: 'a pipeline namespace where no stage is placed (etl-adhoc)', object: ns('etl-adhoc', { pipeline: 'etl' }), view: viewOf(ns('etl-adhoc', { pipeline: 'etl' }), ...exampleObjects.filter((o) => o.kind === 'Namespace'), ...generatePolicies(examples).flatMap((g) => g.policies).filter((p) => p.metadata?.name !== 'stagewall-etl-transform')) },
+    {
+      name: 'a pipeline namespace where no stage is placed (etl-adhoc)',
+      object: ns('etl-adhoc', { pipeline: 'etl' }),
+      view: viewOf(
+        ns('etl-adhoc', { pipeline: 'etl' }),
+        ...exampleObjects.filter((o) => o.kind === 'Namespace'),
+        ...generatePolicies(examples)
+          .flatMap((g) => g.policies)
+          .filter((p) => p.metadata?.name !== 'stagewall-etl-transform'),
+      ),
+    },
     { name: 'a namespace the view does not hold yet (a webhook CREATE): no stage is placed there', object: namespaceObject('etl-transform'), view: viewOf() },
     {
       name: 'a webhook CREATE of etl-transform while the other etl namespaces exist: transform is placed in those, not in the new one',
       object: namespaceObject('etl-transform'),
-      view: viewOf(...exampleObjects.filter((o) => (o.kind === 'Namespace' || o.kind === 'NetworkPolicy') && o.metadata?.name !== 'etl-transform' && o.metadata?.namespace !== 'etl-transform')),
+      view: viewOf(
+        ...exampleObjects.filter(
+          (o) => (o.kind === 'Namespace' || o.kind === 'NetworkPolicy') && o.metadata?.name !== 'etl-transform' && o.metadata?.namespace !== 'etl-transform',
+        ),
+      ),
     },
     { name: 'a namespace whose new labels leave the pipeline', object: ns('etl-transform'), view: examplesWith(['stagewall-etl-transform']) },
-    { name: 'mode off', object: namespaceObject('etl-transform'), view: examplesWith(['stagewall-etl-transform']), config: makeConfig({ ...examples.document, mode: 'off' }) },
+    {
+      name: 'mode off',
+      object: namespaceObject('etl-transform'),
+      view: examplesWith(['stagewall-etl-transform']),
+      config: makeConfig({ ...examples.document, mode: 'off' }),
+    },
   ];
   for (const q of quiet) it(`quiet on ${q.name}`, () => assertQuiet(judge(q.object, q.config ?? examples, q.view), 'flow-blocked'));
 
@@ -156,7 +210,9 @@ describe('engine/rules/flow-blocked', () => {
     const objects = loadManifests(['examples/pipeline/manifests']).filter((o) => o.object.metadata?.name !== 'stagewall-etl-transform');
     const report = checkObjects(objects, examples);
     assert.deepEqual(report.summary, { objects: 17, denied: 0, warned: 1, skipped: 0 });
-    const warned = report.results.filter((r) => r.decision.verdict === 'warn').map((r) => [r.decision.ref.kind, r.decision.ref.name, r.decision.violations.map((v) => v.rule)]);
+    const warned = report.results
+      .filter((r) => r.decision.verdict === 'warn')
+      .map((r) => [r.decision.ref.kind, r.decision.ref.name, r.decision.violations.map((v) => v.rule)]);
     assert.deepEqual(warned, [['Namespace', 'etl-transform', ['flow-blocked', 'flow-blocked']]]);
     // And the static view check builds agrees with the one built here.
     assert.deepEqual(findings(buildStaticView(objects)), findings(examplesWith(['stagewall-etl-transform'])));

@@ -11,7 +11,10 @@ const [defaultDeny, allowDns] = managedPolicies('etl', config) as [NetworkPolicy
 const own = 'system:serviceaccount:stagewall-system:stagewall';
 
 /** The managed default-deny edited to allow ingress from extract. */
-const edited: NetworkPolicy = { ...defaultDeny, spec: { ...defaultDeny.spec, ingress: [{ from: [{ podSelector: { matchLabels: { [STAGE]: 'extract' } } }] }] } };
+const edited: NetworkPolicy = {
+  ...defaultDeny,
+  spec: { ...defaultDeny.spec, ingress: [{ from: [{ podSelector: { matchLabels: { [STAGE]: 'extract' } } }] }] },
+};
 /** The same policy with the managed-by label removed. */
 const unlabelled: NetworkPolicy = { ...defaultDeny, metadata: { ...defaultDeny.metadata, labels: {} } };
 const userPolicy = netpol('etl', 'mine', { podSelector: {}, policyTypes: ['Ingress'] });
@@ -28,16 +31,51 @@ describe('engine/rules/managed-policy: managed-policy-protected', () => {
     cfg?: StagewallConfig;
     namespace?: string;
   }[] = [
-    { name: 'UPDATE of a managed policy by a random user fires', operation: 'UPDATE', old: defaultDeny, object: edited, user: 'alice', fires: true, verb: 'change' },
-    { name: 'DELETE of a managed policy (only oldObject) by a random user fires', operation: 'DELETE', old: defaultDeny, user: 'alice', fires: true, verb: 'delete' },
+    {
+      name: 'UPDATE of a managed policy by a random user fires',
+      operation: 'UPDATE',
+      old: defaultDeny,
+      object: edited,
+      user: 'alice',
+      fires: true,
+      verb: 'change',
+    },
+    {
+      name: 'DELETE of a managed policy (only oldObject) by a random user fires',
+      operation: 'DELETE',
+      old: defaultDeny,
+      user: 'alice',
+      fires: true,
+      verb: 'delete',
+    },
     { name: 'DELETE of the managed allow-dns fires too', operation: 'DELETE', old: allowDns, user: 'alice', fires: true, verb: 'delete' },
-    { name: 'removing the managed-by label is a change of a managed policy', operation: 'UPDATE', old: defaultDeny, object: unlabelled, user: 'alice', fires: true, verb: 'change' },
+    {
+      name: 'removing the managed-by label is a change of a managed policy',
+      operation: 'UPDATE',
+      old: defaultDeny,
+      object: unlabelled,
+      user: 'alice',
+      fires: true,
+      verb: 'change',
+    },
     { name: 'a request without user info fires, naming an unknown user', operation: 'DELETE', old: defaultDeny, user: undefined, fires: true, verb: 'delete' },
     { name: 'a cluster admin is no exception', operation: 'DELETE', old: defaultDeny, user: 'kubernetes-admin', fires: true, verb: 'delete' },
     { name: "UPDATE by the config's serviceAccount is allowed", operation: 'UPDATE', old: defaultDeny, object: edited, user: own, fires: false },
     { name: "DELETE by the config's serviceAccount is allowed", operation: 'DELETE', old: defaultDeny, user: own, fires: false },
-    { name: 'DELETE by the namespace-controller is allowed (namespace teardown)', operation: 'DELETE', old: defaultDeny, user: 'system:serviceaccount:kube-system:namespace-controller', fires: false },
-    { name: 'DELETE by the garbage collector is allowed', operation: 'DELETE', old: defaultDeny, user: 'system:serviceaccount:kube-system:generic-garbage-collector', fires: false },
+    {
+      name: 'DELETE by the namespace-controller is allowed (namespace teardown)',
+      operation: 'DELETE',
+      old: defaultDeny,
+      user: 'system:serviceaccount:kube-system:namespace-controller',
+      fires: false,
+    },
+    {
+      name: 'DELETE by the garbage collector is allowed',
+      operation: 'DELETE',
+      old: defaultDeny,
+      user: 'system:serviceaccount:kube-system:generic-garbage-collector',
+      fires: false,
+    },
     {
       name: 'a custom serviceAccount replaces the default one',
       operation: 'DELETE',
@@ -55,7 +93,14 @@ describe('engine/rules/managed-policy: managed-policy-protected', () => {
       verb: 'delete',
       cfg: etlConfig({ serviceAccount: 'system:serviceaccount:netsec:stagewall' }),
     },
-    { name: "adding the managed-by label is not a change of a managed policy", operation: 'UPDATE', old: userPolicy, object: { ...userPolicy, metadata: { ...userPolicy.metadata, labels: { ...MANAGED } } }, user: 'alice', fires: false },
+    {
+      name: 'adding the managed-by label is not a change of a managed policy',
+      operation: 'UPDATE',
+      old: userPolicy,
+      object: { ...userPolicy, metadata: { ...userPolicy.metadata, labels: { ...MANAGED } } },
+      user: 'alice',
+      fires: false,
+    },
     {
       name: 'the label on a policy of another name is not protection: anyone can put it on their own policy',
       operation: 'DELETE',
@@ -63,7 +108,14 @@ describe('engine/rules/managed-policy: managed-policy-protected', () => {
       user: 'kubernetes-admin',
       fires: false,
     },
-    { name: 'UPDATE of an unmanaged policy is not protected', operation: 'UPDATE', old: userPolicy, object: { ...userPolicy, spec: { podSelector: {} } }, user: 'alice', fires: false },
+    {
+      name: 'UPDATE of an unmanaged policy is not protected',
+      operation: 'UPDATE',
+      old: userPolicy,
+      object: { ...userPolicy, spec: { podSelector: {} } },
+      user: 'alice',
+      fires: false,
+    },
     { name: 'DELETE of an unmanaged policy is not protected', operation: 'DELETE', old: userPolicy, user: 'alice', fires: false },
     { name: 'CREATE of a managed-looking policy is not this rule', operation: 'CREATE', old: defaultDeny, object: defaultDeny, user: 'alice', fires: false },
   ];

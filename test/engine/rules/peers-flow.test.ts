@@ -11,7 +11,9 @@ describe('engine/rules/peers-flow', () => {
         name: 'a peer from an undeclared stage fires (podSelector-only stays in the namespace)',
         spec: ingress('transform', [{ podSelector: stage('load') }]),
         want: ['ingress-flow'],
-        mentions: [/stage etl\/transform receives from stage etl\/extract; CIDRs 198\.51\.100\.0\/24, but the peer may match stage etl\/load \(namespace etl\)/],
+        mentions: [
+          /stage etl\/transform receives from stage etl\/extract; CIDRs 198\.51\.100\.0\/24, but the peer may match stage etl\/load \(namespace etl\)/,
+        ],
       },
       {
         name: 'an empty podSelector-only peer matches every stage of the namespace',
@@ -25,9 +27,21 @@ describe('engine/rules/peers-flow', () => {
         want: ['ingress-flow'],
         mentions: [/ingress rule 1, peer 2/],
       },
-      { name: 'the pipeline label and a stage podSelector select that stage in any pipeline namespace', spec: ingress('transform', [{ namespaceSelector: pipelineNs('etl'), podSelector: stage('extract') }]), want: [] },
-      { name: 'a named pipeline namespace and a stage podSelector are allowed', spec: ingress('transform', [{ namespaceSelector: named('etl-b'), podSelector: stage('extract') }]), want: [] },
-      { name: 'In on kubernetes.io/metadata.name names the namespaces too', spec: ingress('load', [{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'In', values: ['monitoring'] }] } }]), want: [] },
+      {
+        name: 'the pipeline label and a stage podSelector select that stage in any pipeline namespace',
+        spec: ingress('transform', [{ namespaceSelector: pipelineNs('etl'), podSelector: stage('extract') }]),
+        want: [],
+      },
+      {
+        name: 'a named pipeline namespace and a stage podSelector are allowed',
+        spec: ingress('transform', [{ namespaceSelector: named('etl-b'), podSelector: stage('extract') }]),
+        want: [],
+      },
+      {
+        name: 'In on kubernetes.io/metadata.name names the namespaces too',
+        spec: ingress('load', [{ namespaceSelector: { matchExpressions: [{ key: NAME, operator: 'In', values: ['monitoring'] }] } }]),
+        want: [],
+      },
       { name: 'a namespace in ingressNamespaces may reach the stage', spec: ingress('load', [{ namespaceSelector: named('monitoring') }]), want: [] },
       {
         name: 'a namespace not in ingressNamespaces fires',
@@ -54,7 +68,11 @@ describe('engine/rules/peers-flow', () => {
         mentions: [/stage etl\/load \(any namespace of pipeline etl\)/],
       },
       { name: 'a namespace in egressNamespaces may be reached', spec: egress('load', [{ namespaceSelector: named('warehouse') }]), want: [] },
-      { name: 'namespaceSelector and podSelector in one peer are ANDed', spec: egress('load', [{ namespaceSelector: named('warehouse'), podSelector: { matchLabels: { app: 'db' } } }]), want: [] },
+      {
+        name: 'namespaceSelector and podSelector in one peer are ANDed',
+        spec: egress('load', [{ namespaceSelector: named('warehouse'), podSelector: { matchLabels: { app: 'db' } } }]),
+        want: [],
+      },
       {
         name: 'a namespace not in egressNamespaces fires',
         spec: egress('extract', [{ namespaceSelector: named('warehouse') }]),
@@ -62,12 +80,20 @@ describe('engine/rules/peers-flow', () => {
         mentions: [/stage etl\/extract sends to stage etl\/transform; CIDRs 203\.0\.113\.0\/24, 2001:db8:1::\/48, but the peer may match namespace warehouse/],
       },
       { name: 'egress to the next stage is allowed', spec: egress('extract', [{ podSelector: stage('transform') }]), want: [] },
-      { name: 'egress skipping a stage fires', spec: egress('extract', [{ podSelector: stage('load') }]), want: ['egress-flow'], mentions: [/may match stage etl\/load/] },
+      {
+        name: 'egress skipping a stage fires',
+        spec: egress('extract', [{ podSelector: stage('load') }]),
+        want: ['egress-flow'],
+        mentions: [/may match stage etl\/load/],
+      },
       {
         name: 'a policy selecting several stages is judged for each of them',
         spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: stage('transform') }] }] },
         want: ['egress-flow'],
-        mentions: [/stage etl\/transform sends to stage etl\/load, but the peer may match stage etl\/transform \(namespace etl\)/, /stage etl\/load sends to stage report\/collect; namespace warehouse, but the peer may match stage etl\/transform/],
+        mentions: [
+          /stage etl\/transform sends to stage etl\/load, but the peer may match stage etl\/transform \(namespace etl\)/,
+          /stage etl\/load sends to stage report\/collect; namespace warehouse, but the peer may match stage etl\/transform/,
+        ],
         omits: [/stage etl\/extract sends to/],
       },
       {
@@ -107,7 +133,12 @@ describe('engine/rules/peers-flow', () => {
         want: ['egress-flow'],
         mentions: [/may match kube-dns in kube-system/],
       },
-      { name: 'egress to all of kube-system is not DNS', spec: egress('transform', [{ namespaceSelector: named('kube-system') }]), want: ['egress-flow'], mentions: [/namespace kube-system/] },
+      {
+        name: 'egress to all of kube-system is not DNS',
+        spec: egress('transform', [{ namespaceSelector: named('kube-system') }]),
+        want: ['egress-flow'],
+        mentions: [/namespace kube-system/],
+      },
       { name: 'allowDNS does not open ingress from kube-dns', spec: ingress('transform', [dnsPeer]), want: ['ingress-flow'] },
     ]);
   });
@@ -138,14 +169,26 @@ describe('engine/rules/peers-flow', () => {
       egress: [{ to: peers, ...(ports ? { ports } : {}) }],
     });
     run([
-      { name: 'ingress on exactly the declared ports is allowed', spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080 }, { port: 'metrics' }]), want: [], config: PORTED },
-      { name: 'ingress on a subset of the declared ports is allowed', spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080, protocol: 'TCP' }]), want: [], config: PORTED },
+      {
+        name: 'ingress on exactly the declared ports is allowed',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080 }, { port: 'metrics' }]),
+        want: [],
+        config: PORTED,
+      },
+      {
+        name: 'ingress on a subset of the declared ports is allowed',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 8080, protocol: 'TCP' }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'ingress with no ports admits every port: fires, naming what the stage serves',
         spec: from('transform', [{ podSelector: stage('extract') }]),
         want: ['ingress-flow'],
         config: PORTED,
-        mentions: [/NetworkPolicy etl\/np: ingress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also admits any port \(it lists no ports\)\./],
+        mentions: [
+          /NetworkPolicy etl\/np: ingress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also admits any port \(it lists no ports\)\./,
+        ],
       },
       {
         name: 'an undeclared port fires, and only it is named',
@@ -168,7 +211,12 @@ describe('engine/rules/peers-flow', () => {
         config: PORTED,
         mentions: [/stage etl\/load serves UDP 5000-5010, but the rule also admits UDP 5011/],
       },
-      { name: 'a range inside the declared range is allowed', spec: from('load', [{ podSelector: stage('transform') }], [{ port: 5002, endPort: 5004, protocol: 'UDP' }]), want: [], config: PORTED },
+      {
+        name: 'a range inside the declared range is allowed',
+        spec: from('load', [{ podSelector: stage('transform') }], [{ port: 5002, endPort: 5004, protocol: 'UDP' }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'a protocol-only entry is every port of that protocol',
         spec: from('load', [{ podSelector: stage('transform') }], [{ protocol: 'UDP' }]),
@@ -184,7 +232,7 @@ describe('engine/rules/peers-flow', () => {
         mentions: [/also admits TCP 9102/],
       },
       {
-        name: 'ingressNamespaces are held to the stage\'s ports too (as generate writes them)',
+        name: "ingressNamespaces are held to the stage's ports too (as generate writes them)",
         spec: from('load', [{ namespaceSelector: named('monitoring') }]),
         want: ['ingress-flow'],
         config: PORTED,
@@ -198,7 +246,12 @@ describe('engine/rules/peers-flow', () => {
         config: PORTED,
         mentions: [/stage etl\/transform serves TCP 8080, TCP metrics, but the rule also admits TCP admin\./],
       },
-      { name: 'a declared named port is not opened twice', spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 'metrics', protocol: 'TCP' }]), want: [], config: PORTED },
+      {
+        name: 'a declared named port is not opened twice',
+        spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 'metrics', protocol: 'TCP' }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'a declared name on another protocol is another port',
         spec: from('transform', [{ podSelector: stage('extract') }], [{ port: 'metrics', protocol: 'UDP' }]),
@@ -214,15 +267,27 @@ describe('engine/rules/peers-flow', () => {
         mentions: [/may match stage etl\/load/],
         omits: [/opens ports/],
       },
-      { name: 'egress to the next stage on its declared ports is allowed', spec: to('extract', [{ podSelector: stage('transform') }], [{ port: 8080 }]), want: [], config: PORTED },
+      {
+        name: 'egress to the next stage on its declared ports is allowed',
+        spec: to('extract', [{ podSelector: stage('transform') }], [{ port: 8080 }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'egress to the next stage on every port fires, naming the destination and the source',
         spec: to('extract', [{ podSelector: stage('transform') }]),
         want: ['egress-flow'],
         config: PORTED,
-        mentions: [/egress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also opens any port \(it lists no ports\) towards it from stage etl\/extract\./],
+        mentions: [
+          /egress rule 1 opens ports outside the declared flow: stage etl\/transform serves TCP 8080, TCP metrics, but the rule also opens any port \(it lists no ports\) towards it from stage etl\/extract\./,
+        ],
       },
-      { name: 'egress to a namespace takes any port (egressNamespaces declare none)', spec: to('load', [{ namespaceSelector: named('warehouse') }]), want: [], config: PORTED },
+      {
+        name: 'egress to a namespace takes any port (egressNamespaces declare none)',
+        spec: to('load', [{ namespaceSelector: named('warehouse') }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'egress towards a stage on a name it does not declare fires',
         spec: to('extract', [{ podSelector: stage('transform') }], [{ port: 8080 }, { port: 'admin' }]),
@@ -230,10 +295,22 @@ describe('engine/rules/peers-flow', () => {
         config: PORTED,
         mentions: [/stage etl\/transform serves TCP 8080, TCP metrics, but the rule also opens TCP admin towards it from stage etl\/extract/],
       },
-      { name: 'DNS egress takes port 53 whatever the stages serve', spec: to('transform', [dnsPeer], [{ port: 53, protocol: 'UDP' }]), want: [], config: PORTED },
+      {
+        name: 'DNS egress takes port 53 whatever the stages serve',
+        spec: to('transform', [dnsPeer], [{ port: 53, protocol: 'UDP' }]),
+        want: [],
+        config: PORTED,
+      },
       {
         name: 'rules are judged one by one: a second, wider rule fires on its own number',
-        spec: { podSelector: stage('transform'), policyTypes: ['Ingress'], ingress: [{ from: [{ podSelector: stage('extract') }], ports: [{ port: 8080 }] }, { from: [{ podSelector: stage('extract') }], ports: [{ port: 8443 }] }] },
+        spec: {
+          podSelector: stage('transform'),
+          policyTypes: ['Ingress'],
+          ingress: [
+            { from: [{ podSelector: stage('extract') }], ports: [{ port: 8080 }] },
+            { from: [{ podSelector: stage('extract') }], ports: [{ port: 8443 }] },
+          ],
+        },
         want: ['ingress-flow'],
         config: PORTED,
         mentions: [/ingress rule 2 opens ports outside the declared flow/],

@@ -5,12 +5,36 @@ import { CONFIG, egress, ingress, ip, named, run, stage, VIEW } from './peers-fi
 describe('engine/rules/peers-open', () => {
   describe('ingress-open and egress-open', () => {
     run([
-      { name: 'an ingress rule with no from admits every source', spec: ingress('transform', undefined), want: ['ingress-open'], mentions: [/ingress rule 1 admits every source: it has no "from"/, /stage etl\/extract/] },
-      { name: 'an egress rule with no to allows every destination', spec: egress('transform', undefined), want: ['egress-open'], mentions: [/egress rule 1 allows every destination: it has no "to"/] },
-      { name: 'a peer namespaceSelector {} alone matches every pod of every namespace', spec: ingress('transform', [{ namespaceSelector: {} }]), want: ['ingress-open'], mentions: [/peer 1 \(namespaceSelector \{\}\)/] },
-      { name: 'namespaceSelector {} with an empty podSelector is still open', spec: ingress('transform', [{ namespaceSelector: {}, podSelector: {} }]), want: ['ingress-open'] },
+      {
+        name: 'an ingress rule with no from admits every source',
+        spec: ingress('transform', undefined),
+        want: ['ingress-open'],
+        mentions: [/ingress rule 1 admits every source: it has no "from"/, /stage etl\/extract/],
+      },
+      {
+        name: 'an egress rule with no to allows every destination',
+        spec: egress('transform', undefined),
+        want: ['egress-open'],
+        mentions: [/egress rule 1 allows every destination: it has no "to"/],
+      },
+      {
+        name: 'a peer namespaceSelector {} alone matches every pod of every namespace',
+        spec: ingress('transform', [{ namespaceSelector: {} }]),
+        want: ['ingress-open'],
+        mentions: [/peer 1 \(namespaceSelector \{\}\)/],
+      },
+      {
+        name: 'namespaceSelector {} with an empty podSelector is still open',
+        spec: ingress('transform', [{ namespaceSelector: {}, podSelector: {} }]),
+        want: ['ingress-open'],
+      },
       { name: 'an empty matchLabels is an empty selector', spec: ingress('transform', [{ namespaceSelector: { matchLabels: {} } }]), want: ['ingress-open'] },
-      { name: 'ipBlock 0.0.0.0/0 is every IPv4 source', spec: ingress('transform', [ip('0.0.0.0/0')]), want: ['ingress-open'], mentions: [/ipBlock 0\.0\.0\.0\/0 is every address/] },
+      {
+        name: 'ipBlock 0.0.0.0/0 is every IPv4 source',
+        spec: ingress('transform', [ip('0.0.0.0/0')]),
+        want: ['ingress-open'],
+        mentions: [/ipBlock 0\.0\.0\.0\/0 is every address/],
+      },
       { name: 'ipBlock ::/0 is every IPv6 source', spec: ingress('transform', [ip('::/0')]), want: ['ingress-open'], mentions: [/::\/0 is every address/] },
       { name: 'ipBlock 0.0.0.0/0 as egress allows every destination', spec: egress('extract', [ip('0.0.0.0/0')]), want: ['egress-open'] },
       {
@@ -43,12 +67,20 @@ describe('engine/rules/peers-open', () => {
       },
       {
         name: 'egress rules of a policy whose policyTypes is [Ingress] are ignored',
-        spec: { podSelector: stage('transform'), policyTypes: ['Ingress'], egress: [{}, { to: [ip('0.0.0.0/0')] }, { to: [{ namespaceSelector: named('web') }] }] },
+        spec: {
+          podSelector: stage('transform'),
+          policyTypes: ['Ingress'],
+          egress: [{}, { to: [ip('0.0.0.0/0')] }, { to: [{ namespaceSelector: named('web') }] }],
+        },
         want: [],
       },
       {
         name: 'ingress rules of a policy whose policyTypes is [Egress] are ignored',
-        spec: { podSelector: stage('transform'), policyTypes: ['Egress'], ingress: [{}, { from: [ip('192.0.2.0/24')] }, { from: [{ podSelector: stage('load') }] }] },
+        spec: {
+          podSelector: stage('transform'),
+          policyTypes: ['Egress'],
+          ingress: [{}, { from: [ip('192.0.2.0/24')] }, { from: [{ podSelector: stage('load') }] }],
+        },
         want: [],
       },
       {
@@ -80,7 +112,10 @@ describe('engine/rules/peers-open', () => {
       assert.equal(d.skipped, 'exempt-namespace');
     });
     it('UPDATE is judged like CREATE', () => {
-      const d = judge(netpol('etl', 'np', ingress('transform', undefined)), CONFIG, VIEW, { operation: 'UPDATE', oldObject: netpol('etl', 'np', ingress('transform', [])) });
+      const d = judge(netpol('etl', 'np', ingress('transform', undefined)), CONFIG, VIEW, {
+        operation: 'UPDATE',
+        oldObject: netpol('etl', 'np', ingress('transform', [])),
+      });
       assertFires(d, 'ingress-open', 'deny', 'NetworkPolicy etl/np');
     });
   });

@@ -14,7 +14,13 @@ describe('engine/rules/pipeline-unknown', () => {
     { name: 'an UPDATE that sets an undeclared pipeline fires', object: ns('ml-scratch', { pipeline: 'ml' }), operation: 'UPDATE', fires: true },
     { name: 'a declared pipeline does not fire', object: ns('etl-a', { pipeline: 'etl' }), fires: false },
     { name: 'a namespace without the pipeline label does not fire', object: ns('web', { labels: { team: 'web' } }), fires: false },
-    { name: 'DELETE of a namespace is not judged', object: ns('ml-scratch', { pipeline: 'ml' }), operation: 'DELETE', fires: false, skipped: 'operation-not-judged' },
+    {
+      name: 'DELETE of a namespace is not judged',
+      object: ns('ml-scratch', { pipeline: 'ml' }),
+      operation: 'DELETE',
+      fires: false,
+      skipped: 'operation-not-judged',
+    },
     { name: 'an exempt namespace is never judged', object: ns('kube-public', { pipeline: 'ml' }), fires: false, skipped: 'exempt-namespace' },
     { name: 'kube-system is never judged', object: ns('kube-system', { pipeline: 'ml' }), fires: false, skipped: 'exempt-namespace' },
   ];

@@ -69,7 +69,12 @@ describe('engine/rules/stage-labels', () => {
 
   describe('stage-unknown', () => {
     const cases: { name: string; object: KubeObject; fires: boolean; names: string }[] = [
-      { name: 'a stage label naming no stage of the pipeline fires', object: pod('etl', 'p', { labels: { [STAGE]: 'transfrom' } }), fires: true, names: 'Pod etl/p' },
+      {
+        name: 'a stage label naming no stage of the pipeline fires',
+        object: pod('etl', 'p', { labels: { [STAGE]: 'transfrom' } }),
+        fires: true,
+        names: 'Pod etl/p',
+      },
       { name: 'the empty stage value is no stage', object: pod('etl', 'p', { labels: { [STAGE]: '' } }), fires: true, names: 'Pod etl/p' },
       {
         name: 'a default-stage annotation naming no stage fires too',
@@ -180,10 +185,25 @@ describe('engine/rules/stage-labels', () => {
     const labelled = (labels: Record<string, string>) => pod('etl', 'p', { labels: { [STAGE]: 'extract', ...labels } });
     const stored = labelled({ [PIPELINE]: 'etl' });
     const cases: { name: string; object: KubeObject; operation: 'CREATE' | 'UPDATE'; fires: RegExp | undefined }[] = [
-      { name: 'an UPDATE that changes the pipeline label fires', object: labelled({ [PIPELINE]: 'other' }), operation: 'UPDATE', fires: /sets stagewall\.dev\/pipeline=other, but namespace etl belongs to pipeline etl/ },
+      {
+        name: 'an UPDATE that changes the pipeline label fires',
+        object: labelled({ [PIPELINE]: 'other' }),
+        operation: 'UPDATE',
+        fires: /sets stagewall\.dev\/pipeline=other, but namespace etl belongs to pipeline etl/,
+      },
       { name: 'an UPDATE that removes the pipeline label fires', object: labelled({}), operation: 'UPDATE', fires: /removes label stagewall\.dev\/pipeline/ },
-      { name: 'an UPDATE that keeps the pipeline label does not fire', object: labelled({ [PIPELINE]: 'etl', app: 'new' }), operation: 'UPDATE', fires: undefined },
-      { name: 'a CREATE with a wrong pipeline label does not fire: the mutation overwrites it', object: labelled({ [PIPELINE]: 'other' }), operation: 'CREATE', fires: undefined },
+      {
+        name: 'an UPDATE that keeps the pipeline label does not fire',
+        object: labelled({ [PIPELINE]: 'etl', app: 'new' }),
+        operation: 'UPDATE',
+        fires: undefined,
+      },
+      {
+        name: 'a CREATE with a wrong pipeline label does not fire: the mutation overwrites it',
+        object: labelled({ [PIPELINE]: 'other' }),
+        operation: 'CREATE',
+        fires: undefined,
+      },
       { name: 'a CREATE without the label does not fire: the mutation adds it', object: labelled({}), operation: 'CREATE', fires: undefined },
     ];
     for (const c of cases) {
@@ -198,4 +218,3 @@ describe('engine/rules/stage-labels', () => {
     });
   });
 });
-
