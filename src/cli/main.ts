@@ -200,10 +200,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--embedded', 'serve the examples: their config and view, certificates made in certs/', false)
     .option('--certs <dir>', 'folder of tls.crt and tls.key (and where --embedded makes them)')
     .option('-n, --namespace <ns>', "stagewall's own namespace, never judged", process.env['POD_NAMESPACE'] ?? 'stagewall-system')
-    // issue 11: the cluster view's kubeconfig
+    // The cluster view's kubeconfig, as check --cluster takes it.
     .option('--kubeconfig <file>', 'kubeconfig of the cluster view (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
     .option('--context <name>', 'kubeconfig context of the cluster view (default: the current one)')
-    // issue 11: self-managed certificates
+    // Self-managed certificates.
     .option(
       '--manage-certs',
       'keep the CA and serving certificate in Secret --tls-secret and the CA in the caBundle of the --webhook-config webhooks, rotating both before expiry (instead of --tls-cert/--tls-key)',
