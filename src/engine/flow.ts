@@ -287,6 +287,22 @@ export interface DeclaredFlow {
   readonly workloads: ReadonlyMap<string, readonly string[]>;
   /** Every declared edge, evaluated over every placement pair. */
   readonly edges: readonly StageEdge[];
+  /** The edges with an end placed in each namespace, in the order of `edges`. */
+  readonly edgesByNamespace: ReadonlyMap<string, readonly StageEdge[]>;
+}
+
+/** Indexes the edges by the namespaces of their ends, so that asking one namespace costs its own edges, not the whole flow. */
+function edgesByNamespaceOf(edges: readonly StageEdge[], placements: ReadonlyMap<string, readonly string[]>): ReadonlyMap<string, readonly StageEdge[]> {
+  const index = new Map<string, StageEdge[]>();
+  for (const edge of edges) {
+    const namespaces = new Set([...(placements.get(edge.from.id) ?? []), ...(placements.get(edge.to.id) ?? [])]);
+    for (const namespace of namespaces) {
+      const list = index.get(namespace);
+      if (list) list.push(edge);
+      else index.set(namespace, [edge]);
+    }
+  }
+  return index;
 }
 
 const declaredFlowCache = new WeakMap<View, { version: number; config: StagewallConfig; flow: DeclaredFlow }>();
@@ -308,7 +324,7 @@ export function declaredFlow(config: StagewallConfig, view: View): DeclaredFlow 
       if (to) edges.push(evaluateEdge(from, to, config, view, placements, workloads));
     }
   }
-  const flow = { placements, workloads: workloadIdsByStage(config, view, placements), edges };
+  const flow = { placements, workloads: workloadIdsByStage(config, view, placements), edges, edgesByNamespace: edgesByNamespaceOf(edges, placements) };
   if (view.version !== undefined) declaredFlowCache.set(view, { version: view.version, config, flow });
   return flow;
 }

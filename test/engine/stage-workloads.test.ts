@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { checkObjects } from '../../src/cli/check.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { stageFlow } from '../../src/engine/flow.js';
+import { declaredFlow, stageFlow } from '../../src/engine/flow.js';
 import { formatPorts } from '../../src/shared/ports.js';
 import { makeConfig } from '../helpers/config.js';
 import type { KubeObject, NetworkPolicySpec } from '../../src/engine/types.js';
@@ -136,5 +136,27 @@ describe('engine/connectivity: the declared flow on the real workloads of the vi
     )!;
     assert.equal(edge.kind, 'declared-blocked');
     assert.deepEqual(formatPorts(edge.blocked), ['TCP 9000']);
+  });
+});
+
+describe('engine/flow: declaredFlow indexes its edges by the namespaces of their ends', () => {
+  // flow-blocked asks for one namespace's edges per Namespace judged; the index keeps that
+  // proportional to the namespace's own edges instead of scanning the whole flow each time.
+  const view = buildStaticView(loaded(NAMESPACES), 'default', config);
+  const flow = declaredFlow(config, view);
+  const names = (namespace: string) => (flow.edgesByNamespace.get(namespace) ?? []).map((e) => `${e.from.name}->${e.to.name}`);
+  const rows: { name: string; namespace: string; edges: string[] }[] = [
+    { name: 'the first stage: only its outgoing edge', namespace: 'etl-extract', edges: ['extract->transform'] },
+    { name: 'a middle stage: both its edges, in the order of the flow', namespace: 'etl-transform', edges: ['extract->transform', 'transform->load'] },
+    { name: 'the last stage: only its incoming edge', namespace: 'etl-load', edges: ['transform->load'] },
+    { name: 'a namespace no stage is placed in: none', namespace: 'warehouse', edges: [] },
+  ];
+  for (const row of rows) it(row.name, () => assert.deepEqual(names(row.namespace), row.edges));
+  it('every edge is indexed under each namespace of its ends, and nowhere else', () => {
+    for (const edge of flow.edges) {
+      const ends = new Set([...(flow.placements.get(edge.from.id) ?? []), ...(flow.placements.get(edge.to.id) ?? [])]);
+      for (const [namespace, list] of flow.edgesByNamespace)
+        assert.equal(list.includes(edge), ends.has(namespace), `${edge.from.id}->${edge.to.id} in ${namespace}`);
+    }
   });
 });

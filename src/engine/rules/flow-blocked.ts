@@ -58,7 +58,7 @@ export const flowBlocked = defineRule({
   *check(subject, { config, view }) {
     if (!pipelineOfNamespace(subject.namespace, config)) return;
     const namespace = subject.namespace.name;
-    const { placements, edges, workloads } = declaredFlow(config, view);
+    const { edgesByNamespace, workloads } = declaredFlow(config, view);
     // Said per stage: a stage with no workload in the view is judged on a representative pod.
     const standIns = (...stages: Stage[]) => {
       const names = stages.filter((s, i) => (workloads.get(s.id) ?? []).length === 0 && stages.indexOf(s) === i).map((s) => s.id);
@@ -66,9 +66,7 @@ export const flowBlocked = defineRule({
         ? ''
         : ` (judged on a representative pod for ${names.map((n) => `stage ${n}`).join(' and ')}: no workload of ${names.length === 1 ? 'it' : 'them'} in the view)`;
     };
-    const here = (stage: Stage) => placements.get(stage.id)?.includes(namespace) === true;
-    for (const { from, to, pairs } of edges) {
-      if (!(here(from) || here(to))) continue;
+    for (const { from, to, pairs } of edgesByNamespace.get(namespace) ?? []) {
       for (const pair of pairs) {
         if (!pair.blocked || (pair.fromNamespace !== namespace && pair.toNamespace !== namespace)) continue;
         const { problems, fixes } = problemOf(from, to, pair, namespace);
