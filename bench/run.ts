@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { writeCertificates } from '../dist/certs/make.js';
+import { writeCertificates } from '../src/certs/make.js';
 import { runCheckBench } from './check-large.js';
 import { runConnectivityBench } from './connectivity.js';
 import { BENCH_SET, reviewPayloads } from './payloads.js';

@@ -44,7 +44,7 @@ interface OwnerReference {
 
 /** The controller owner a pod's ownerReferences name, unless it is a Node (a static pod is its own workload). */
 function controllerOf(object: KubeObject): { kind: string; name: string } | undefined {
-  const refs = object.metadata?.['ownerReferences' as keyof typeof object.metadata] as unknown;
+  const refs = object.metadata?.ownerReferences;
   if (!Array.isArray(refs)) return undefined;
   for (const ref of refs as OwnerReference[]) {
     if (!isRecord(ref) || ref.controller !== true) continue;

@@ -13,6 +13,8 @@ export interface ObjectMeta {
   deletionTimestamp?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Untrusted as every field of a review: inventory.ts checks its shape before reading it. */
+  ownerReferences?: unknown;
 }
 
 export interface KubeObject {

@@ -7,7 +7,7 @@ import { formatAddress } from '../../src/shared/cidr.js';
 import { allowedPorts } from '../../src/engine/reachability.js';
 import { connectivityOf, externalRanges, formatConn } from '../../src/engine/connlist.js';
 import { workloadsOf } from '../../src/engine/inventory.js';
-import type { KubeObject, NetworkPolicySpec } from '../../src/engine/types.js';
+import type { KubeObject, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from '../../src/engine/types.js';
 import type { View } from '../../src/engine/view.js';
 import type { LoadedObject } from '../../src/manifests/load.js';
 import { buildStaticView } from '../../src/manifests/view.js';
@@ -352,7 +352,7 @@ function randomWorld(seed: number): KubeObject[] {
             ),
           };
   const cidrs = ['10.0.0.0/8', '10.1.0.0/16', '192.168.1.0/24', '0.0.0.0/0', '172.16.0.0/12'];
-  const peer = () => {
+  const peer = (): NetworkPolicyPeer => {
     const k = r();
     if (k < 0.25) {
       const cidr = pick(cidrs);
@@ -368,7 +368,7 @@ function randomWorld(seed: number): KubeObject[] {
       return { namespaceSelector: r() < 0.5 ? { matchLabels: { env: pick(values) } } : { matchLabels: { 'kubernetes.io/metadata.name': pick(namespaces) } } };
     return { namespaceSelector: selector(), podSelector: selector() };
   };
-  const port = () => {
+  const port = (): NetworkPolicyPort => {
     const k = r();
     if (k < 0.3) return { port: pick(names), ...(r() < 0.4 ? { protocol: pick(['UDP', 'TCP']) } : {}) };
     if (k < 0.6) return { port: pick([53, 80, 8080]), ...(r() < 0.3 ? { protocol: 'UDP' } : {}) };

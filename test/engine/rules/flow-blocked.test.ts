@@ -6,8 +6,6 @@ import type { KubeObject, NetworkPolicy } from '../../../src/engine/types.js';
 import { loadManifests } from '../../../src/manifests/load.js';
 import { buildStaticView } from '../../../src/manifests/view.js';
 import { makeConfig } from '../../helpers/config.js';
-import type { StagewallConfig } from '../../../src/config/model.js';
-import type { KubeObject } from '../../../src/engine/types.js';
 import type { IndexedView } from '../../../src/engine/view.js';
 import { assertFires, assertQuiet, judge as judgeObject, netpol, ns, PIPELINE, STAGE, viewOf } from './fixtures.js';
 
