@@ -117,31 +117,38 @@ function selectionIndex(policies: readonly CompiledPolicy[], direction: Directio
   return index;
 }
 
-/** The positions in `policies` of the candidates for `labels`: a superset of those that select it. */
-function candidates(index: SelectionIndex, labels: Labels): readonly number[] {
-  if (index.byLabel.size === 0) return index.unindexed;
-  let found: number[] | undefined;
-  for (const key of Object.keys(labels)) {
-    const filed = index.byLabel.get(`${key}\u0000${labels[key]}`);
-    if (filed) (found ??= [...index.unindexed]).push(...filed);
-  }
-  // In list order, as a scan would find them.
-  return found ? found.sort((a, b) => a - b) : index.unindexed;
-}
-
-/** policies.filter((p) => isolates(p, direction, labels)), through the index. */
+/** policies.filter((p) => isolates(p, direction, labels)), through the index, in list order. */
 export function isolatingOf(policies: readonly CompiledPolicy[], direction: Direction, labels: Labels): CompiledPolicy[] {
-  const out: CompiledPolicy[] = [];
-  for (const i of candidates(selectionIndex(policies, direction), labels)) {
-    const p = policies[i] as CompiledPolicy;
-    if (p.podSelector.matches(labels)) out.push(p);
+  const index = selectionIndex(policies, direction);
+  let found: number[] | undefined;
+  let sources = 0;
+  const collect = (positions: readonly number[]) => {
+    const before = found?.length ?? 0;
+    for (const i of positions) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) (found ??= []).push(i);
+    if ((found?.length ?? 0) > before) sources += 1;
+  };
+  collect(index.unindexed);
+  if (index.byLabel.size > 0) {
+    for (const key of Object.keys(labels)) {
+      const filed = index.byLabel.get(`${key}\u0000${labels[key]}`);
+      if (filed) collect(filed);
+    }
   }
-  return out;
+  if (!found) return [];
+  // Matches from more than one bucket: back into list order, as a scan would find them.
+  if (sources > 1) found.sort((x, y) => x - y);
+  return found.map((i) => policies[i] as CompiledPolicy);
 }
 
 /** policies.some((p) => isolates(p, direction, labels)), through the index. */
 export function anyIsolates(policies: readonly CompiledPolicy[], direction: Direction, labels: Labels): boolean {
-  for (const i of candidates(selectionIndex(policies, direction), labels)) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) return true;
+  const index = selectionIndex(policies, direction);
+  for (const i of index.unindexed) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) return true;
+  if (index.byLabel.size === 0) return false;
+  for (const key of Object.keys(labels)) {
+    const filed = index.byLabel.get(`${key}\u0000${labels[key]}`);
+    if (filed) for (const i of filed) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) return true;
+  }
   return false;
 }
 
