@@ -5,7 +5,7 @@ import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } fro
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import { hasPolicyType } from './direction.js';
 import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
-import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
+import { isRecord, type Labels, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort, type NetworkPolicySpec } from './types.js';
 
 export interface CompiledIpBlock {
   readonly cidr: Cidr;
@@ -61,6 +61,95 @@ export function effectivePolicyTypes(spec: NetworkPolicySpec | undefined): { ing
  */
 export function isolates(policy: CompiledPolicy, direction: Direction, labels: Labels): boolean {
   return hasPolicyType(policy, direction) && policy.podSelector.matches(labels);
+}
+
+/**
+ * A namespace's policies of one direction, by their position in the list, indexed by one label
+ * each must see: a podSelector with matchLabels selects only pods carrying every pair of them, so a pod
+ * is tried only against the policies filed under its own labels and those without matchLabels.
+ * With 300 policies in a namespace, scanning all of them (twice per direction and admission) was
+ * the engine's largest cost through a real API server (docs/performance.md).
+ */
+interface SelectionIndex {
+  readonly unindexed: readonly number[];
+  readonly byLabel: ReadonlyMap<string, readonly number[]>;
+}
+
+/** Per policy list (the view replaces a namespace's frozen list whenever one of its policies changes), per direction. */
+const selectionIndexes = new WeakMap<readonly CompiledPolicy[], Partial<Record<Direction, SelectionIndex>>>();
+
+function selectionIndex(policies: readonly CompiledPolicy[], direction: Direction): SelectionIndex {
+  let byDirection = selectionIndexes.get(policies);
+  if (!byDirection) {
+    byDirection = {};
+    selectionIndexes.set(policies, byDirection);
+  }
+  let index = byDirection[direction];
+  if (!index) {
+    const unindexed: number[] = [];
+    const byLabel = new Map<string, number[]>();
+    // Each policy is filed under the rarest of its matchLabels pairs, so that a label every
+    // policy names (the stage) does not make one bucket of them all.
+    const pairs: (string[] | undefined)[] = [];
+    const counts = new Map<string, number>();
+    policies.forEach((p, i) => {
+      if (!hasPolicyType(p, direction)) return;
+      const matchLabels: unknown = p.raw.spec?.podSelector?.matchLabels;
+      const keys = isRecord(matchLabels) ? Object.entries(matchLabels).flatMap(([k, v]) => (typeof v === 'string' ? [`${k}\u0000${v}`] : [])) : [];
+      if (keys.length === 0) {
+        unindexed.push(i);
+        return;
+      }
+      pairs[i] = keys;
+      for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    });
+    pairs.forEach((keys, i) => {
+      if (!keys) return;
+      let best = keys[0] as string;
+      for (const key of keys) if ((counts.get(key) as number) < (counts.get(best) as number)) best = key;
+      const list = byLabel.get(best);
+      if (list) list.push(i);
+      else byLabel.set(best, [i]);
+    });
+    index = { unindexed, byLabel };
+    byDirection[direction] = index;
+  }
+  return index;
+}
+
+/** policies.filter((p) => isolates(p, direction, labels)), through the index, in list order. */
+export function isolatingOf(policies: readonly CompiledPolicy[], direction: Direction, labels: Labels): CompiledPolicy[] {
+  const index = selectionIndex(policies, direction);
+  let found: number[] | undefined;
+  let sources = 0;
+  const collect = (positions: readonly number[]) => {
+    const before = found?.length ?? 0;
+    for (const i of positions) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) (found ??= []).push(i);
+    if ((found?.length ?? 0) > before) sources += 1;
+  };
+  collect(index.unindexed);
+  if (index.byLabel.size > 0) {
+    for (const key of Object.keys(labels)) {
+      const filed = index.byLabel.get(`${key}\u0000${labels[key]}`);
+      if (filed) collect(filed);
+    }
+  }
+  if (!found) return [];
+  // Matches from more than one bucket: back into list order, as a scan would find them.
+  if (sources > 1) found.sort((x, y) => x - y);
+  return found.map((i) => policies[i] as CompiledPolicy);
+}
+
+/** policies.some((p) => isolates(p, direction, labels)), through the index. */
+export function anyIsolates(policies: readonly CompiledPolicy[], direction: Direction, labels: Labels): boolean {
+  const index = selectionIndex(policies, direction);
+  for (const i of index.unindexed) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) return true;
+  if (index.byLabel.size === 0) return false;
+  for (const key of Object.keys(labels)) {
+    const filed = index.byLabel.get(`${key}\u0000${labels[key]}`);
+    if (filed) for (const i of filed) if ((policies[i] as CompiledPolicy).podSelector.matches(labels)) return true;
+  }
+  return false;
 }
 
 export function isManagedPolicy(policy: NetworkPolicy | undefined): boolean {

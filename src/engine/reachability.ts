@@ -19,7 +19,7 @@ import {
   type PortSet,
 } from '../shared/ports.js';
 import { rulesOf } from './direction.js';
-import { isolates, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
+import { isolatingOf, type CompiledPeer, type CompiledPolicy, type CompiledRule } from './policies.js';
 import type { ContainerPort, Labels } from './types.js';
 import { syntheticNamespace, type View } from './view.js';
 
@@ -153,7 +153,7 @@ function ruleAdmits(rule: CompiledRule, endpoint: Endpoint, policyNamespace: str
 
 /** The policies that isolate `pod` in one direction: of its namespace, selecting it, with the direction in their effective policyTypes. */
 export function isolating(pod: PodEndpoint, direction: 'ingress' | 'egress', view: View): readonly CompiledPolicy[] {
-  return view.policiesIn(pod.namespace).filter((p) => isolates(p, direction, pod.labels));
+  return isolatingOf(view.policiesIn(pod.namespace), direction, pod.labels);
 }
 
 /**

@@ -17,6 +17,8 @@ export interface ConnectionOptions {
   readonly firstByteTimeoutMs: number;
   /** While draining, a socket with nothing in flight that has been quiet this long is closed. */
   readonly drainIdleMs: number;
+  /** Called once per completed TLS handshake (a metric: connections accepted). */
+  readonly onConnection?: () => void;
 }
 
 interface ConnectionState {
@@ -60,6 +62,7 @@ export function trackConnections(server: HttpsServer, options: ConnectionOptions
   server.on('secureConnection', (socket: TLSSocket) => {
     const state: ConnectionState = { socket, open: new Set(), quietSince: performance.now(), bytesAtQuiet: 0 };
     connections.set(socket, state);
+    options.onConnection?.();
     // headersTimeout only runs from a request's first byte; this covers the time before it.
     const firstByte = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();

@@ -8,6 +8,8 @@ export interface Metrics extends ReconcilerMetrics, CertificateMetrics {
   /** Admissions, their latency and violations: the hot path, counted without prom-client's per-call cost. */
   readonly admissions: AdmissionTally;
   readonly badRequests: Counter<'endpoint' | 'reason'>;
+  /** TLS connections accepted on the webhook port (one per completed handshake, never per request). */
+  readonly connectionsAccepted: Counter;
   readonly configReloads: Counter<'result'>;
   readonly configLastReloadSuccess: Gauge;
   readonly certificateExpiry: Gauge;
@@ -194,6 +196,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       name: 'stagewall_bad_requests_total',
       help: 'Requests refused before the engine ran, by reason.',
       labelNames: ['endpoint', 'reason'],
+      registers,
+    }),
+    connectionsAccepted: new Counter({
+      name: 'stagewall_webhook_connections_total',
+      help: 'TLS connections accepted on the webhook port (completed handshakes). Far fewer than admission requests when the API server reuses its connections.',
       registers,
     }),
     configReloads: new Counter({

@@ -221,6 +221,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const connections = trackConnections(webhook, {
     firstByteTimeoutMs: options.firstByteTimeoutMs ?? headersTimeout,
     drainIdleMs: options.drainIdleMs ?? DEFAULT_DRAIN_IDLE_MS,
+    onConnection: () => metrics.connectionsAccepted.inc(),
   });
   webhook.on('request', connections.listener(app));
 

@@ -3,12 +3,12 @@ import type { StagewallConfig } from '../../config/model.js';
 import { BoundedCache } from '../bounded-cache.js';
 import { policyTypeOf } from '../direction.js';
 import { managedPolicies, stagePolicy } from '../generate.js';
-import { isolates, type Direction } from '../policies.js';
+import { anyIsolates, type Direction } from '../policies.js';
 import { defineRule, type RuleContext } from '../rule.js';
 import type { PodSubject } from '../subjects.js';
 
 function isCovered(subject: PodSubject, direction: Direction, { view }: RuleContext): boolean {
-  return view.policiesIn(subject.namespace.name).some((p) => isolates(p, direction, subject.labels));
+  return anyIsolates(view.policiesIn(subject.namespace.name), direction, subject.labels);
 }
 
 /**

@@ -199,4 +199,85 @@ describe('engine/rules/coverage: ingress-uncovered and egress-uncovered', () => 
     assertFires(judge(transformPod, config, view), 'ingress-uncovered', 'deny', 'Pod etl/p');
     assertQuiet(judge(transformPod, config, view), 'egress-uncovered');
   });
+
+  describe('many policies in a namespace (the index by label)', () => {
+    const MANY = 300;
+    /** 300 per-app policies (both directions), each matchLabels {stage, app}, as teams add them. */
+    function manyAppPolicies(): NetworkPolicy[] {
+      return Array.from({ length: MANY }, (_, i) =>
+        netpol('etl', `transform-app${i}`, { podSelector: { matchLabels: { [STAGE]: 'transform', app: `app${i}` } }, policyTypes: ['Ingress', 'Egress'] }),
+      );
+    }
+    /** Counts podSelector.matches() calls over the namespace's compiled policies. */
+    function countMatches(view: ReturnType<typeof viewOf>): { calls: number } {
+      const counter = { calls: 0 };
+      for (const p of view.policiesIn('etl')) {
+        const selector = p.podSelector;
+        const matches = selector.matches.bind(selector);
+        Object.defineProperty(selector, 'matches', {
+          configurable: true,
+          value: (labels: Parameters<typeof matches>[0]) => {
+            counter.calls += 1;
+            return matches(labels);
+          },
+        });
+      }
+      return counter;
+    }
+    const appPod = (app: string) => pod('etl', 'p', { labels: { [STAGE]: 'transform', app } });
+
+    it('a covered pod is tried only against the policies filed under its own labels, not all 300', () => {
+      const view = viewOf(...namespaces, ...manyAppPolicies());
+      const counter = countMatches(view);
+      const d = judge(appPod('app250'), config, view);
+      assertQuiet(d, 'ingress-uncovered');
+      assertQuiet(d, 'egress-uncovered');
+      // One candidate per direction; a scan would call matches() about 250 times per direction.
+      assert.ok(counter.calls <= 4, `matches() called ${counter.calls} times`);
+    });
+
+    it('an uncovered pod is refused after no selector work at all, and a policy added later is found', () => {
+      const view = viewOf(...namespaces, ...manyAppPolicies());
+      const counter = countMatches(view);
+      const d = judge(appPod('app-new'), config, view);
+      assertFires(d, 'ingress-uncovered', 'deny', 'Pod etl/p');
+      assertFires(d, 'egress-uncovered', 'deny', 'Pod etl/p');
+      assert.equal(counter.calls, 0);
+      view.upsertPolicy(netpol('etl', 'transform-app-new', { podSelector: { matchLabels: { app: 'app-new' } }, policyTypes: ['Egress'] }));
+      const after = judge(appPod('app-new'), config, view);
+      assertFires(after, 'ingress-uncovered', 'deny', 'Pod etl/p');
+      assertQuiet(after, 'egress-uncovered');
+    });
+
+    it('the index agrees with a scan of every policy: matchLabels whose first key the pod lacks, matchExpressions only, an empty selector', () => {
+      const extra = [
+        netpol('etl', 'by-team', { podSelector: { matchLabels: { team: 'data', [STAGE]: 'transform' } }, policyTypes: ['Ingress'] }),
+        netpol('etl', 'by-expression', { podSelector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['odd'] }] }, policyTypes: ['Egress'] }),
+      ];
+      const view = viewOf(...namespaces, ...manyAppPolicies(), ...extra);
+      const cases: { labels: Record<string, string>; ingress: boolean; egress: boolean }[] = [
+        { labels: { [STAGE]: 'transform', app: 'odd' }, ingress: false, egress: true },
+        { labels: { [STAGE]: 'transform', app: 'odd', team: 'data' }, ingress: true, egress: true },
+        { labels: { [STAGE]: 'transform', team: 'data' }, ingress: true, egress: false },
+        { labels: { [STAGE]: 'load', app: 'app3' }, ingress: false, egress: false },
+        { labels: { [STAGE]: 'transform', app: 'app3' }, ingress: true, egress: true },
+      ];
+      for (const c of cases) {
+        const d = judge(pod('etl', 'p', { labels: c.labels }), config, view);
+        for (const [rule, covered] of [
+          ['ingress-uncovered', c.ingress],
+          ['egress-uncovered', c.egress],
+        ] as const) {
+          const scan = view.policiesIn('etl').some((p) => (rule === 'ingress-uncovered' ? p.ingress : p.egress) && p.podSelector.matches(c.labels));
+          assert.equal(scan, covered, `the expectation for ${JSON.stringify(c.labels)} ${rule} is a scan's answer`);
+          if (covered) assertQuiet(d, rule);
+          else assertFires(d, rule, 'deny', 'Pod etl/p');
+        }
+      }
+      view.upsertPolicy(netpol('etl', 'all', { podSelector: {}, policyTypes: ['Ingress', 'Egress'] }));
+      const d = judge(pod('etl', 'p', { labels: { [STAGE]: 'load' } }), config, view);
+      assertQuiet(d, 'ingress-uncovered');
+      assertQuiet(d, 'egress-uncovered');
+    });
+  });
 });
