@@ -19,7 +19,10 @@ export interface NamespaceInfo {
 export interface View {
   namespace(name: string): NamespaceInfo | undefined;
   namespaces(): Iterable<NamespaceInfo>;
-  /** The compiled policies of one namespace; empty when it has none. */
+  /**
+   * The compiled policies of one namespace; empty when it has none. A returned list never changes
+   * afterwards (a change makes a new list): policies.ts caches its selection index per list.
+   */
   policiesIn(namespace: string): readonly CompiledPolicy[];
   /** Grows on every change, so derived results can be cached per version; absent when unknown. */
   readonly version?: number;
