@@ -248,6 +248,9 @@ describe('e2e: serve --manage-certs on a real kube-apiserver', function () {
     );
     assert.ok(caDropped, 'the old CA left the bundle after the switch');
     assert.ok(servingSeen.size >= 2, 'the served certificate changed without a restart');
+    // The Secret is written before the webhooks' bundles and the log line: the loop can see the
+    // one-CA Secret a moment before the drop is logged.
+    await waitUntil('the CA drop in the log', () => first.logLines().some((l) => l['event'] === 'certificate-ca-dropped'), 30_000);
     const events = first.logLines().map((l) => l['event']);
     const added = events.indexOf('certificate-ca-added');
     const switched = events.indexOf('certificate-serving-renewed', added);
