@@ -1,5 +1,6 @@
 // A minimal HTTPS JSON client for tests that talk to the real server.
 import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { join } from 'node:path';
 
 export interface JsonResponse {
   readonly status: number;
@@ -52,6 +53,11 @@ export interface ServeProcess {
 }
 
 /** Runs `stagewall serve ARGS` (from source) on free ports and waits until it serves. */
+/** `serve` on the examples' view with the certificates of `certDir` (as makeStagewallCerts writes them), then `extra`. */
+export function examplesServeArgs(certDir: string, extra: readonly string[] = [], config = 'examples/stagewall.yaml'): string[] {
+  return ['-c', config, '--view', 'examples/pipeline/manifests', '--tls-cert', join(certDir, 'tls.crt'), '--tls-key', join(certDir, 'tls.key'), ...extra];
+}
+
 export async function startServeProcess(args: readonly string[]): Promise<ServeProcess> {
   const { spawn } = await import('node:child_process');
   const child = spawn(

@@ -7,7 +7,7 @@ import { Agent } from 'node:https';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { load as loadYaml } from 'js-yaml';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, OPS_CLOSE_TIMEOUT_MS, type RunningServer } from '../../src/server/serve.js';
-import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
+import { postJson, examplesServeArgs, startServeProcess, waitFor } from '../helpers/https.js';
 import { keepAliveLoad, LOAD_ID_HEADER, type LoadRequest } from '../helpers/load.js';
 import { admissionReview, pod } from '../helpers/review.js';
 import { makeStagewallCerts, slowLookupViewSource, startTestServer } from '../helpers/server.js';
@@ -200,18 +200,7 @@ describe('cli: serve drains on SIGTERM under keep-alive load', function () {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-sigterm-'));
     await makeStagewallCerts(dir);
     const ca = readFileSync(join(dir, 'ca.crt'));
-    const serve = await startServeProcess([
-      '-c',
-      'examples/stagewall.yaml',
-      '--view',
-      'examples/pipeline/manifests',
-      '--tls-cert',
-      join(dir, 'tls.crt'),
-      '--tls-key',
-      join(dir, 'tls.key'),
-      '--shutdown-delay',
-      '1000',
-    ]);
+    const serve = await startServeProcess(examplesServeArgs(dir, ['--shutdown-delay', '1000']));
     const { child, port, metricsPort } = serve;
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     try {

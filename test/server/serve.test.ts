@@ -11,7 +11,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { startServer, type RunningServer, type ServeOptions } from '../../src/server/serve.js';
 import { staticViewSource, type ViewSource } from '../../src/engine/view-source.js';
 import { admissionReview, pod } from '../helpers/review.js';
-import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
+import { postJson, examplesServeArgs, startServeProcess, waitFor } from '../helpers/https.js';
 import { collectingLogger, makeStagewallCerts, testServeOptions } from '../helpers/server.js';
 import { examplesView } from '../helpers/view.js';
 
@@ -157,16 +157,7 @@ describe('server/serve: the real HTTPS server', function () {
 
   it('on SIGTERM stops accepting, finishes the request in flight and exits 0', async function () {
     this.timeout(60_000);
-    const serve = await startServeProcess([
-      '-c',
-      join(dir, 'stagewall.yaml'),
-      '--view',
-      'examples/pipeline/manifests',
-      '--tls-cert',
-      join(dir, 'tls.crt'),
-      '--tls-key',
-      join(dir, 'tls.key'),
-    ]);
+    const serve = await startServeProcess(examplesServeArgs(dir, [], join(dir, 'stagewall.yaml')));
     const { child, port } = serve;
     // Send headers and half the body, then SIGTERM, then the rest.
     const payload = JSON.stringify(admissionReview(unlabelled));
@@ -194,18 +185,7 @@ describe('server/serve: shutdown delay', function () {
   it('with --shutdown-delay, SIGTERM makes /readyz fail at once while admissions are still answered, then exits 0', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-delay-'));
     await makeStagewallCerts(dir);
-    const serve = await startServeProcess([
-      '-c',
-      'examples/stagewall.yaml',
-      '--view',
-      'examples/pipeline/manifests',
-      '--tls-cert',
-      join(dir, 'tls.crt'),
-      '--tls-key',
-      join(dir, 'tls.key'),
-      '--shutdown-delay',
-      '1500',
-    ]);
+    const serve = await startServeProcess(examplesServeArgs(dir, ['--shutdown-delay', '1500']));
     const { child, port, metricsPort } = serve;
     assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import type { RunningServer } from '../../src/server/serve.js';
 import { makeCa, makeClientCert, type Pem } from '../helpers/certs.js';
-import { postJson, startServeProcess, waitFor } from '../helpers/https.js';
+import { postJson, examplesServeArgs, startServeProcess, waitFor } from '../helpers/https.js';
 import { admissionReview, pod } from '../helpers/review.js';
 import { makeStagewallCerts, startTestServer } from '../helpers/server.js';
 
@@ -97,18 +97,7 @@ describe('server/tls: optional client authentication (serve --client-ca)', funct
     const dir = mkdtempSync(join(tmpdir(), 'stagewall-client-ca-cli-'));
     await makeStagewallCerts(dir);
     writeFileSync(join(dir, 'client-ca.crt'), apiServerCa.cert);
-    const serve = await startServeProcess([
-      '-c',
-      'examples/stagewall.yaml',
-      '--view',
-      'examples/pipeline/manifests',
-      '--tls-cert',
-      join(dir, 'tls.crt'),
-      '--tls-key',
-      join(dir, 'tls.key'),
-      '--client-ca',
-      join(dir, 'client-ca.crt'),
-    ]);
+    const serve = await startServeProcess(examplesServeArgs(dir, ['--client-ca', join(dir, 'client-ca.crt')]));
     try {
       const ca = readFileSync(join(dir, 'ca.crt'));
       assert.equal(await call(serve.port, ca, apiServer), 'answered 200');
