@@ -5,7 +5,7 @@ import { ipBlockRanges, isEveryAddress, parseCidr, type Cidr, type IpRange } fro
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../shared/names.js';
 import { hasPolicyType } from './direction.js';
 import { compileSelector, type CompiledSelector, type SelectorCache } from './selectors.js';
-import { isRecord, type Labels, type NetworkPolicy, type NetworkPolicyPeer, type NetworkPolicyPort, type NetworkPolicySpec } from './types.js';
+import type { Labels, NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec } from './types.js';
 
 export interface CompiledIpBlock {
   readonly cidr: Cidr;
@@ -94,8 +94,10 @@ function selectionIndex(policies: readonly CompiledPolicy[], direction: Directio
     const counts = new Map<string, number>();
     policies.forEach((p, i) => {
       if (!hasPolicyType(p, direction)) return;
-      const matchLabels: unknown = p.raw.spec?.podSelector?.matchLabels;
-      const keys = isRecord(matchLabels) ? Object.entries(matchLabels).flatMap(([k, v]) => (typeof v === 'string' ? [`${k}\u0000${v}`] : [])) : [];
+      // The pairs the compiled selector pins to one value (matchLabels, or In with one value):
+      // a pod it selects carries each of them.
+      const keys: string[] = [];
+      for (const [key, c] of p.podSelector.byKey) if (c.presentOk && c.allowed?.size === 1) for (const value of c.allowed) keys.push(`${key}\u0000${value}`);
       if (keys.length === 0) {
         unindexed.push(i);
         return;
